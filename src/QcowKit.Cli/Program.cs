@@ -1,0 +1,1 @@
+return QcowKit.Cli.CliApplication.Run(args);
