@@ -7,11 +7,8 @@ public sealed partial class QcowImage
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var h = Header;
-        long? actual = HostFileExtents.AllocatedSize(FullPath);
-        if (actual.HasValue && DataFilePath is not null)
-        {
-            actual += HostFileExtents.AllocatedSize(DataFilePath) ?? 0;
-        }
+        // qemu 7.2 counts the image file only, not the external data file.
+        var actual = HostFileExtents.AllocatedSize(FullPath);
         return new QcowImageInfo
         {
             FileName = FileName,

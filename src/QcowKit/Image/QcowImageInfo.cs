@@ -20,7 +20,7 @@ public sealed class QcowImageInfo
     /// <summary>cluster-size.</summary>
     public required int ClusterSize { get; init; }
 
-    /// <summary>actual-size: bytes allocated on the host file system for the image (and its external data file), when known.</summary>
+    /// <summary>actual-size: bytes allocated on the host file system for the image file (not its external data file, as qemu 7.2), when known.</summary>
     public long? ActualSize { get; init; }
 
     /// <summary>dirty-flag.</summary>
