@@ -26,6 +26,7 @@ internal static class QemuImages
         "overlay-on-qcow2",
         "overlay-on-raw",
         "overlay-longer-than-backing",
+        "bitmap-in-use",
     ];
 
     /// <summary>Deletes the folder after the run (called by <see cref="CliTestRun"/>).</summary>
@@ -130,6 +131,12 @@ internal static class QemuImages
                 Qemu.Io(image, "write -P 0xd2 2M 64k");
                 break;
             }
+            case "bitmap-in-use":
+                Qemu.CreateQcow2(image, "1M");
+                Qemu.ImgOk("bitmap", "--add", image, "tracked");
+                // A read-write open marks the auto bitmap in use; abort leaves it so.
+                ProcessRunner.Run(Qemu.IoPath, ["-f", "qcow2", "-c", "write -P 0xe1 0 64k", "-c", "abort", image]);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown image kind");
         }
