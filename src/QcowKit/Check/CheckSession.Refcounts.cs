@@ -160,10 +160,6 @@ internal sealed partial class CheckSession
                 Report(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
                 res.Corruptions++;
             }
-            if (l2Offset >= (ulong)file.Length)
-            {
-                Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error, $"L2 table at 0x{l2Offset:x} lies beyond the end of the file ({file.Length} bytes); it reads as zeros", entryOffset);
-            }
             CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active);
         }
     }
@@ -215,11 +211,6 @@ internal sealed partial class CheckSession
                     var coffset = entry & g.CompressedOffsetMask;
                     var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
                     var csize = sectors * 512 - (coffset & 511);
-                    if (coffset + csize > (ulong)file.Length)
-                    {
-                        Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
-                            $"compressed cluster at 0x{coffset:x} (+{csize} bytes) reaches beyond the end of the file ({file.Length} bytes)", entryOffset);
-                    }
                     IncRefcounts(res, imrt, coffset, csize, ClusterUse.Compressed);
                     if (fragInfo)
                     {
@@ -281,11 +272,6 @@ internal sealed partial class CheckSession
                     }
                     if (!g.HasDataFile)
                     {
-                        if (offset >= (ulong)file.Length)
-                        {
-                            Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
-                                $"data cluster at 0x{offset:x} lies beyond the end of the file ({file.Length} bytes)", entryOffset);
-                        }
                         IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData);
                     }
                     break;

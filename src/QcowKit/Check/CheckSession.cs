@@ -184,6 +184,15 @@ internal sealed partial class CheckSession
     private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use)
     {
         if (size == 0 || size > long.MaxValue) return;
+        // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
+        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
+        {
+            Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
+                $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
+                (long)Math.Min(offset, long.MaxValue));
+            res.Corruptions++;
+            return;
+        }
         var start = g.StartOfCluster(offset);
         var last = g.StartOfCluster(offset + size - 1);
         for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)

@@ -31,7 +31,7 @@ internal sealed class CheckedFile : IDisposable
             buffer.Clear();
             return;
         }
-        var available = (int)Math.Min(buffer.Length, (ulong)Length - offset);
+        var available = (int)Math.Min((ulong)buffer.Length, (ulong)Length - offset);
         var done = 0;
         while (done < available)
         {
