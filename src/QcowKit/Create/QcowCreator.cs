@@ -1,0 +1,299 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using QcowKit.Format;
+using QcowKit.Image.Writing;
+
+namespace QcowKit.Create;
+
+/// <summary>
+/// Lays out a new image the way qemu-img create does: header (and its extensions) in cluster 0, a one-cluster
+/// refcount table in cluster 1, the first refcount block in cluster 2, then the L1 table and, with
+/// preallocation, each L2 table followed by the data clusters it maps.
+/// </summary>
+internal static partial class QcowCreator
+{
+    private const uint Magic = 0x514649fb;
+    private const uint BackingFormatExtension = 0xe2792aca;
+    private const uint FeatureNameTableExtension = 0x6803f857;
+    private const uint DataFileExtension = 0x44415441;
+    private const int V2HeaderLength = 72;
+    private const int V3HeaderLength = 112;
+    private const ulong L2Copied = 1UL << 63;
+
+    private static readonly (byte Type, byte Bit, string Name)[] FeatureNames =
+    [
+        (0, 0, "dirty bit"),
+        (0, 1, "corrupt bit"),
+        (0, 2, "external data file"),
+        (0, 3, "compression type"),
+        (0, 4, "extended L2 entries"),
+        (1, 0, "lazy refcounts"),
+        (2, 0, "bitmaps"),
+        (2, 1, "raw external data"),
+    ];
+
+    /// <summary>Validates <paramref name="options"/>, resolves the size and writes the image. Returns the options as used.</summary>
+    public static QcowCreateOptions Create(string path, QcowCreateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Clone();
+        o.Validate();
+        if (o.Size is null)
+        {
+            if (o.BackingFile is null) throw new QcowOptionsException("Image creation needs a size parameter");
+            o.Size = BackingSize(path, o);
+            o.Validate();
+        }
+        var size = QcowCreateOptions.RoundedSize(o.Size.Value);
+        o.Size = size;
+
+        var clusterBits = BitOperations.Log2((ulong)o.ClusterSize);
+        var clusterSize = 1L << clusterBits;
+        var refcountOrder = BitOperations.Log2((ulong)o.RefcountBits);
+        var header = BuildHeader(o, clusterBits, refcountOrder);
+
+        SafeFileHandle? dataHandle = null;
+        try
+        {
+            if (o.DataFile is not null)
+            {
+                // qemu resolves data file names against the current directory (see NOTES.md); so do we.
+                dataHandle = File.OpenHandle(o.DataFile, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+                RandomAccess.SetLength(dataHandle, size);
+            }
+            using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+            var start = new byte[3 * clusterSize];
+            BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
+            for (var c = 0; c < 3; c++)
+            {
+                RefcountEntryCodec.Set(start.AsSpan((int)(2 * clusterSize)), refcountOrder, c, 1);
+            }
+            RandomAccess.Write(file, start, 0);
+            var table = new long[clusterSize / 8];
+            table[0] = 2 * clusterSize;
+            var allocator = new RefcountAllocator(file, clusterBits, refcountOrder, clusterSize, 1, table);
+
+            var l1Entries = o.L1Entries(size);
+            var l1Offset = 0L;
+            var end = 3 * clusterSize;
+            if (l1Entries > 0)
+            {
+                var l1Clusters = (l1Entries * 8 + clusterSize - 1) / clusterSize;
+                l1Offset = allocator.Allocate(l1Clusters);
+                var l1 = new long[l1Entries];
+                if (o.Preallocation != QcowPreallocation.Off)
+                {
+                    end = Preallocate(file, dataHandle, allocator, o, clusterBits, size, l1);
+                }
+                var l1Bytes = new byte[l1Entries * 8];
+                for (var i = 0; i < l1.Length; i++)
+                {
+                    BinaryPrimitives.WriteUInt64BigEndian(l1Bytes.AsSpan(i * 8), (ulong)l1[i]);
+                }
+                RandomAccess.Write(file, l1Bytes, l1Offset);
+                end = Math.Max(end, l1Offset + l1Bytes.Length);
+            }
+
+            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(24), (ulong)size);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), (uint)l1Entries);
+            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(40), (ulong)l1Offset);
+            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(48), (ulong)allocator.TableOffset);
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(56), (uint)allocator.TableClusters);
+            RandomAccess.Write(file, header, 0);
+            if (RandomAccess.GetLength(file) < end) RandomAccess.SetLength(file, end);
+            RandomAccess.FlushToDisk(file);
+            if (dataHandle is not null) RandomAccess.FlushToDisk(dataHandle);
+        }
+        finally
+        {
+            dataHandle?.Dispose();
+        }
+        return o;
+    }
+
+    /// <summary>Header, extensions and backing file name: the bytes of cluster 0 that are not zero.</summary>
+    private static byte[] BuildHeader(QcowCreateOptions o, int clusterBits, int refcountOrder)
+    {
+        var v3 = o.Compat == QcowCompat.V3;
+        var extensions = new List<(uint Type, byte[] Data)>();
+        if (o.BackingFormat is not null) extensions.Add((BackingFormatExtension, Encoding.UTF8.GetBytes(o.BackingFormat)));
+        if (o.DataFile is not null) extensions.Add((DataFileExtension, Encoding.UTF8.GetBytes(o.DataFile)));
+        var backingName = o.BackingFile is null ? [] : Encoding.UTF8.GetBytes(o.BackingFile);
+        var headerLength = v3 ? V3HeaderLength : V2HeaderLength;
+        var clusterSize = 1 << clusterBits;
+
+        if (v3)
+        {
+            var table = new byte[FeatureNames.Length * 48];
+            for (var i = 0; i < FeatureNames.Length; i++)
+            {
+                table[i * 48] = FeatureNames[i].Type;
+                table[i * 48 + 1] = FeatureNames[i].Bit;
+                Encoding.ASCII.GetBytes(FeatureNames[i].Name, table.AsSpan(i * 48 + 2));
+            }
+            // qemu leaves the feature name table out when it does not fit in the header cluster.
+            if (Length(headerLength, extensions, backingName.Length) + 8 + table.Length <= clusterSize)
+            {
+                extensions.Add((FeatureNameTableExtension, table));
+            }
+        }
+        var total = Length(headerLength, extensions, backingName.Length);
+        if (total > clusterSize)
+        {
+            throw new QcowOptionsException($"The header, its extensions and the backing file name need {total} bytes, more than one cluster ({clusterSize} bytes)");
+        }
+        if (backingName.Length > 1023)
+        {
+            throw new QcowOptionsException("Backing file name too long");
+        }
+
+        var header = new byte[total];
+        var h = header.AsSpan();
+        BinaryPrimitives.WriteUInt32BigEndian(h, Magic);
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], v3 ? 3u : 2u);
+        BinaryPrimitives.WriteUInt32BigEndian(h[20..], (uint)clusterBits);
+        if (v3)
+        {
+            ulong incompatible = 0;
+            if (o.DataFile is not null) incompatible |= 1UL << 2;
+            if (o.CompressionType != CompressionType.Deflate) incompatible |= 1UL << 3;
+            if (o.ExtendedL2) incompatible |= 1UL << 4;
+            BinaryPrimitives.WriteUInt64BigEndian(h[72..], incompatible);
+            BinaryPrimitives.WriteUInt64BigEndian(h[80..], o.LazyRefcounts ? 1UL : 0UL);
+            BinaryPrimitives.WriteUInt64BigEndian(h[88..], o.DataFileRaw ? 2UL : 0UL);
+            BinaryPrimitives.WriteUInt32BigEndian(h[96..], (uint)refcountOrder);
+            BinaryPrimitives.WriteUInt32BigEndian(h[100..], (uint)headerLength);
+            h[104] = (byte)o.CompressionType;
+        }
+        var pos = headerLength;
+        foreach (var (type, data) in extensions)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(h[pos..], type);
+            BinaryPrimitives.WriteUInt32BigEndian(h[(pos + 4)..], (uint)data.Length);
+            data.CopyTo(h[(pos + 8)..]);
+            pos += 8 + Align8(data.Length);
+        }
+        if (extensions.Count > 0 || backingName.Length > 0)
+        {
+            pos += 8; // end-of-extensions marker: eight zero bytes
+        }
+        if (backingName.Length > 0)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(h[8..], (ulong)pos);
+            BinaryPrimitives.WriteUInt32BigEndian(h[16..], (uint)backingName.Length);
+            backingName.CopyTo(h[pos..]);
+        }
+        return header;
+    }
+
+    private static int Length(int headerLength, List<(uint Type, byte[] Data)> extensions, int backingNameLength)
+    {
+        var length = headerLength + extensions.Sum(e => 8 + Align8(e.Data.Length));
+        if (extensions.Count > 0 || backingNameLength > 0) length += 8;
+        return length + backingNameLength;
+    }
+
+    private static int Align8(int value) => (value + 7) & ~7;
+
+    /// <summary>
+    /// Allocates every L2 table and data cluster, L2 table first and then the clusters it maps, as qemu's
+    /// preallocation does. Returns the end of the data in the image file.
+    /// </summary>
+    private static long Preallocate(SafeFileHandle file, SafeFileHandle? dataFile, RefcountAllocator allocator, QcowCreateOptions o,
+        int clusterBits, long size, long[] l1)
+    {
+        var clusterSize = 1L << clusterBits;
+        var entrySize = o.ExtendedL2 ? 16 : 8;
+        var l2Entries = clusterSize / entrySize;
+        var guestClusters = (size + clusterSize - 1) >> clusterBits;
+        var end = 0L;
+        for (var l1Index = 0; l1Index < l1.Length; l1Index++)
+        {
+            var l2Offset = allocator.Allocate(1);
+            var l2 = new byte[clusterSize];
+            var first = l1Index * l2Entries;
+            var count = Math.Min(l2Entries, guestClusters - first);
+            long dataStart;
+            if (dataFile is not null)
+            {
+                dataStart = first << clusterBits; // external data clusters sit at their guest offset
+            }
+            else
+            {
+                dataStart = allocator.Allocate(count);
+            }
+            for (var i = 0; i < count; i++)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(l2.AsSpan((int)(i * entrySize)), (ulong)(dataStart + (i << clusterBits)) | L2Copied);
+            }
+            var dataBytes = count << clusterBits;
+            var target = dataFile ?? file;
+            switch (o.Preallocation)
+            {
+                case QcowPreallocation.Full:
+                    WriteZeros(target, dataStart, dataBytes);
+                    break;
+                case QcowPreallocation.Falloc:
+                    Reserve(target, dataStart, dataBytes);
+                    break;
+                default:
+                    if (RandomAccess.GetLength(target) < dataStart + dataBytes) RandomAccess.SetLength(target, dataStart + dataBytes);
+                    break;
+            }
+            RandomAccess.Write(file, l2, l2Offset);
+            l1[l1Index] = (long)((ulong)l2Offset | L2Copied);
+            end = Math.Max(end, Math.Max(l2Offset + clusterSize, dataFile is null ? dataStart + dataBytes : 0));
+        }
+        return end;
+    }
+
+    private static void WriteZeros(SafeFileHandle file, long offset, long length)
+    {
+        var zeros = new byte[Math.Min(length, 1 << 20)];
+        for (var done = 0L; done < length; done += zeros.Length)
+        {
+            RandomAccess.Write(file, zeros.AsSpan(0, (int)Math.Min(zeros.Length, length - done)), offset + done);
+        }
+    }
+
+    /// <summary>Reserves file system space without writing (posix_fallocate on Linux; zeros elsewhere).</summary>
+    private static void Reserve(SafeFileHandle file, long offset, long length)
+    {
+        if (OperatingSystem.IsLinux() && NativeMethods.posix_fallocate(file, offset, length) == 0)
+        {
+            return;
+        }
+        WriteZeros(file, offset, length);
+    }
+
+    /// <summary>The virtual size of the backing file, for a create without a size.</summary>
+    private static long BackingSize(string imagePath, QcowCreateOptions o)
+    {
+        var backing = o.BackingFile!;
+        var resolved = Path.IsPathRooted(backing) ? backing : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(imagePath)) ?? ".", backing);
+        if (!File.Exists(resolved))
+        {
+            throw new QcowOptionsException($"Could not open '{backing}': No such file or directory\nCould not open backing image.");
+        }
+        if (o.BackingFormat == "raw") return new FileInfo(resolved).Length;
+        using var handle = File.OpenHandle(resolved, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> head = stackalloc byte[32];
+        if (RandomAccess.Read(handle, head, 0) < 32 || BinaryPrimitives.ReadUInt32BigEndian(head) != Magic)
+        {
+            throw new QcowFormatException("magic", 0, $"backing file '{backing}' is not a qcow2 image");
+        }
+        var size = BinaryPrimitives.ReadUInt64BigEndian(head[24..]);
+        if (size > long.MaxValue) throw new QcowFormatException("size", 24, "virtual size must not exceed 2^63 - 1");
+        return (long)size;
+    }
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", SetLastError = true)]
+        internal static partial int posix_fallocate(SafeFileHandle fd, long offset, long len);
+    }
+}
