@@ -50,6 +50,8 @@ internal static partial class QcowCreator
         }
         var size = QcowCreateOptions.RoundedSize(o.Size.Value);
         o.Size = size;
+        // A raw data file must map every guest cluster to itself, so qemu preallocates the metadata for it.
+        var preallocation = o.DataFileRaw && o.Preallocation == QcowPreallocation.Off ? QcowPreallocation.Metadata : o.Preallocation;
 
         var clusterBits = BitOperations.Log2((ulong)o.ClusterSize);
         var clusterSize = 1L << clusterBits;
@@ -85,9 +87,9 @@ internal static partial class QcowCreator
                 var l1Clusters = (l1Entries * 8 + clusterSize - 1) / clusterSize;
                 l1Offset = allocator.Allocate(l1Clusters);
                 var l1 = new long[l1Entries];
-                if (o.Preallocation != QcowPreallocation.Off)
+                if (preallocation != QcowPreallocation.Off)
                 {
-                    end = Preallocate(file, dataHandle, allocator, o, clusterBits, size, l1);
+                    end = Preallocate(file, dataHandle, allocator, o, preallocation, clusterBits, size, l1);
                 }
                 var l1Bytes = new byte[l1Entries * 8];
                 for (var i = 0; i < l1.Length; i++)
@@ -204,7 +206,7 @@ internal static partial class QcowCreator
     /// preallocation does. Returns the end of the data in the image file.
     /// </summary>
     private static long Preallocate(SafeFileHandle file, SafeFileHandle? dataFile, RefcountAllocator allocator, QcowCreateOptions o,
-        int clusterBits, long size, long[] l1)
+        QcowPreallocation preallocation, int clusterBits, long size, long[] l1)
     {
         var clusterSize = 1L << clusterBits;
         var entrySize = o.ExtendedL2 ? 16 : 8;
@@ -232,7 +234,7 @@ internal static partial class QcowCreator
             }
             var dataBytes = count << clusterBits;
             var target = dataFile ?? file;
-            switch (o.Preallocation)
+            switch (preallocation)
             {
                 case QcowPreallocation.Full:
                     WriteZeros(target, dataStart, dataBytes);
