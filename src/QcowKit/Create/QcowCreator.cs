@@ -15,25 +15,7 @@ namespace QcowKit.Create;
 /// </summary>
 internal static partial class QcowCreator
 {
-    private const uint Magic = 0x514649fb;
-    private const uint BackingFormatExtension = 0xe2792aca;
-    private const uint FeatureNameTableExtension = 0x6803f857;
-    private const uint DataFileExtension = 0x44415441;
-    private const int V2HeaderLength = 72;
-    private const int V3HeaderLength = 112;
-    private const ulong L2Copied = 1UL << 63;
-
-    private static readonly (byte Type, byte Bit, string Name)[] FeatureNames =
-    [
-        (0, 0, "dirty bit"),
-        (0, 1, "corrupt bit"),
-        (0, 2, "external data file"),
-        (0, 3, "compression type"),
-        (0, 4, "extended L2 entries"),
-        (1, 0, "lazy refcounts"),
-        (2, 0, "bitmaps"),
-        (2, 1, "raw external data"),
-    ];
+        private const ulong L2Copied = 1UL << 63;
 
     /// <summary>Validates <paramref name="options"/>, resolves the size and writes the image. Returns the options as used.</summary>
     public static QcowCreateOptions Create(string path, QcowCreateOptions options)
@@ -72,7 +54,7 @@ internal static partial class QcowCreator
             BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
             for (var c = 0; c < 3; c++)
             {
-                RefcountEntryCodec.Set(start.AsSpan((int)(2 * clusterSize)), refcountOrder, c, 1);
+                RefcountBlock.Set(start.AsSpan((int)(2 * clusterSize)), c, refcountOrder, 1);
             }
             RandomAccess.Write(file, start, 0);
             var table = new long[clusterSize / 8];
@@ -100,12 +82,14 @@ internal static partial class QcowCreator
                 end = Math.Max(end, l1Offset + l1Bytes.Length);
             }
 
-            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(24), (ulong)size);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(36), (uint)l1Entries);
-            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(40), (ulong)l1Offset);
-            BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(48), (ulong)allocator.TableOffset);
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(56), (uint)allocator.TableClusters);
-            RandomAccess.Write(file, header, 0);
+            header.Size = (ulong)size;
+            header.L1Size = (uint)l1Entries;
+            header.L1TableOffset = (ulong)l1Offset;
+            header.RefcountTableOffset = (ulong)allocator.TableOffset;
+            header.RefcountTableClusters = (uint)allocator.TableClusters;
+            var headerCluster = new byte[clusterSize];
+            var used = header.Write(headerCluster);
+            RandomAccess.Write(file, headerCluster.AsSpan(0, used), 0);
             if (RandomAccess.GetLength(file) < end) RandomAccess.SetLength(file, end);
             RandomAccess.FlushToDisk(file);
             if (dataHandle is not null) RandomAccess.FlushToDisk(dataHandle);
@@ -117,89 +101,53 @@ internal static partial class QcowCreator
         return o;
     }
 
-    /// <summary>Header, extensions and backing file name: the bytes of cluster 0 that are not zero.</summary>
-    private static byte[] BuildHeader(QcowCreateOptions o, int clusterBits, int refcountOrder)
+    /// <summary>The header of the new image (sizes and table offsets are filled in once known).</summary>
+    private static QcowHeader BuildHeader(QcowCreateOptions o, int clusterBits, int refcountOrder)
     {
         var v3 = o.Compat == QcowCompat.V3;
-        var extensions = new List<(uint Type, byte[] Data)>();
-        if (o.BackingFormat is not null) extensions.Add((BackingFormatExtension, Encoding.UTF8.GetBytes(o.BackingFormat)));
-        if (o.DataFile is not null) extensions.Add((DataFileExtension, Encoding.UTF8.GetBytes(o.DataFile)));
-        var backingName = o.BackingFile is null ? [] : Encoding.UTF8.GetBytes(o.BackingFile);
-        var headerLength = v3 ? V3HeaderLength : V2HeaderLength;
-        var clusterSize = 1 << clusterBits;
-
+        var header = new QcowHeader
+        {
+            Version = v3 ? 3u : 2u,
+            ClusterBits = clusterBits,
+            RefcountOrder = refcountOrder,
+            CompressionType = o.CompressionType,
+            BackingFile = o.BackingFile,
+            BackingFormat = o.BackingFormat,
+            ExternalDataFile = o.DataFile,
+        };
         if (v3)
         {
-            var table = new byte[FeatureNames.Length * 48];
-            for (var i = 0; i < FeatureNames.Length; i++)
-            {
-                table[i * 48] = FeatureNames[i].Type;
-                table[i * 48 + 1] = FeatureNames[i].Bit;
-                Encoding.ASCII.GetBytes(FeatureNames[i].Name, table.AsSpan(i * 48 + 2));
-            }
-            // qemu leaves the feature name table out when it does not fit in the header cluster.
-            if (Length(headerLength, extensions, backingName.Length) + 8 + table.Length <= clusterSize)
-            {
-                extensions.Add((FeatureNameTableExtension, table));
-            }
+            if (o.DataFile is not null) header.IncompatibleFeatures |= IncompatibleFeatures.ExternalDataFile;
+            if (o.CompressionType != CompressionType.Deflate) header.IncompatibleFeatures |= IncompatibleFeatures.CompressionType;
+            if (o.ExtendedL2) header.IncompatibleFeatures |= IncompatibleFeatures.ExtendedL2;
+            if (o.LazyRefcounts) header.CompatibleFeatures |= CompatibleFeatures.LazyRefcounts;
+            if (o.DataFileRaw) header.AutoclearFeatures |= AutoclearFeatures.RawExternalData;
+            header.FeatureNameTable = [.. FeatureNameTableEntry.QemuDefaults];
         }
-        var total = Length(headerLength, extensions, backingName.Length);
-        if (total > clusterSize)
-        {
-            throw new QcowOptionsException($"The header, its extensions and the backing file name need {total} bytes, more than one cluster ({clusterSize} bytes)");
-        }
-        if (backingName.Length > 1023)
+        if (o.BackingFile is not null && Encoding.UTF8.GetByteCount(o.BackingFile) > QcowLimits.MaxBackingFileNameLength)
         {
             throw new QcowOptionsException("Backing file name too long");
         }
-
-        var header = new byte[total];
-        var h = header.AsSpan();
-        BinaryPrimitives.WriteUInt32BigEndian(h, Magic);
-        BinaryPrimitives.WriteUInt32BigEndian(h[4..], v3 ? 3u : 2u);
-        BinaryPrimitives.WriteUInt32BigEndian(h[20..], (uint)clusterBits);
-        if (v3)
+        var cluster = new byte[1 << clusterBits];
+        try
         {
-            ulong incompatible = 0;
-            if (o.DataFile is not null) incompatible |= 1UL << 2;
-            if (o.CompressionType != CompressionType.Deflate) incompatible |= 1UL << 3;
-            if (o.ExtendedL2) incompatible |= 1UL << 4;
-            BinaryPrimitives.WriteUInt64BigEndian(h[72..], incompatible);
-            BinaryPrimitives.WriteUInt64BigEndian(h[80..], o.LazyRefcounts ? 1UL : 0UL);
-            BinaryPrimitives.WriteUInt64BigEndian(h[88..], o.DataFileRaw ? 2UL : 0UL);
-            BinaryPrimitives.WriteUInt32BigEndian(h[96..], (uint)refcountOrder);
-            BinaryPrimitives.WriteUInt32BigEndian(h[100..], (uint)headerLength);
-            h[104] = (byte)o.CompressionType;
+            header.Write(cluster);
         }
-        var pos = headerLength;
-        foreach (var (type, data) in extensions)
+        catch (InvalidOperationException) when (header.FeatureNameTable.Count > 0)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(h[pos..], type);
-            BinaryPrimitives.WriteUInt32BigEndian(h[(pos + 4)..], (uint)data.Length);
-            data.CopyTo(h[(pos + 8)..]);
-            pos += 8 + Align8(data.Length);
+            // qemu leaves the feature name table out when it does not fit in the header cluster.
+            header.FeatureNameTable = [];
         }
-        if (extensions.Count > 0 || backingName.Length > 0)
+        try
         {
-            pos += 8; // end-of-extensions marker: eight zero bytes
+            header.Write(cluster);
         }
-        if (backingName.Length > 0)
+        catch (InvalidOperationException ex)
         {
-            BinaryPrimitives.WriteUInt64BigEndian(h[8..], (ulong)pos);
-            BinaryPrimitives.WriteUInt32BigEndian(h[16..], (uint)backingName.Length);
-            backingName.CopyTo(h[pos..]);
+            throw new QcowOptionsException($"The header, its extensions and the backing file name do not fit in one cluster ({cluster.Length} bytes)", ex);
         }
         return header;
     }
-
-    private static int Length(int headerLength, List<(uint Type, byte[] Data)> extensions, int backingNameLength)
-    {
-        var length = headerLength + extensions.Sum(e => 8 + Align8(e.Data.Length));
-        if (extensions.Count > 0 || backingNameLength > 0) length += 8;
-        return length + backingNameLength;
-    }
-
-    private static int Align8(int value) => (value + 7) & ~7;
 
     /// <summary>
     /// Allocates every L2 table and data cluster, L2 table first and then the clusters it maps, as qemu's
@@ -284,7 +232,7 @@ internal static partial class QcowCreator
         if (o.BackingFormat == "raw") return new FileInfo(resolved).Length;
         using var handle = File.OpenHandle(resolved, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         Span<byte> head = stackalloc byte[32];
-        if (RandomAccess.Read(handle, head, 0) < 32 || BinaryPrimitives.ReadUInt32BigEndian(head) != Magic)
+        if (RandomAccess.Read(handle, head, 0) < 32 || BinaryPrimitives.ReadUInt32BigEndian(head) != QcowLimits.Magic)
         {
             throw new QcowFormatException("magic", 0, $"backing file '{backing}' is not a qcow2 image");
         }

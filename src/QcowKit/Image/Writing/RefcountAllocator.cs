@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using QcowKit.Format;
 
 namespace QcowKit.Image.Writing;
 
@@ -35,7 +36,7 @@ internal sealed class RefcountAllocator
         this.refcountOrder = refcountOrder;
         blockShift = clusterBits + 3 - refcountOrder;
         blockMask = (1L << blockShift) - 1;
-        maxRefcount = RefcountEntryCodec.MaxValue(refcountOrder);
+        maxRefcount = RefcountBlock.MaxRefcount(refcountOrder);
         this.tableOffset = tableOffset;
         this.tableClusters = tableClusters;
         this.table = table;
@@ -67,7 +68,7 @@ internal sealed class RefcountAllocator
             var block = LoadBlock(bi);
             for (var i = blockMask; i >= 0; i--)
             {
-                if (RefcountEntryCodec.Get(block, refcountOrder, i) != 0) return ((long)bi << blockShift) + i + 1;
+                if (RefcountBlock.Get(block, i, refcountOrder) != 0) return ((long)bi << blockShift) + i + 1;
             }
         }
         return 0;
@@ -77,7 +78,7 @@ internal sealed class RefcountAllocator
     {
         var bi = cluster >> blockShift;
         if (bi >= table.Length || table[bi] == 0) return 0;
-        return RefcountEntryCodec.Get(LoadBlock(bi), refcountOrder, cluster & blockMask);
+        return RefcountBlock.Get(LoadBlock(bi), cluster & blockMask, refcountOrder);
     }
 
     /// <summary>Adds <paramref name="delta"/> to the refcount of the cluster at <paramref name="hostOffset"/>, creating its refcount block if needed.</summary>
@@ -184,7 +185,7 @@ internal sealed class RefcountAllocator
                 }
                 // The first free cluster lies in a range without a block: the block goes there and counts itself.
                 var selfBlock = new byte[clusterSize];
-                RefcountEntryCodec.Set(selfBlock, refcountOrder, r & blockMask, 1);
+                RefcountBlock.Set(selfBlock, r & blockMask, refcountOrder, 1);
                 WriteAt(selfBlock, r << clusterBits);
                 blocks[rbi] = selfBlock;
                 PublishTableEntry(rbi, r << clusterBits);
@@ -245,7 +246,7 @@ internal sealed class RefcountAllocator
                 var bi = c >> blockShift;
                 if (newBlocks.TryGetValue(bi, out var fresh))
                 {
-                    RefcountEntryCodec.Set(fresh, refcountOrder, c & blockMask, 1);
+                    RefcountBlock.Set(fresh, c & blockMask, refcountOrder, 1);
                 }
                 else
                 {
@@ -302,7 +303,11 @@ internal sealed class RefcountAllocator
     {
         var bi = cluster >> blockShift;
         var block = LoadBlock(bi);
-        var (offset, length) = RefcountEntryCodec.Set(block, refcountOrder, cluster & blockMask, value);
+        var index = cluster & blockMask;
+        RefcountBlock.Set(block, index, refcountOrder, value);
+        // Only the bytes holding this entry go to disk: a torn write cannot touch other entries.
+        var offset = (int)(refcountOrder < 3 ? (index << refcountOrder) >> 3 : index << (refcountOrder - 3));
+        var length = refcountOrder < 3 ? 1 : 1 << (refcountOrder - 3);
         WriteAt(block.AsSpan(offset, length), table[bi] + offset);
     }
 
