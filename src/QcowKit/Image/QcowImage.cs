@@ -296,6 +296,7 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             return;
         }
+        CloseWriter();
         _disposed = true;
         Backing?.Dispose();
         if (_ownsDataFile)
