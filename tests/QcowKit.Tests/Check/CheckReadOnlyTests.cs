@@ -47,3 +47,31 @@ public sealed class CheckReadOnlyTests
         }
     }
 }
+
+/// <summary>Memory stays bounded by the file, whatever the header claims.</summary>
+[TestFixture]
+public sealed class CheckMemoryTests
+{
+    [Test]
+    public void A_64_TiB_image_with_a_huge_L1_beyond_a_tiny_file_is_checked_like_qemu_with_bounded_memory()
+    {
+        using var temp = new TempDirectory("memory");
+        var image = temp.File("hostile.qcow2");
+        Qemu.CreateQcow2(image, "64M");
+        using (var e = new QcowFileEditor(image))
+        {
+            e.SetU64(24, 64UL << 40);
+            e.SetU32(36, 4 * 1024 * 1024);
+            e.SetU64(40, 1UL << 40);
+        }
+        Assert.That(new FileInfo(image).Length, Is.LessThan(1 << 20));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ours = QcowChecker.Check(image);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var qemu = Qemu.Check(image);
+
+        CheckCorpusTests.AssertSameVerdict(qemu.ExitCode, qemu.Report, ours);
+        Assert.That(allocated, Is.LessThan(8L << 20), "bytes allocated by the check");
+    }
+}
