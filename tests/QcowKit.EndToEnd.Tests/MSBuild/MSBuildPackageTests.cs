@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Xml.Linq;
 using QcowKit.TestSupport;
 
 namespace QcowKit.EndToEnd.Tests.MSBuild;
@@ -23,6 +25,28 @@ public sealed class MSBuildPackageTests
 
     [OneTimeTearDown]
     public void RemoveSandbox() => _sandbox?.Dispose();
+
+    [Test]
+    public void Package_carries_the_tasks_with_all_dependencies_and_no_lib_assets()
+    {
+        using var package = ZipFile.OpenRead(Directory.GetFiles(Sandbox.Feed, "*.nupkg").Single());
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+        Assert.That(entries, Is.SupersetOf(new[]
+        {
+            "build/QcowKit.MSBuild.props", "build/QcowKit.MSBuild.targets",
+            "buildTransitive/QcowKit.MSBuild.props", "buildTransitive/QcowKit.MSBuild.targets",
+            "tasks/net10.0/QcowKit.Tasks.dll", "tasks/net10.0/QcowKit.Tasks.deps.json",
+            "tasks/net10.0/QcowKit.dll", "tasks/net10.0/QcowKit.Fixtures.dll",
+            "tasks/net10.0/ZstdSharp.dll", "tasks/net10.0/Bogus.dll",
+        }));
+        Assert.That(entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal) || e.StartsWith("ref/", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(entries.Where(e => e.Contains("Microsoft.Build", StringComparison.Ordinal)), Is.Empty, "MSBuild's own assemblies must come from the running MSBuild");
+
+        using var nuspec = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        var metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        Assert.That(metadata.Elements().Single(e => e.Name.LocalName == "developmentDependency").Value, Is.EqualTo("true"));
+        Assert.That(metadata.Elements().Where(e => e.Name.LocalName == "dependencies"), Is.Empty);
+    }
 
     private const string ValidateImagesBody = """
           <ItemGroup>
