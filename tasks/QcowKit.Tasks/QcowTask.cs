@@ -41,11 +41,11 @@ public abstract class QcowTask : Microsoft.Build.Utilities.Task, ICancelableTask
     protected abstract void Run();
 
     /// <summary>Logs an error from the resource table with <paramref name="file"/> as its location.</summary>
-    protected void LogErrorFor(string file, string resourceName, params object[] arguments)
+    internal void LogErrorFor(string file, string resourceName, params object[] arguments)
         => Log.LogErrorWithCodeFromResources(null, file, 0, 0, 0, 0, resourceName, arguments);
 
     /// <summary>Logs a warning from the resource table with <paramref name="file"/> as its location.</summary>
-    protected void LogWarningFor(string file, string resourceName, params object[] arguments)
+    internal void LogWarningFor(string file, string resourceName, params object[] arguments)
         => Log.LogWarningWithCodeFromResources(null, file, 0, 0, 0, 0, resourceName, arguments);
 
     /// <inheritdoc />
