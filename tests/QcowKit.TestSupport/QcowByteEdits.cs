@@ -20,6 +20,16 @@ public static class QcowByteEdits
         return data;
     }
 
+    /// <summary>File offset of the L2 entry that maps guest offset 0 (its table must exist).</summary>
+    public static long FirstL2EntryOffset(string path)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        var l1Offset = (long)ReadU64(file, 40);
+        var l2Offset = (long)(ReadU64(file, l1Offset) & 0x00ff_ffff_ffff_fe00UL);
+        if (l2Offset == 0) throw new InvalidOperationException($"{path}: guest cluster 0 has no L2 table");
+        return l2Offset;
+    }
+
     /// <summary>Sets the refcount of the cluster at <paramref name="hostOffset"/> (16-bit refcounts, the qemu default).</summary>
     public static void SetRefcount(string path, long hostOffset, ushort refcount)
     {
