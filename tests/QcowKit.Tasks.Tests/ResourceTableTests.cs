@@ -49,7 +49,7 @@ public sealed partial class ResourceTableTests
     {
         foreach (var (name, value) in Entries())
         {
-            var placeholders = Regex.Matches(value, @"\{(\d+)\}").Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
+            var placeholders = Regex.Matches(value, @"\{(\d+)(?::[^}]*)?\}").Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
             Assert.That(() => string.Format(CultureInfo.InvariantCulture, value, Enumerable.Range(0, placeholders).Select(i => (object)$"arg{i}").ToArray()),
                 Throws.Nothing, name);
         }

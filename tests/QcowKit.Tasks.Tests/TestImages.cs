@@ -39,11 +39,11 @@ internal static class TestImages
         return path;
     }
 
-    /// <summary>A file that is not qcow2 at all.</summary>
+    /// <summary>A file that is not qcow2 at all (4 KiB of text, longer than any header).</summary>
     public static string NotQcow(TempDirectory temp, string name = "notes.qcow2")
     {
         var path = temp.File(name);
-        File.WriteAllText(path, "these are not the sectors you are looking for\n");
+        File.WriteAllText(path, string.Concat(Enumerable.Repeat("these are not the sectors you are looking for\n", 90)));
         return path;
     }
 
