@@ -54,6 +54,18 @@ public sealed class MSBuildPackageTests
           </ItemGroup>
         """;
 
+    private const string InfoTargetBody = """
+          <Target Name="DescribeImage" AfterTargets="Build">
+            <QcowInfo Image="images/disk.qcow2">
+              <Output TaskParameter="VirtualSize" PropertyName="DiskVirtualSize" />
+              <Output TaskParameter="ClusterSize" PropertyName="DiskClusterSize" />
+              <Output TaskParameter="Compat" PropertyName="DiskCompat" />
+              <Output TaskParameter="Dirty" PropertyName="DiskDirty" />
+            </QcowInfo>
+            <Message Importance="high" Text="image: size=$(DiskVirtualSize) cluster=$(DiskClusterSize) compat=$(DiskCompat) dirty=$(DiskDirty)" />
+          </Target>
+        """;
+
     private static string MakeImage(string folder, string name, Action<string>? edit = null)
     {
         var images = Directory.CreateDirectory(Path.Combine(folder, "images")).FullName;
@@ -65,14 +77,15 @@ public sealed class MSBuildPackageTests
     }
 
     [Test]
-    public void Clean_image_passes_then_the_second_build_skips_validation_and_clean_removes_the_stamp()
+    public void Clean_image_passes_its_info_reaches_a_later_message_the_second_build_skips_validation_and_clean_removes_the_stamp()
     {
-        var project = Sandbox.WriteProject("CleanImage", ValidateImagesBody);
+        var project = Sandbox.WriteProject("CleanImage", ValidateImagesBody + InfoTargetBody);
         MakeImage(project, "disk.qcow2");
 
         var first = Sandbox.Build(project);
         Assert.That(first.ExitCode, Is.Zero, first.Describe);
         Assert.That(first.StandardOutput, Does.Not.Contain("QCOW"), first.Describe);
+        Assert.That(first.StandardOutput, Does.Contain("image: size=4194304 cluster=65536 compat=1.1 dirty=False"), first.Describe);
         var stamps = Directory.GetFiles(Path.Combine(project, "obj"), "*.qcowvalidate.stamp", SearchOption.AllDirectories);
         Assert.That(stamps, Has.Length.EqualTo(1), first.Describe);
 
