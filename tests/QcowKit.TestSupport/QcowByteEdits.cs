@@ -49,8 +49,29 @@ public static class QcowByteEdits
         RandomAccess.Write(file, entry, block + (cluster % entriesPerBlock * 2));
     }
 
-    /// <summary>Makes an image that only leaks: the first data cluster's refcount is raised to 2.</summary>
-    public static void MakeLeak(string path) => SetRefcount(path, FirstDataClusterOffset(path), 2);
+    /// <summary>
+    /// Makes an image that only leaks, as qemu-iotests do: one cluster is appended to the file and given
+    /// refcount 1 with nothing referencing it. (Raising a referenced cluster's refcount would also make its
+    /// COPIED flag wrong, which qemu counts as a corruption.)
+    /// </summary>
+    public static void MakeLeak(string path)
+    {
+        int clusterBits;
+        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read))
+        {
+            Span<byte> field = stackalloc byte[4];
+            RandomAccess.Read(file, field, 20);
+            clusterBits = BinaryPrimitives.ReadInt32BigEndian(field);
+        }
+        var clusterSize = 1L << clusterBits;
+        long leaked;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            leaked = (stream.Length + clusterSize - 1) / clusterSize * clusterSize;
+            stream.SetLength(leaked + clusterSize);
+        }
+        SetRefcount(path, leaked, 1);
+    }
 
     /// <summary>Makes a corrupt image: the first data cluster is referenced but its refcount is 0.</summary>
     public static void MakeRefcountZero(string path) => SetRefcount(path, FirstDataClusterOffset(path), 0);
