@@ -16,7 +16,7 @@ public static partial class QcowAliases
     /// <param name="image">The qcow2 image.</param>
     /// <param name="settings">How to open it; null for the defaults.</param>
     /// <returns>The image's properties.</returns>
-    /// <exception cref="QcowKit.QcowFormatException">The file is not a valid qcow2 image; the message names the field and its offset.</exception>
+    /// <exception cref="global::QcowKit.QcowFormatException">The file is not a valid qcow2 image; the message names the field and its offset.</exception>
     /// <example>
     /// <code>
     /// var info = QcowInfo("./out/disk.qcow2");

@@ -9,10 +9,14 @@ namespace Cake.QcowKit.Tests;
 
 /// <summary>
 /// A real Cake context assembled from Cake.Core's own types, as the Cake runner and Frosting build
-/// it; only the console is replaced, so that a test can read what the aliases logged.
+/// it; only the console is replaced, so that a test can read what the aliases logged. Cake's
+/// environment sets the process's current directory to its working directory, as the runner
+/// does; disposing puts the previous one back (dispose before deleting the folder).
 /// </summary>
-internal sealed class CakeTestContext
+internal sealed class CakeTestContext : IDisposable
 {
+    private readonly string _previousDirectory = System.Environment.CurrentDirectory;
+
     public CakeTestContext(string workingDirectory, Verbosity verbosity = Verbosity.Diagnostic)
     {
         var environment = new CakeEnvironment(new CakePlatform(), new CakeRuntime())
@@ -37,6 +41,8 @@ internal sealed class CakeTestContext
     public ICakeContext Context { get; }
 
     public RecordingConsole Console { get; }
+
+    public void Dispose() => System.Environment.CurrentDirectory = _previousDirectory;
 
     private sealed class EmptyServiceProvider : IServiceProvider
     {

@@ -13,7 +13,7 @@ public sealed class QcowInfoAliasTests
         using var temp = new TempDirectory("cake-info");
         var image = temp.File("disk.qcow2");
         Qemu.CreateQcow2(image, "96M", "cluster_size=131072,lazy_refcounts=on");
-        var cake = new CakeTestContext(temp.Path);
+        using var cake = new CakeTestContext(temp.Path);
 
         var info = cake.Context.QcowInfo(new FilePath(image));
 
@@ -30,7 +30,7 @@ public sealed class QcowInfoAliasTests
         using var temp = new TempDirectory("cake-info");
         Directory.CreateDirectory(temp.File("out"));
         Qemu.CreateQcow2(temp.File("out/disk.qcow2"), "8M");
-        var cake = new CakeTestContext(temp.Path);
+        using var cake = new CakeTestContext(temp.Path);
 
         var info = cake.Context.QcowInfo(new FilePath("out/disk.qcow2"));
 
@@ -43,7 +43,7 @@ public sealed class QcowInfoAliasTests
         using var temp = new TempDirectory("cake-info");
         var image = temp.File("disk.qcow2");
         Qemu.CreateQcow2(image, "8M");
-        var cake = new CakeTestContext(temp.Path);
+        using var cake = new CakeTestContext(temp.Path);
 
         cake.Context.QcowInfo(new FilePath(image));
 
@@ -59,7 +59,7 @@ public sealed class QcowInfoAliasTests
         Qemu.CreateQcow2(backing, "16M");
         Qemu.ImgOk("create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay);
         File.Delete(backing);
-        var cake = new CakeTestContext(temp.Path);
+        using var cake = new CakeTestContext(temp.Path);
 
         var info = cake.Context.QcowInfo(new FilePath(overlay), new QcowInfoSettings().WithUntrusted());
 
@@ -73,7 +73,7 @@ public sealed class QcowInfoAliasTests
         using var temp = new TempDirectory("cake-info");
         var image = temp.File("disk.raw");
         Qemu.ImgOk("create", "-q", "-f", "raw", image, "1M");
-        var cake = new CakeTestContext(temp.Path);
+        using var cake = new CakeTestContext(temp.Path);
 
         Assert.That(() => cake.Context.QcowInfo(new FilePath(image)),
             Throws.InstanceOf<QcowFormatException>().With.Property(nameof(QcowFormatException.Field)).EqualTo("magic"));
