@@ -5,7 +5,7 @@ using Cake.Core.IO;
 namespace Cake.QcowKit;
 
 /// <summary>
-/// Cake aliases for qcow2 disk images: inspect, validate and compare them with the QcowKit engine,
+/// Cake aliases for qcow2 disk images: create, inspect and validate them with the QcowKit engine,
 /// the same checks <c>qemu-img</c> makes. Load the addin in a script with
 /// <c>#addin nuget:?package=Cake.QcowKit&amp;loaddependencies=true</c> (or <c>#r</c> the built
 /// Cake.QcowKit.dll); in a Frosting host they are extension methods on <see cref="ICakeContext"/>.
@@ -14,6 +14,8 @@ namespace Cake.QcowKit;
 [CakeNamespaceImport("Cake.QcowKit")]
 [CakeNamespaceImport("QcowKit")]
 [CakeNamespaceImport("QcowKit.Image")]
+[CakeNamespaceImport("QcowKit.Check")]
+[CakeNamespaceImport("QcowKit.Format")]
 public static partial class QcowAliases
 {
     /// <summary>An alias's path argument made absolute against the build's working directory, as every Cake alias does.</summary>
