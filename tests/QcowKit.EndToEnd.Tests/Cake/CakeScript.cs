@@ -1,6 +1,9 @@
 namespace QcowKit.EndToEnd.Tests.Cake;
 
-/// <summary>The end-to-end .cake script: everything it does goes through Cake.QcowKit's aliases.</summary>
+/// <summary>
+/// The end-to-end .cake script: everything it does to images goes through Cake.QcowKit's aliases.
+/// Given a missing image it creates one; given an existing one it only validates and inspects it.
+/// </summary>
 internal static class CakeScript
 {
     public static string Text(string addinPath) => $$"""
@@ -8,18 +11,29 @@ internal static class CakeScript
 
         var image = Argument<string>("image");
 
-        Task("Validate").Does(() =>
-        {
-            QcowValidate(image, new QcowValidateSettings().WithLeaksAsErrors().WithDeep());
-        });
+        Task("Create")
+            .WithCriteria(() => !FileExists(image))
+            .Does(() =>
+            {
+                QcowCreate(image, new QcowCreateSettings().WithSize("64M").WithClusterSize(65536).WithLazyRefcounts());
+            });
 
-        Task("Inspect").IsDependentOn("Validate").Does(() =>
-        {
-            var result = QcowValidate(image);
-            var info = QcowInfo(image);
-            Information("qcowkit-e2e: virtual-size={0} cluster-size={1} allocated={2}/{3}",
-                info.VirtualSize, info.ClusterSize, result.AllocatedClusters, result.TotalClusters);
-        });
+        Task("Validate")
+            .IsDependentOn("Create")
+            .Does(() =>
+            {
+                QcowValidate(image, new QcowValidateSettings().WithLeaksAsErrors().WithDeep());
+            });
+
+        Task("Inspect")
+            .IsDependentOn("Validate")
+            .Does(() =>
+            {
+                var info = QcowInfo(image);
+                var result = QcowValidate(image);
+                Information("qcowkit-e2e: virtual-size={0} cluster-size={1} lazy-refcounts={2} allocated={3}/{4}",
+                    info.VirtualSize, info.ClusterSize, info.LazyRefcounts, result.AllocatedClusters, result.TotalClusters);
+            });
 
         RunTarget("Inspect");
         """;

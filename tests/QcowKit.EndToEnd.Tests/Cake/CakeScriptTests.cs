@@ -34,9 +34,24 @@ public sealed class CakeScriptTests
     public void DeleteTemp() => _temp?.Dispose();
 
     [Test]
-    public void Script_validates_and_inspects_a_good_image_through_the_aliases()
+    public void Script_creates_validates_and_inspects_an_image_through_the_aliases()
     {
-        var image = _temp.File("good.qcow2");
+        var image = _temp.File("made-by-cake.qcow2");
+
+        var run = RunScript(image);
+
+        Assert.That(run.ExitCode, Is.Zero, run.Describe);
+        Assert.That(Qemu.Check(image).ExitCode, Is.Zero, "qemu-img check of the image the script made");
+        var check = Qemu.Check(image).Report!;
+        Assert.That(run.StandardOutput, Does.Contain(
+            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 lazy-refcounts=True allocated={(long?)check["allocated-clusters"] ?? 0}/{check["total-clusters"]}"),
+            run.Describe);
+    }
+
+    [Test]
+    public void Script_validates_and_inspects_an_image_qemu_wrote()
+    {
+        var image = _temp.File("made-by-qemu.qcow2");
         Qemu.CreateQcow2(image, "64M", "cluster_size=65536");
         Qemu.Io(image, "write -P 0x11 0 1M", "write -P 0x22 16M 64k");
 
@@ -45,7 +60,7 @@ public sealed class CakeScriptTests
         Assert.That(run.ExitCode, Is.Zero, run.Describe);
         var check = Qemu.Check(image).Report!;
         Assert.That(run.StandardOutput, Does.Contain(
-            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 allocated={check["allocated-clusters"]}/{check["total-clusters"]}"),
+            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 lazy-refcounts=False allocated={(long?)check["allocated-clusters"] ?? 0}/{check["total-clusters"]}"),
             run.Describe);
     }
 
