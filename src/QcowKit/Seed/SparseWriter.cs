@@ -19,6 +19,9 @@ internal sealed class SparseWriter
         _readBack = targetIsZero ? [] : new byte[BlockSize];
     }
 
+    /// <summary>True when the target is known to read as zeros, so regions left zero need no writing at all.</summary>
+    public bool TargetIsZero => _targetIsZero;
+
     /// <summary>Bytes sent to the target.</summary>
     public long BytesWritten { get; private set; }
 
@@ -51,6 +54,17 @@ internal sealed class SparseWriter
             position = blockEnd;
         }
         if (runStart >= 0) Flush(offset + runStart, data[runStart..]);
+    }
+
+    /// <summary>Makes a range read as zeros: nothing to do on a zeroed target, otherwise only non-zero blocks are rewritten.</summary>
+    public void Zero(long offset, long length)
+    {
+        if (_targetIsZero) return;
+        var zeros = new byte[Math.Min(length, 1024 * 1024)];
+        for (long done = 0; done < length; done += zeros.Length)
+        {
+            Write(offset + done, zeros.AsSpan(0, (int)Math.Min(zeros.Length, length - done)));
+        }
     }
 
     private void Flush(long offset, ReadOnlySpan<byte> run)

@@ -186,6 +186,8 @@ internal sealed class FatVolume
 
     private void WriteBootArea(SparseWriter writer, long volumeOffset, FatGeometry geometry, uint hiddenSectors, uint used)
     {
+        // On a disk that already holds data, stale sectors and FAT entries past the allocation must read as zero.
+        writer.Zero(volumeOffset, (long)geometry.ReservedSectors * FatGeometry.SectorSize);
         var sector = new byte[FatGeometry.SectorSize];
         FatBootSector.Write(sector, geometry, Serial, Label ?? "NO NAME", hiddenSectors);
         writer.Write(volumeOffset, sector);
@@ -231,6 +233,8 @@ internal sealed class FatVolume
             }
             writer.Write(fatOffset + (long)chunkStart * entryBytes, span);
         }
+        var fatBytes = (long)geometry.FatSectors * FatGeometry.SectorSize;
+        writer.Zero(fatOffset + (long)end * entryBytes, fatBytes - (long)end * entryBytes);
     }
 
     private void WriteDirectory(SparseWriter writer, long volumeOffset, FatGeometry geometry, FatDirectory directory, FatDirectory? parent)
