@@ -57,6 +57,8 @@ public sealed class FatDirectorySeedTests
         var result = Seed(source, image, FatFileSystemType.Fat32, "256M");
 
         Assert.That(result.FileSystem, Is.EqualTo(FatFileSystemType.Fat32));
+        Assert.That(Qemu.Info(image)["actual-size"]!.GetValue<long>(), Is.LessThan(4L * 1024 * 1024),
+            "a 256 MiB volume with little content stays sparse");
         FatTools.AssertFsckClean(image);
         var extracted = temp.File("extracted");
         FatTools.ExtractAll(image, 0, extracted);
