@@ -103,4 +103,47 @@ public class SeedCommandTests
         Assert.That(Cli.Run("seed", "--dir", content, "--partition", "gpt", "--reproducible", "-q", temp.File("2.img")).ExitCode, Is.Zero);
         Assert.That(Hashing.Sha256OfFile(temp.File("2.img")), Is.EqualTo(Hashing.Sha256OfFile(temp.File("1.img"))));
     }
+
+    [Test]
+    public void Seed_dir_into_qcow2_passes_qemu_img_check_and_converts_to_the_same_volume()
+    {
+        using var temp = new TempDirectory("cli-seed");
+        var content = temp.File("content");
+        Directory.CreateDirectory(content);
+        File.WriteAllText(Path.Combine(content, "config file.ini"), "[a]\nb=c\n");
+        var image = temp.File("disk.qcow2");
+
+        var result = Cli.Run("seed", "--dir", content, "--fs", "fat32", "--label", "DATA", "--size", "256M", "-o", "cluster_size=131072", image);
+
+        Assert.That(result.ExitCode, Is.Zero, result.Describe);
+        var check = Qemu.Check(image);
+        Assert.That(check.ExitCode, Is.Zero, check.Raw.Describe);
+        var info = Qemu.Info(image);
+        Assert.That(info["virtual-size"]!.GetValue<long>(), Is.EqualTo(256L * 1024 * 1024));
+        Assert.That(info["cluster-size"]!.GetValue<long>(), Is.EqualTo(131072));
+        var raw = temp.File("disk.raw");
+        Qemu.ImgOk("convert", "-O", "raw", image, raw);
+        Ok(Tool("fsck.fat", "-n", raw));
+        Assert.That(Ok(Tool("fatlabel", raw)).StandardOutput.Trim(), Is.EqualTo("DATA"));
+        Assert.That(Ok(Tool("mtype", "-i", raw, "::/config file.ini")).StandardOutput, Is.EqualTo("[a]\nb=c\n"));
+    }
+
+    [Test]
+    public void Seed_cloud_init_into_qcow2_passes_qemu_img_check_with_label_cidata()
+    {
+        using var temp = new TempDirectory("cli-seed");
+        File.WriteAllText(temp.File("u.yaml"), "#cloud-config\n");
+        File.WriteAllText(temp.File("m.yaml"), "instance-id: x\n");
+        var image = temp.File("seed.qcow2");
+
+        var result = Cli.Run("seed", "--cloud-init", "--user-data", temp.File("u.yaml"), "--meta-data", temp.File("m.yaml"), image);
+
+        Assert.That(result.ExitCode, Is.Zero, result.Describe);
+        Assert.That(Qemu.Check(image).ExitCode, Is.Zero);
+        var raw = temp.File("seed.raw");
+        Qemu.ImgOk("convert", "-O", "raw", image, raw);
+        Ok(Tool("fsck.fat", "-n", raw));
+        Assert.That(Ok(Tool("fatlabel", raw)).StandardOutput.Trim(), Is.EqualTo("CIDATA"));
+        Assert.That(Ok(Tool("mtype", "-i", raw, "::/user-data")).StandardOutput, Is.EqualTo("#cloud-config\n"));
+    }
 }

@@ -46,7 +46,8 @@ internal static class SeedCommand
             Description = "Byte-identical output: fixed timestamps ($SOURCE_DATE_EPOCH or 1980-01-01) and serial numbers/GUIDs derived from the label",
         };
         var timestamp = new Option<string?>("--timestamp") { Description = "Fixed timestamp for every entry (ISO 8601, or @SECONDS since 1970)", HelpName = "TIME" };
-        var format = CommonOptions.Format("-f", "Target format (raw or qcow2); from the extension when omitted");
+        var format = CommonOptions.Format("-f", "Target format (raw or qcow2); from the extension (new) or probed (--existing) when omitted");
+        var createOptions = CommonOptions.FormatOptions();
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing target" };
         var existing = new Option<bool>("--existing") { Description = "Write into the existing target, keeping its size" };
         var quiet = CommonOptions.Quiet();
@@ -56,7 +57,7 @@ internal static class SeedCommand
         foreach (var option in new Option[]
                  {
                      directory, cloudInit, userData, metaData, networkConfig, vendorData, raw, generate, seed, zeroPercent, offset,
-                     fileSystem, label, partition, size, reproducible, timestamp, format, overwrite, existing, quiet,
+                     fileSystem, label, partition, size, reproducible, timestamp, format, createOptions, overwrite, existing, quiet,
                  })
         {
             command.Options.Add(option);
@@ -77,6 +78,7 @@ internal static class SeedCommand
                 Size = context.GetValue(size) is { } sizeText ? ParseSize(targetPath, "--size", sizeText) : null,
                 Overwrite = context.GetValue(overwrite),
                 UseExisting = context.GetValue(existing),
+                Qcow2Options = context.GetValue(createOptions) is { Length: > 0 } lists ? string.Join(',', lists) : null,
             };
             var fixedTime = ParseTimestamp(targetPath, context.GetValue(timestamp), context.GetValue(reproducible));
 
@@ -153,7 +155,8 @@ internal static class SeedCommand
     {
         null => SeedImageFormat.Auto,
         "raw" => SeedImageFormat.Raw,
-        _ => throw new CliException(targetPath, $"unknown target format '{format}' (use raw)"),
+        "qcow2" => SeedImageFormat.Qcow2,
+        _ => throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)"),
     };
 
     /// <summary>qemu-img's size syntax: a number with an optional k/K, M, G, T, P, E suffix (powers of 1024) or B.</summary>

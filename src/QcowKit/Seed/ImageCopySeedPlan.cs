@@ -1,26 +1,39 @@
 using System.Buffers;
+using QcowKit.Image;
 
 namespace QcowKit.Seed;
 
-/// <summary>A file copied byte for byte to an offset of the disk, zero blocks skipped.</summary>
+/// <summary>
+/// An image's guest bytes copied to an offset of the disk. The source's allocation map skips ranges that read
+/// as zeros without reading them; within data ranges, zero blocks are skipped by the sparse writer.
+/// </summary>
 internal sealed class ImageCopySeedPlan : SeedPlan
 {
     private const int BufferSize = 1024 * 1024;
     private readonly string _source;
+    private readonly string _format;
     private readonly long _offset;
     private readonly long _length;
 
     public ImageCopySeedPlan(ImageCopySeedOptions options)
     {
-        var info = new FileInfo(options.SourcePath);
-        if (!info.Exists) throw new SeedException($"Source image '{options.SourcePath}' does not exist.");
+        if (!File.Exists(options.SourcePath)) throw new SeedException($"Source image '{options.SourcePath}' does not exist.");
         if (options.TargetOffset < 0 || options.TargetOffset % 512 != 0)
         {
             throw new SeedException($"Target offset {options.TargetOffset} must be a non-negative multiple of 512.");
         }
-        _source = info.FullName;
+        _source = Path.GetFullPath(options.SourcePath);
         _offset = options.TargetOffset;
-        _length = info.Length;
+        try
+        {
+            _format = options.SourceFormat ?? VirtualDisk.Probe(_source);
+            using var disk = Open();
+            _length = disk.VirtualSize;
+        }
+        catch (Exception ex) when (ex is IOException and not SeedException or NotSupportedException or UnauthorizedAccessException)
+        {
+            throw new SeedException($"Source image '{options.SourcePath}' cannot be read: {ex.Message}", ex);
+        }
     }
 
     public override long MinimumDiskSize() => RoundUpToSector(_offset + _length);
@@ -34,15 +47,22 @@ internal sealed class ImageCopySeedPlan : SeedPlan
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            using var source = new FileStream(_source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            long copied = 0;
-            while (copied < _length)
+            using var source = Open();
+            foreach (var range in source.GetAllocationMap(0, _length))
             {
-                var want = (int)Math.Min(BufferSize, _length - copied);
-                var read = source.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false);
-                if (read < want) throw new SeedException($"'{_source}' shrank while it was being copied.");
-                writer.Write(_offset + copied, buffer.AsSpan(0, read));
-                copied += read;
+                if (range.Zero)
+                {
+                    writer.Zero(_offset + range.Start, range.Length);
+                    continue;
+                }
+                for (long done = 0; done < range.Length;)
+                {
+                    var count = (int)Math.Min(BufferSize, range.Length - done);
+                    var span = buffer.AsSpan(0, count);
+                    source.Read(range.Start + done, span);
+                    writer.Write(_offset + range.Start + done, span);
+                    done += count;
+                }
             }
         }
         finally
@@ -52,4 +72,6 @@ internal sealed class ImageCopySeedPlan : SeedPlan
         disk.Flush();
         return new SeedResult(diskSize, writer.BytesWritten, writer.BytesSkipped);
     }
+
+    private IVirtualDisk Open() => VirtualDisk.Open(_source, _format, QcowOpenOptions.ReadOnly);
 }

@@ -1,3 +1,4 @@
+using QcowKit.Image;
 using QcowKit.Seed.CloudInit;
 using QcowKit.Seed.Fat;
 
@@ -112,35 +113,76 @@ public static class QcowSeeder
     {
         ArgumentException.ThrowIfNullOrEmpty(targetPath);
         target ??= new SeedTargetOptions();
-        ResolveFormat(targetPath, target.Format);
         if (Directory.Exists(targetPath)) throw new SeedException($"Target '{targetPath}' is a folder.");
         var exists = File.Exists(targetPath);
+        return target.UseExisting ? RunExisting(targetPath, plan, target, exists) : RunNew(targetPath, plan, target, exists);
+    }
 
-        if (target.UseExisting)
+    private static SeedResult RunExisting(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    {
+        if (!exists) throw new SeedException($"Target '{targetPath}' does not exist; UseExisting writes into an existing image.");
+        if (target.Size is not null) throw new SeedException("Size cannot be set with UseExisting: the existing image keeps its size.");
+        var probed = VirtualDisk.Probe(targetPath) == "qcow2" ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
+        if (target.Format != SeedImageFormat.Auto && target.Format != probed)
         {
-            if (!exists) throw new SeedException($"Target '{targetPath}' does not exist; UseExisting writes into an existing image.");
-            if (target.Size is not null) throw new SeedException("Size cannot be set with UseExisting: the existing image keeps its size.");
-            using var existing = new FileStream(targetPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            var existingSize = existing.Length;
-            plan.Validate(existingSize);
-            return plan.Write(existing, existingSize, diskIsZeroed: false);
+            throw new SeedException($"Target '{targetPath}' is a {Name(probed)} image, not {Name(target.Format)}.");
         }
+        if (probed == SeedImageFormat.Qcow2)
+        {
+            using var image = QcowImage.Open(targetPath, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+            using var stream = image.OpenStream();
+            plan.Validate(image.VirtualSize);
+            var result = plan.Write(stream, image.VirtualSize, diskIsZeroed: false);
+            image.Flush();
+            return result;
+        }
+        using var raw = new FileStream(targetPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var rawSize = raw.Length;
+        plan.Validate(rawSize);
+        return plan.Write(raw, rawSize, diskIsZeroed: false);
+    }
 
+    private static SeedResult RunNew(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    {
         if (exists && !target.Overwrite)
         {
             throw new SeedException($"Target '{targetPath}' already exists; ask for overwrite to replace it.");
         }
+        var format = target.Format != SeedImageFormat.Auto ? target.Format
+            : targetPath.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
         var size = target.Size ?? plan.MinimumDiskSize();
         if (size <= 0 || size % 512 != 0) throw new SeedException($"Disk size {size} must be a positive multiple of 512 bytes.");
         plan.Validate(size);
+        QcowCreateOptions? createOptions = null;
+        if (format == SeedImageFormat.Qcow2)
+        {
+            try
+            {
+                createOptions = QcowCreateOptions.Parse(target.Qcow2Options);
+                createOptions.Size = size;
+                createOptions.Validate();
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new SeedException($"Target '{targetPath}': {ex.Message}", ex);
+            }
+        }
 
         var full = Path.GetFullPath(targetPath);
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
             SeedResult result;
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            if (createOptions is not null)
             {
+                using var image = QcowImage.Create(temporary, createOptions);
+                using var stream = image.OpenStream();
+                result = plan.Write(stream, size, diskIsZeroed: true);
+                image.Flush();
+            }
+            else
+            {
+                using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
                 // SetLength on a new file leaves a hole: the raw image is sparse from the start.
                 stream.SetLength(size);
                 result = plan.Write(stream, size, diskIsZeroed: true);
@@ -154,14 +196,5 @@ public static class QcowSeeder
         }
     }
 
-    private static SeedImageFormat ResolveFormat(string targetPath, SeedImageFormat format)
-    {
-        var resolved = format != SeedImageFormat.Auto ? format
-            : targetPath.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? (SeedImageFormat)(-1) : SeedImageFormat.Raw;
-        if (resolved != SeedImageFormat.Raw)
-        {
-            throw new SeedException($"Target '{targetPath}': only raw targets can be written until the qcow2 write engine is available.");
-        }
-        return resolved;
-    }
+    private static string Name(SeedImageFormat format) => format == SeedImageFormat.Qcow2 ? "qcow2" : "raw";
 }

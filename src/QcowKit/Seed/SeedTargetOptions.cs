@@ -12,6 +12,12 @@ public sealed class SeedTargetOptions
     /// </summary>
     public long? Size { get; set; }
 
+    /// <summary>
+    /// qemu-img create options for a new qcow2 target, as for <c>-o</c> (e.g. <c>cluster_size=65536,compression_type=zstd</c>);
+    /// the disk size comes from <see cref="Size"/> or the content. Ignored for raw targets.
+    /// </summary>
+    public string? Qcow2Options { get; set; }
+
     /// <summary>Replace an existing target file with a new image. Without it an existing target is an error.</summary>
     public bool Overwrite { get; set; }
 

@@ -59,7 +59,11 @@ internal sealed class SparseWriter
     /// <summary>Makes a range read as zeros: nothing to do on a zeroed target, otherwise only non-zero blocks are rewritten.</summary>
     public void Zero(long offset, long length)
     {
-        if (_targetIsZero) return;
+        if (_targetIsZero)
+        {
+            BytesSkipped += length;
+            return;
+        }
         var zeros = new byte[Math.Min(length, 1024 * 1024)];
         for (long done = 0; done < length; done += zeros.Length)
         {
