@@ -177,7 +177,8 @@ public static class QcowSeeder
             {
                 using var image = QcowImage.Create(temporary, createOptions);
                 using var stream = image.OpenStream();
-                result = plan.Write(stream, size, diskIsZeroed: true);
+                // With a backing file the new image reads as its backing file, not as zeros.
+                result = plan.Write(stream, size, diskIsZeroed: createOptions.BackingFile is null);
                 image.Flush();
             }
             else

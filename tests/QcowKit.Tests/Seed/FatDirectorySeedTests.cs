@@ -88,7 +88,7 @@ public sealed class FatDirectorySeedTests
         using var temp = new TempDirectory("seed");
         var source = temp.File("content");
         Directory.CreateDirectory(Path.Combine(source, "many"));
-        for (var i = 0; i < 700; i++)
+        for (var i = 0; i < 500; i++)
         {
             File.WriteAllText(Path.Combine(source, "many", $"generated file number {i:D4}.json"), $"{{\"n\":{i}}}");
         }
@@ -99,7 +99,7 @@ public sealed class FatDirectorySeedTests
         var fat16 = temp.File("fat16.img");
         var fat16Result = Seed(fat16Source, fat16, FatFileSystemType.Fat16, "16M");
 
-        Assert.That(fat16Result.FileCount, Is.EqualTo(700));
+        Assert.That(fat16Result.FileCount, Is.EqualTo(500));
         foreach (var (image, tree) in new[] { (fat32, source), (fat16, fat16Source) })
         {
             FatTools.AssertFsckClean(image);

@@ -172,4 +172,26 @@ public sealed class Qcow2SeedTests
         Assert.That(error!.Message, Does.Contain("disk.qcow2").And.Contain("luster"));
         Assert.That(Directory.GetFiles(temp.Path), Is.Empty);
     }
+
+    [Test]
+    public void New_qcow2_over_a_backing_file_full_of_data_gives_a_clean_volume()
+    {
+        using var temp = new TempDirectory("seed");
+        var source = MakeTree(temp, withBigFile: false);
+        var backing = temp.File("base.raw");
+        var junk = new byte[40 * MiB];
+        Array.Fill(junk, (byte)0x5A);
+        File.WriteAllBytes(backing, junk);
+        var image = temp.File("overlay.qcow2");
+
+        QcowSeeder.SeedDirectory(image, new FatSeedOptions { SourceDirectory = source, FileSystem = FatFileSystemType.Fat32 },
+            new SeedTargetOptions { Size = 40 * MiB, Qcow2Options = "backing_file=base.raw,backing_fmt=raw" });
+
+        AssertCheckClean(image);
+        var raw = ToRaw(temp, image);
+        FatTools.AssertFsckClean(raw);
+        var extracted = temp.File("extracted");
+        FatTools.ExtractAll(raw, 0, extracted);
+        FatTools.AssertSameTree(source, extracted);
+    }
 }
