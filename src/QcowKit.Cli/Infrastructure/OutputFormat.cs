@@ -1,0 +1,8 @@
+namespace QcowKit.Cli.Infrastructure;
+
+/// <summary>qemu-img's <c>--output</c> values.</summary>
+internal enum OutputFormat
+{
+    Human,
+    Json,
+}

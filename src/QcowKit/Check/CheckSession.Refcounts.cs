@@ -1,0 +1,484 @@
+using System.Buffers.Binary;
+
+namespace QcowKit.Check;
+
+internal sealed partial class CheckSession
+{
+    private enum ClusterType
+    {
+        Unallocated,
+        ZeroPlain,
+        ZeroAlloc,
+        Normal,
+        Compressed,
+    }
+
+    /// <summary>qcow2_get_cluster_type.</summary>
+    private ClusterType TypeOf(ulong entry)
+    {
+        if ((entry & QcowMasks.Compressed) != 0) return ClusterType.Compressed;
+        if ((entry & QcowMasks.Zero) != 0 && !g.ExtendedL2)
+        {
+            return (entry & QcowMasks.L2OffsetMask) != 0 ? ClusterType.ZeroAlloc : ClusterType.ZeroPlain;
+        }
+        if ((entry & QcowMasks.L2OffsetMask) == 0)
+        {
+            // Offset 0 is a valid data file offset; such clusters always carry COPIED.
+            return g.HasDataFile && (entry & QcowMasks.Copied) != 0 ? ClusterType.Normal : ClusterType.Unallocated;
+        }
+        return ClusterType.Normal;
+    }
+
+    /// <summary>qcow2_check_refcounts.</summary>
+    private void CheckRefcounts(CheckCounts res)
+    {
+        var nbClusters = g.SizeToClusters((ulong)file.Length);
+        if (nbClusters > int.MaxValue)
+        {
+            res.CheckErrors++;
+            Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "the image file has more than 2^31 clusters", -1);
+            throw new CheckAbortedException("File too large");
+        }
+        res.TotalClusters = g.SizeToClusters(g.VirtualSize / 512 * 512);
+
+        var imrt = new RefcountArray(g.RefcountOrder, g.ClusterSize, nbClusters, memoryBound);
+        var rebuild = false;
+        CalculateRefcounts(res, Fix, ref rebuild, imrt);
+
+        var preCompare = res.Clone();
+        CompareRefcounts(res, QcowRepairMode.None, ref rebuild, out var highestCluster, imrt, report: true);
+
+        if (rebuild && FixErrors)
+        {
+            var old = res.Clone();
+            var freshLeaks = 0L;
+            RebuildRefcountStructure(res, imrt);
+            res.Corruptions = 0;
+            res.Leaks = 0;
+            rebuild = false;
+            imrt.Clear();
+            imrt.TryResize(Math.Max(imrt.Size, nbClusters));
+            var findingsBefore = findings.Count;
+            CalculateRefcounts(res, QcowRepairMode.None, ref rebuild, imrt);
+            if (FixLeaks)
+            {
+                var saved = res.Clone();
+                var fresh = new CheckCounts();
+                CompareRefcounts(fresh, QcowRepairMode.Leaks, ref rebuild, out highestCluster, imrt, report: false);
+                if (rebuild)
+                {
+                    Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "ERROR rebuilt refcount structure is still broken", -1);
+                }
+                freshLeaks = fresh.Leaks;
+                res.CopyFrom(saved);
+            }
+            // The second pass re-reports what the first already found.
+            findings.RemoveRange(findingsBefore, findings.Count - findingsBefore);
+            if (res.Corruptions < old.Corruptions) res.CorruptionsFixed += old.Corruptions - res.Corruptions;
+            if (res.Leaks < old.Leaks) res.LeaksFixed += old.Leaks - res.Leaks;
+            res.Leaks += freshLeaks;
+        }
+        else if (Fix != QcowRepairMode.None)
+        {
+            if (rebuild)
+            {
+                res.CheckErrors++;
+                Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
+                    "ERROR need to rebuild refcount structures (only -r all can do that)", -1);
+                throw new CheckAbortedException("Input/output error");
+            }
+            if (res.Leaks != 0 || res.Corruptions != 0)
+            {
+                res.CopyFrom(preCompare);
+                CompareRefcounts(res, Fix, ref rebuild, out highestCluster, imrt, report: false);
+            }
+        }
+
+        CheckOflagCopied(res);
+        res.ImageEndOffset = (highestCluster + 1) << g.ClusterBits;
+    }
+
+    /// <summary>calculate_refcounts: counts every reference the metadata makes.</summary>
+    private void CalculateRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, RefcountArray imrt)
+    {
+        IncRefcounts(res, imrt, 0, (ulong)g.ClusterSize, ClusterUse.Header);
+        CheckRefcountsL1(res, imrt, g.L1TableOffset, g.L1Size, fragInfo: true, fix, active: true);
+
+        if (g.HasDataFile && snapshots.Count > 0)
+        {
+            Report(QcowFindingCodes.SnapshotsWithDataFile, QcowFindingSeverity.Error, $"ERROR {snapshots.Count} snapshots in image with data file", 64);
+            res.Corruptions++;
+        }
+        foreach (var sn in snapshots)
+        {
+            if (g.OffsetIntoCluster(sn.L1TableOffset) != 0)
+            {
+                Report(QcowFindingCodes.SnapshotL1Unaligned, QcowFindingSeverity.Error,
+                    $"ERROR snapshot {sn.Id} ({sn.Name}) l1_offset=0x{sn.L1TableOffset:x}: L1 table is not cluster aligned; snapshot table entry corrupted", sn.EntryOffset);
+                res.Corruptions++;
+                continue;
+            }
+            if (sn.L1Size > QcowMasks.MaxL1SizeBytes / 8)
+            {
+                Report(QcowFindingCodes.SnapshotL1TooLarge, QcowFindingSeverity.Error,
+                    $"ERROR snapshot {sn.Id} ({sn.Name}) l1_size=0x{sn.L1Size:x}: L1 table is too large; snapshot table entry corrupted", sn.EntryOffset + 8);
+                res.Corruptions++;
+                continue;
+            }
+            CheckRefcountsL1(res, imrt, sn.L1TableOffset, sn.L1Size, fragInfo: false, fix, active: false);
+        }
+        IncRefcounts(res, imrt, snapshotsOffset, (ulong)snapshotsSize, ClusterUse.SnapshotTable);
+        IncRefcounts(res, imrt, refcountTableOffset, (ulong)refcountTableSize * 8, ClusterUse.RefcountTable);
+        if (g.CryptoHeaderLength != 0)
+        {
+            IncRefcounts(res, imrt, g.CryptoHeaderOffset, g.CryptoHeaderLength, ClusterUse.CryptoHeader);
+        }
+        CheckBitmapsRefcounts(res, imrt);
+        CheckRefblocks(res, fix, ref rebuild, imrt);
+    }
+
+    /// <summary>check_refcounts_l1.</summary>
+    private void CheckRefcountsL1(CheckCounts res, RefcountArray imrt, ulong l1Offset, uint l1Size, bool fragInfo, QcowRepairMode fix, bool active)
+    {
+        if (l1Size == 0) return;
+        IncRefcounts(res, imrt, l1Offset, (ulong)l1Size * 8, active ? ClusterUse.ActiveL1 : ClusterUse.SnapshotL1);
+        var table = active && l1Offset == g.L1TableOffset ? l1Table : ReadTable(l1Offset, l1Size);
+        for (var i = 0; i < table.Length; i++)
+        {
+            var entry = table[i];
+            if (entry == 0) continue;
+            var entryOffset = (long)(l1Offset + (ulong)i * 8);
+            if ((entry & QcowMasks.L1ReservedMask) != 0)
+            {
+                Report(QcowFindingCodes.L1ReservedBits, QcowFindingSeverity.Error, $"ERROR found L1 entry with reserved bits set: {entry:x}", entryOffset);
+                res.Corruptions++;
+            }
+            var l2Offset = entry & QcowMasks.L1OffsetMask;
+            IncRefcounts(res, imrt, l2Offset, (ulong)g.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
+            if (g.OffsetIntoCluster(l2Offset) != 0)
+            {
+                Report(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
+                res.Corruptions++;
+            }
+            CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active);
+        }
+    }
+
+    /// <summary>check_refcounts_l2.</summary>
+    private void CheckRefcountsL2(CheckCounts res, RefcountArray imrt, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active)
+    {
+        var entrySize = g.L2EntrySize;
+        var table = new byte[g.ClusterSize];
+        file.Read(l2Offset, table);
+        ulong nextContiguousOffset = 0;
+        for (var i = 0; i < g.L2Size; i++)
+        {
+            var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize));
+            var bitmap = g.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
+            var entryOffset = (long)(l2Offset + (ulong)(i * entrySize));
+            var type = TypeOf(entry);
+
+            if (type != ClusterType.Compressed && (entry & QcowMasks.L2StandardReservedMask) != 0)
+            {
+                Report(QcowFindingCodes.L2ReservedBits, QcowFindingSeverity.Error, $"ERROR found l2 entry with reserved bits set: {entry:x}", entryOffset);
+                res.Corruptions++;
+            }
+
+            switch (type)
+            {
+                case ClusterType.Compressed:
+                {
+                    if ((entry & QcowMasks.Copied) != 0)
+                    {
+                        Report(QcowFindingCodes.CompressedCopied, QcowFindingSeverity.Error,
+                            $"ERROR: coffset=0x{entry & g.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
+                        entry &= ~QcowMasks.Copied;
+                        res.Corruptions++;
+                    }
+                    if (g.HasDataFile)
+                    {
+                        Report(QcowFindingCodes.CompressedWithDataFile, QcowFindingSeverity.Error, $"ERROR compressed cluster {i} with data file, entry=0x{entry:x}", entryOffset);
+                        res.Corruptions++;
+                        break;
+                    }
+                    if (bitmap != 0)
+                    {
+                        Report(QcowFindingCodes.CompressedWithSubclusterBitmap, QcowFindingSeverity.Error,
+                            $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry=0x{entry:x}", entryOffset);
+                        res.Corruptions++;
+                        break;
+                    }
+                    var coffset = entry & g.CompressedOffsetMask;
+                    var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
+                    var csize = sectors * 512 - (coffset & 511);
+                    IncRefcounts(res, imrt, coffset, csize, ClusterUse.Compressed);
+                    if (fragInfo)
+                    {
+                        res.AllocatedClusters++;
+                        res.CompressedClusters++;
+                        // Compressed clusters share sectors, so qemu counts each as fragmented.
+                        res.FragmentedClusters++;
+                    }
+                    break;
+                }
+                case ClusterType.ZeroAlloc:
+                case ClusterType.Normal:
+                {
+                    var offset = entry & QcowMasks.L2OffsetMask;
+                    if (((bitmap >> 32) & bitmap) != 0)
+                    {
+                        res.Corruptions++;
+                        Report(QcowFindingCodes.SubclusterAllocatedAndZero, QcowFindingSeverity.Error,
+                            $"ERROR offset={offset:x}: Allocated cluster has corrupted subcluster allocation bitmap", entryOffset);
+                    }
+                    if (g.OffsetIntoCluster(offset) != 0)
+                    {
+                        res.Corruptions++;
+                        var containsData = g.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
+                        if (!containsData)
+                        {
+                            Report(QcowFindingCodes.PreallocatedClusterUnaligned, QcowFindingSeverity.Error,
+                                $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} offset={offset:x}: Preallocated cluster is not properly aligned; L2 entry corrupted.", entryOffset);
+                            if (fix == QcowRepairMode.All)
+                            {
+                                var newEntry = g.ExtendedL2 ? 0 : QcowMasks.Zero;
+                                BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(i * entrySize), newEntry);
+                                var overlap = CheckMetadataOverlap(active ? Overlap.ActiveL2 : Overlap.InactiveL2, (ulong)entryOffset, (ulong)entrySize);
+                                if (overlap != Overlap.None)
+                                {
+                                    SignalOverlap(res, overlap, (ulong)entryOffset);
+                                    throw new CheckAbortedException("Input/output error");
+                                }
+                                file.Write((ulong)entryOffset, table.AsSpan(i * entrySize, entrySize));
+                                res.Corruptions--;
+                                res.CorruptionsFixed++;
+                                continue;
+                            }
+                        }
+                        else
+                        {
+                            Report(QcowFindingCodes.DataClusterUnaligned, QcowFindingSeverity.Error,
+                                $"ERROR offset={offset:x}: Data cluster is not properly aligned; L2 entry corrupted.", entryOffset);
+                        }
+                    }
+                    if (fragInfo)
+                    {
+                        res.AllocatedClusters++;
+                        if (nextContiguousOffset != 0 && offset != nextContiguousOffset)
+                        {
+                            res.FragmentedClusters++;
+                        }
+                        nextContiguousOffset = offset + (ulong)g.ClusterSize;
+                    }
+                    if (!g.HasDataFile)
+                    {
+                        IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData);
+                    }
+                    break;
+                }
+                case ClusterType.ZeroPlain:
+                    break;
+                case ClusterType.Unallocated:
+                    if ((bitmap & QcowMasks.SubclusterAllAllocated) != 0)
+                    {
+                        res.Corruptions++;
+                        Report(QcowFindingCodes.UnallocatedWithSubclusters, QcowFindingSeverity.Error,
+                            "ERROR: Unallocated cluster has non-zero subcluster allocation map", entryOffset);
+                    }
+                    break;
+            }
+        }
+    }
+
+    /// <summary>check_refblocks: each refcount block must be aligned, inside the image and used once.</summary>
+    private void CheckRefblocks(CheckCounts res, QcowRepairMode fix, ref bool rebuild, RefcountArray imrt)
+    {
+        for (long i = 0; i < refcountTableSize; i++)
+        {
+            var raw = Entry(refcountTable, i);
+            var offset = raw & QcowMasks.RefcountTableOffsetMask;
+            var cluster = (long)(offset >> g.ClusterBits);
+            var entryOffset = (long)(refcountTableOffset + (ulong)i * 8);
+            if ((raw & QcowMasks.RefcountTableReservedMask) != 0)
+            {
+                Report(QcowFindingCodes.RefcountTableReservedBits, QcowFindingSeverity.Error, $"ERROR refcount table entry {i} has reserved bits set", entryOffset);
+                res.Corruptions++;
+                rebuild = true;
+                continue;
+            }
+            if (g.OffsetIntoCluster(offset) != 0)
+            {
+                Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
+                    $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted", entryOffset);
+                res.Corruptions++;
+                rebuild = true;
+                continue;
+            }
+            if (cluster >= imrt.Size)
+            {
+                res.Corruptions++;
+                Report(QcowFindingCodes.RefcountBlockOutsideImage, QcowFindingSeverity.Error,
+                    $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} refcount block {i} is outside image", entryOffset);
+                if (fix == QcowRepairMode.All)
+                {
+                    var newLength = (long)offset + g.ClusterSize;
+                    if (offset > long.MaxValue - (ulong)g.ClusterSize || !imrt.TryResize(g.SizeToClusters((ulong)newLength)))
+                    {
+                        rebuild = true;
+                        continue;
+                    }
+                    file.SetLength(newLength);
+                    res.Corruptions--;
+                    res.CorruptionsFixed++;
+                    IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, ClusterUse.RefcountBlock);
+                }
+                continue;
+            }
+            if (offset != 0)
+            {
+                IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, ClusterUse.RefcountBlock);
+                if (imrt[cluster] != 1)
+                {
+                    Report(QcowFindingCodes.RefcountBlockShared, QcowFindingSeverity.Error,
+                        $"ERROR refcount block {i} refcount={imrt[cluster]}{DescribeUse(cluster)}", entryOffset);
+                    res.Corruptions++;
+                    rebuild = true;
+                }
+            }
+        }
+    }
+
+    /// <summary>compare_refcounts: on-disk refcounts against the counted references.</summary>
+    private void CompareRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, out long highestCluster, RefcountArray imrt, bool report)
+    {
+        highestCluster = 0;
+        var nbClusters = imrt.Size;
+        for (long i = 0; i < nbClusters; i++)
+        {
+            var clusterOffset = i << g.ClusterBits;
+            if (!TryGetRefcount(i, out var onDisk))
+            {
+                res.CheckErrors++;
+                if (report)
+                {
+                    Report(QcowFindingCodes.RefcountUnreadable, QcowFindingSeverity.Error,
+                        $"Can't get refcount for cluster {i}: its refcount block is not cluster aligned", clusterOffset);
+                }
+                continue;
+            }
+            var counted = imrt[i];
+            if (onDisk > 0 || counted > 0) highestCluster = i;
+            if (onDisk == counted) continue;
+
+            var fixLeak = onDisk > counted && onDisk != 0 && fix != QcowRepairMode.None;
+            var fixCorruption = onDisk < counted && onDisk != 0 && fix == QcowRepairMode.All;
+            if (onDisk == 0) rebuild = true;
+            if (report)
+            {
+                var use = DescribeUse(i);
+                if (onDisk == 0)
+                {
+                    Report(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Error, $"ERROR cluster {i} refcount=0 reference={counted}{use}", clusterOffset);
+                }
+                else if (onDisk < counted)
+                {
+                    var overlap = i < ownerOf.Length && secondOwner.TryGetValue(i, out var second)
+                        && (IsMetadata((ClusterUse)ownerOf[i]) || IsMetadata(second));
+                    Report(overlap ? QcowFindingCodes.MetadataOverlap : QcowFindingCodes.RefcountTooLow, QcowFindingSeverity.Error,
+                        $"ERROR cluster {i} refcount={onDisk} reference={counted}{use}", clusterOffset);
+                }
+                else
+                {
+                    Report(QcowFindingCodes.Leak, QcowFindingSeverity.Warning, $"Leaked cluster {i} refcount={onDisk} reference={counted}", clusterOffset);
+                }
+            }
+            if ((fixLeak || fixCorruption) && TrySetRefcount(i, counted))
+            {
+                if (fixLeak) res.LeaksFixed++;
+                else res.CorruptionsFixed++;
+                continue;
+            }
+            if (onDisk < counted) res.Corruptions++;
+            else res.Leaks++;
+        }
+    }
+
+    /// <summary>check_oflag_copied: COPIED must be set exactly when the refcount is 1.</summary>
+    private void CheckOflagCopied(CheckCounts res)
+    {
+        bool repair = Fix switch
+        {
+            QcowRepairMode.All => true,
+            // After a successful leak repair the refcounts are exact, so the flags can be trusted to follow them.
+            QcowRepairMode.Leaks => res.CheckErrors == 0 && res.Corruptions == 0 && res.Leaks == 0,
+            _ => false,
+        };
+        var entrySize = g.L2EntrySize;
+        var table = new byte[g.ClusterSize];
+        for (var i = 0; i < l1Table.Length; i++)
+        {
+            var l1Entry = l1Table[i];
+            var l2Offset = l1Entry & QcowMasks.L1OffsetMask;
+            if (l2Offset == 0) continue;
+            var l1EntryOffset = g.L1TableOffset + (ulong)i * 8;
+            if (TryGetRefcount((long)(l2Offset >> g.ClusterBits), out var refcount)
+                && (refcount == 1) != ((l1Entry & QcowMasks.Copied) != 0))
+            {
+                res.Corruptions++;
+                Report(QcowFindingCodes.L1CopiedFlag, QcowFindingSeverity.Error,
+                    $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={l1Entry:x} refcount={refcount}", (long)l1EntryOffset);
+                if (repair)
+                {
+                    l1Table[i] = refcount == 1 ? l1Entry | QcowMasks.Copied : l1Entry & ~QcowMasks.Copied;
+                    var overlap = CheckMetadataOverlap(Overlap.ActiveL1, l1EntryOffset & ~511UL, 512);
+                    if (overlap != Overlap.None)
+                    {
+                        SignalOverlap(res, overlap, l1EntryOffset);
+                        res.CheckErrors++;
+                        throw new CheckAbortedException("Input/output error");
+                    }
+                    file.WriteUInt64(l1EntryOffset, l1Table[i]);
+                    res.Corruptions--;
+                    res.CorruptionsFixed++;
+                }
+            }
+
+            file.Read(l2Offset, table);
+            var dirty = 0;
+            for (var j = 0; j < g.L2Size; j++)
+            {
+                var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * entrySize));
+                var type = TypeOf(entry);
+                if (type is not (ClusterType.Normal or ClusterType.ZeroAlloc)) continue;
+                var dataOffset = entry & QcowMasks.L2OffsetMask;
+                ulong dataRefcount = 1;
+                if (!g.HasDataFile && !TryGetRefcount((long)(dataOffset >> g.ClusterBits), out dataRefcount)) continue;
+                if ((dataRefcount == 1) != ((entry & QcowMasks.Copied) != 0))
+                {
+                    res.Corruptions++;
+                    Report(QcowFindingCodes.L2CopiedFlag, QcowFindingSeverity.Error,
+                        $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED data cluster: l2_entry={entry:x} refcount={dataRefcount}", (long)(l2Offset + (ulong)(j * entrySize)));
+                    if (repair)
+                    {
+                        BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(j * entrySize),
+                            dataRefcount == 1 ? entry | QcowMasks.Copied : entry & ~QcowMasks.Copied);
+                        dirty++;
+                    }
+                }
+            }
+            if (dirty > 0)
+            {
+                var overlap = CheckMetadataOverlap(Overlap.ActiveL2, l2Offset, (ulong)g.ClusterSize);
+                if (overlap != Overlap.None)
+                {
+                    SignalOverlap(res, overlap, l2Offset);
+                    res.CheckErrors++;
+                    throw new CheckAbortedException("Input/output error");
+                }
+                file.Write(l2Offset, table);
+                res.Corruptions -= dirty;
+                res.CorruptionsFixed += dirty;
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Buffers.Binary;
+
+namespace QcowKit.Check;
+
+/// <summary>
+/// One pass of qemu's qcow2_co_check_locked over an opened image: snapshot table, refcounts
+/// (calculate, compare, rebuild), COPIED flags, and the snapshot table fix-up. Ported rule by rule
+/// from qemu 7.2's block/qcow2-refcount.c so that every count equals qemu-img check's; see
+/// docs/finding-codes.md for the counting rules in prose.
+/// </summary>
+internal sealed partial class CheckSession
+{
+    private const int MaxFindingsPerCode = 1000;
+    private readonly CheckedFile file;
+    private readonly CheckGeometry g;
+    private readonly List<QcowFinding> findings;
+    private readonly Dictionary<string, int> findingCounts = new(StringComparer.Ordinal);
+    private readonly ulong[] l1Table;
+    private ulong[] refcountTable;
+    private long refcountTableSize;
+    private ulong refcountTableOffset;
+    private readonly byte[] refblockCache;
+    private ulong refblockCacheOffset = ulong.MaxValue;
+    private readonly byte[] ownerOf;
+    private readonly Dictionary<long, ClusterUse> secondOwner = [];
+    private readonly long memoryBound;
+    private List<SnapshotEntry> snapshots = [];
+    private ulong snapshotsOffset;
+    private long snapshotsSize;
+
+    public CheckSession(CheckedFile file, CheckGeometry geometry, List<QcowFinding> findings)
+    {
+        this.file = file;
+        g = geometry;
+        this.findings = findings;
+        // Memory bound tied to the file: the in-memory refcounts may cover 16 times the file's clusters
+        // (references a little beyond the end, as qemu allows) but never more than that or 64 MiB.
+        memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> g.ClusterBits) + 1) * Math.Max(1, g.RefcountBits / 8));
+        l1Table = ReadTable(g.L1TableOffset, g.L1Size);
+        refcountTableSize = g.RefcountTableSize;
+        refcountTableOffset = g.RefcountTableOffset;
+        refcountTable = ReadTable(g.RefcountTableOffset, refcountTableSize);
+        refblockCache = new byte[g.ClusterSize];
+        ownerOf = new byte[(file.Length >> g.ClusterBits) + 1];
+    }
+
+    public QcowRepairMode Fix { get; init; }
+
+    private bool FixErrors => Fix == QcowRepairMode.All;
+
+    private bool FixLeaks => Fix != QcowRepairMode.None;
+
+    /// <summary>Reads a table of big-endian u64 entries; entries beyond the end of the file are zero and not stored.</summary>
+    private ulong[] ReadTable(ulong offset, long entries)
+    {
+        if (entries <= 0 || offset >= (ulong)file.Length) return [];
+        var inFile = (long)Math.Min((ulong)entries, ((ulong)file.Length - offset + 7) / 8);
+        var bytes = new byte[inFile * 8];
+        file.Read(offset, bytes);
+        var table = new ulong[inFile];
+        for (var i = 0; i < table.Length; i++)
+        {
+            table[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
+        }
+        return table;
+    }
+
+    private static ulong Entry(ulong[] table, long index) => index < table.Length ? table[index] : 0;
+
+    internal void Report(string code, QcowFindingSeverity severity, string message, long offset)
+    {
+        findingCounts.TryGetValue(code, out var n);
+        findingCounts[code] = n + 1;
+        if (n < MaxFindingsPerCode)
+        {
+            findings.Add(new QcowFinding(code, severity, message, offset));
+        }
+        else if (n == MaxFindingsPerCode)
+        {
+            findings.Add(new QcowFinding(code, QcowFindingSeverity.Info, $"further {code} findings are not listed", -1));
+        }
+    }
+
+    /// <summary>qcow2_co_check_locked.</summary>
+    public CheckCounts Run()
+    {
+        var result = new CheckCounts();
+        var snapshotResult = new CheckCounts();
+        var refcountResult = new CheckCounts();
+        try
+        {
+            CheckReadSnapshotTable(snapshotResult);
+        }
+        catch (CheckAbortedException)
+        {
+            result.Add(snapshotResult, false);
+            throw new CheckAbortedWithCountsException(result);
+        }
+
+        try
+        {
+            CheckRefcounts(refcountResult);
+        }
+        catch (CheckAbortedException)
+        {
+            result.Add(refcountResult, true);
+            result.Add(snapshotResult, false);
+            throw new CheckAbortedWithCountsException(result);
+        }
+        result.Add(refcountResult, true);
+
+        CheckFixSnapshotTable(snapshotResult);
+        result.Add(snapshotResult, false);
+
+        if (Fix != QcowRepairMode.None && result.CheckErrors == 0 && result.Corruptions == 0)
+        {
+            MarkCleanAndConsistent();
+        }
+        return result;
+    }
+
+    private void MarkCleanAndConsistent()
+    {
+        var incompatible = file.ReadUInt64(72);
+        if (g.Version >= 3 && (incompatible & 0x3) != 0)
+        {
+            file.WriteUInt64(72, incompatible & ~0x3UL);
+        }
+    }
+
+    /// <summary>On closing an image opened for writing, qemu clears the dirty bit whatever the check found.</summary>
+    public void CloseAfterRepair()
+    {
+        if (g.Version < 3) return;
+        var incompatible = file.ReadUInt64(72);
+        if ((incompatible & 0x1) != 0)
+        {
+            file.WriteUInt64(72, incompatible & ~0x1UL);
+        }
+        file.Flush();
+    }
+
+    // ---- refcount lookups on disk (qcow2_get_refcount) ----
+
+    /// <summary>The on-disk refcount of cluster <paramref name="clusterIndex"/>; false when its refcount block is unaligned.</summary>
+    private bool TryGetRefcount(long clusterIndex, out ulong refcount)
+    {
+        refcount = 0;
+        var tableIndex = clusterIndex >> g.RefcountBlockBits;
+        if (tableIndex >= refcountTableSize) return true;
+        var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
+        if (blockOffset == 0) return true;
+        if (g.OffsetIntoCluster(blockOffset) != 0) return false;
+        LoadRefblock(blockOffset);
+        refcount = RefcountArray.Get(refblockCache, clusterIndex & (g.RefcountBlockSize - 1), g.RefcountOrder);
+        return true;
+    }
+
+    private void LoadRefblock(ulong blockOffset)
+    {
+        if (refblockCacheOffset == blockOffset) return;
+        file.Read(blockOffset, refblockCache);
+        refblockCacheOffset = blockOffset;
+    }
+
+    /// <summary>update_refcount for one cluster whose refcount block exists: writes the new refcount.</summary>
+    private bool TrySetRefcount(long clusterIndex, ulong refcount)
+    {
+        var tableIndex = clusterIndex >> g.RefcountBlockBits;
+        if (tableIndex >= refcountTableSize) return false;
+        var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
+        if (blockOffset == 0 || g.OffsetIntoCluster(blockOffset) != 0) return false;
+        LoadRefblock(blockOffset);
+        var index = clusterIndex & (g.RefcountBlockSize - 1);
+        RefcountArray.Set(refblockCache, index, g.RefcountOrder, refcount);
+        var byteIndex = (int)((index << g.RefcountOrder) / 8);
+        var width = Math.Max(1, g.RefcountBits / 8);
+        file.Write(blockOffset + (ulong)byteIndex, refblockCache.AsSpan(byteIndex, width));
+        return true;
+    }
+
+    // ---- in-memory refcounts (qcow2_inc_refcounts_imrt) ----
+
+    private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use)
+    {
+        if (size == 0 || size > long.MaxValue) return;
+        // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
+        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
+        {
+            Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
+                $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
+                (long)Math.Min(offset, long.MaxValue));
+            res.Corruptions++;
+            return;
+        }
+        var start = g.StartOfCluster(offset);
+        var last = g.StartOfCluster(offset + size - 1);
+        for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)
+        {
+            var k = (long)(clusterOffset >> g.ClusterBits);
+            if (k >= imrt.Size && !imrt.TryResize(k + 1))
+            {
+                res.CheckErrors++;
+                Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
+                    $"cluster at offset 0x{clusterOffset:x} ({use}) lies so far beyond the end of the file that counting its references needs more memory than allowed", (long)Math.Min(clusterOffset, long.MaxValue));
+                throw new CheckAbortedException("Cannot allocate memory");
+            }
+            var refcount = imrt[k];
+            if (refcount == g.RefcountMax)
+            {
+                Report(QcowFindingCodes.RefcountOverflow, QcowFindingSeverity.Error,
+                    $"ERROR: overflow cluster offset=0x{clusterOffset:x}", (long)clusterOffset);
+                res.Corruptions++;
+                continue;
+            }
+            imrt[k] = refcount + 1;
+            if (k < ownerOf.Length)
+            {
+                if (ownerOf[k] == 0) ownerOf[k] = (byte)use;
+                else secondOwner.TryAdd(k, use);
+            }
+            if (clusterOffset + (ulong)g.ClusterSize < clusterOffset) break;
+        }
+    }
+
+    private string DescribeUse(long cluster)
+    {
+        if (cluster >= ownerOf.Length || ownerOf[cluster] == 0) return string.Empty;
+        var first = (ClusterUse)ownerOf[cluster];
+        return secondOwner.TryGetValue(cluster, out var second)
+            ? $" (used as {Describe(first)} and as {Describe(second)})"
+            : $" (used as {Describe(first)})";
+    }
+
+    private static string Describe(ClusterUse use) => use switch
+    {
+        ClusterUse.Header => "the qcow2 header",
+        ClusterUse.ActiveL1 => "the active L1 table",
+        ClusterUse.ActiveL2 => "an active L2 table",
+        ClusterUse.Data => "a data cluster",
+        ClusterUse.Compressed => "a compressed cluster",
+        ClusterUse.SnapshotTable => "the snapshot table",
+        ClusterUse.SnapshotL1 => "a snapshot L1 table",
+        ClusterUse.SnapshotL2 => "a snapshot L2 table",
+        ClusterUse.SnapshotData => "a snapshot data cluster",
+        ClusterUse.RefcountTable => "the refcount table",
+        ClusterUse.RefcountBlock => "a refcount block",
+        ClusterUse.CryptoHeader => "the encryption header",
+        ClusterUse.BitmapDirectory => "the bitmap directory",
+        ClusterUse.BitmapTable => "a bitmap table",
+        ClusterUse.BitmapData => "a bitmap data cluster",
+        _ => "something",
+    };
+
+    private static bool IsMetadata(ClusterUse use) => use is not (ClusterUse.Data or ClusterUse.Compressed or ClusterUse.SnapshotData or ClusterUse.None);
+}
+
+/// <summary>The check was aborted; carries the counts accumulated so far.</summary>
+internal sealed class CheckAbortedWithCountsException : Exception
+{
+    public CheckAbortedWithCountsException(CheckCounts counts) : base("Check failed") => Counts = counts;
+
+    public CheckAbortedWithCountsException() : base("Check failed") => Counts = new CheckCounts();
+
+    public CheckAbortedWithCountsException(string message) : base(message) => Counts = new CheckCounts();
+
+    public CheckAbortedWithCountsException(string message, Exception innerException) : base(message, innerException) => Counts = new CheckCounts();
+
+    public CheckCounts Counts { get; }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace QcowKit.Check;
+
+/// <summary>
+/// Positional access to the image file during a check. Reads beyond the end of the file return
+/// zeros, as qemu's file driver does, so the checker sees exactly what qemu sees. Writes happen only
+/// when the file was opened for repair.
+/// </summary>
+internal sealed class CheckedFile : IDisposable
+{
+    private readonly SafeFileHandle handle;
+
+    public CheckedFile(string path, bool writable)
+    {
+        handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
+            writable ? FileShare.Read : FileShare.ReadWrite);
+        Writable = writable;
+        Length = RandomAccess.GetLength(handle);
+    }
+
+    public bool Writable { get; }
+
+    public long Length { get; private set; }
+
+    /// <summary>Fills <paramref name="buffer"/> from <paramref name="offset"/>; the part beyond the end of the file reads as zeros.</summary>
+    public void Read(ulong offset, Span<byte> buffer)
+    {
+        if (offset >= (ulong)Length)
+        {
+            buffer.Clear();
+            return;
+        }
+        var available = (int)Math.Min((ulong)buffer.Length, (ulong)Length - offset);
+        var done = 0;
+        while (done < available)
+        {
+            var n = RandomAccess.Read(handle, buffer[done..available], (long)offset + done);
+            if (n <= 0) break;
+            done += n;
+        }
+        buffer[done..].Clear();
+    }
+
+    public ulong ReadUInt64(ulong offset)
+    {
+        Span<byte> b = stackalloc byte[8];
+        Read(offset, b);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(b);
+    }
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
+        RandomAccess.Write(handle, data, (long)offset);
+        Length = Math.Max(Length, (long)offset + data.Length);
+    }
+
+    public void WriteUInt64(ulong offset, ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(b, value);
+        Write(offset, b);
+    }
+
+    public void SetLength(long length)
+    {
+        if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
+        RandomAccess.SetLength(handle, length);
+        Length = length;
+    }
+
+    public void Flush()
+    {
+        if (Writable) RandomAccess.FlushToDisk(handle);
+    }
+
+    public void Dispose() => handle.Dispose();
+}

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using QcowKit.Format;
+
+namespace QcowKit.Check;
+
+/// <summary>
+/// Checks qemu-img check does not make: a zero flag in a version 2 image (the bit does not exist
+/// there, qemu still honours it) and compressed clusters that reach beyond the end of the file.
+/// Read-only; bounded by the file (tables beyond its end read as zeros and are skipped).
+/// </summary>
+internal static partial class DeepCheck
+{
+    public static void Run(CheckedFile file, QcowHeader header, CheckGeometry g, List<QcowFinding> findings)
+    {
+        var seen = new HashSet<ulong>();
+        var l2 = new byte[g.ClusterSize];
+        foreach (var l1Offset in L1Tables(file, g))
+        {
+            var (offset, size) = l1Offset;
+            for (ulong i = 0; i < size; i++)
+            {
+                var entryOffset = offset + i * 8;
+                if (entryOffset + 8 > (ulong)file.Length) break;
+                var l2Offset = file.ReadUInt64(entryOffset) & QcowMasks.L1OffsetMask;
+                if (l2Offset == 0 || (l2Offset & (ulong)(g.ClusterSize - 1)) != 0 || l2Offset >= (ulong)file.Length || !seen.Add(l2Offset)) continue;
+                file.Read(l2Offset, l2);
+                CheckL2(file, header, g, l2, l2Offset, findings);
+            }
+        }
+    }
+
+    private static IEnumerable<(ulong Offset, ulong Size)> L1Tables(CheckedFile file, CheckGeometry g)
+    {
+        yield return (g.L1TableOffset, g.L1Size);
+        if (g.NbSnapshots > QcowMasks.MaxSnapshots || g.SnapshotsOffset >= (ulong)file.Length) yield break;
+        var offset = g.SnapshotsOffset;
+        var entry = new byte[QcowMasks.SnapshotHeaderSize];
+        for (var i = 0; i < g.NbSnapshots && offset < (ulong)file.Length; i++)
+        {
+            offset = (offset + 7) & ~7UL;
+            file.Read(offset, entry);
+            var l1Offset = BinaryPrimitives.ReadUInt64BigEndian(entry);
+            var l1Size = BinaryPrimitives.ReadUInt32BigEndian(entry.AsSpan(8));
+            var idSize = BinaryPrimitives.ReadUInt16BigEndian(entry.AsSpan(12));
+            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entry.AsSpan(14));
+            var extra = BinaryPrimitives.ReadUInt32BigEndian(entry.AsSpan(36));
+            if ((l1Offset & (ulong)(g.ClusterSize - 1)) == 0 && l1Size <= QcowMasks.MaxL1SizeBytes / 8)
+            {
+                yield return (l1Offset, l1Size);
+            }
+            offset += (ulong)QcowMasks.SnapshotHeaderSize + extra + idSize + nameSize;
+        }
+    }
+
+    private static void CheckL2(CheckedFile file, QcowHeader header, CheckGeometry g, byte[] l2, ulong l2Offset, List<QcowFinding> findings)
+    {
+        for (var j = 0; j < g.L2Size; j++)
+        {
+            var entry = BinaryPrimitives.ReadUInt64BigEndian(l2.AsSpan(j * g.L2EntrySize));
+            var entryOffset = (long)(l2Offset + (ulong)(j * g.L2EntrySize));
+            if ((entry & QcowMasks.Compressed) != 0)
+            {
+                var coffset = entry & g.CompressedOffsetMask;
+                var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
+                var csize = sectors * 512 - (coffset & 511);
+                if (coffset + csize > (ulong)file.Length)
+                {
+                    findings.Add(new QcowFinding(QcowFindingCodes.CompressedBeyondEndOfFile, QcowFindingSeverity.Error,
+                        $"compressed cluster at 0x{coffset:x} (+{csize} bytes) reaches beyond the end of the file ({file.Length} bytes)", entryOffset));
+                    continue;
+                }
+                CheckCompressed(file, header, g, coffset, (int)csize, entryOffset, findings);
+            }
+            else if (g.Version == 2 && (entry & QcowMasks.Zero) != 0)
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.ZeroFlagInVersion2, QcowFindingSeverity.Error,
+                    $"L2 entry 0x{entry:x} has the zero flag, which does not exist in compat 0.10 (version 2) images; qemu reads the cluster as zeros, older readers as data", entryOffset));
+            }
+        }
+    }
+
+    static partial void CheckCompressed(CheckedFile file, QcowHeader header, CheckGeometry g, ulong offset, int size, long entryOffset, List<QcowFinding> findings);
+}

@@ -1,0 +1,249 @@
+using System.Buffers.Binary;
+using QcowKit.Format;
+
+namespace QcowKit.Check;
+
+/// <summary>
+/// Checks (and optionally repairs) a qcow2 image like <c>qemu-img check</c>: the same verdict, exit
+/// code and counts, plus findings with stable codes (<see cref="QcowFindingCodes"/>), deep checks qemu
+/// skips, and a policy for untrusted images. Without repair the image is opened read-only and never
+/// written. Memory use is bounded by the image file's size, not by what its header claims.
+/// </summary>
+public static class QcowChecker
+{
+    /// <summary>Checks the image at <paramref name="path"/>.</summary>
+    /// <param name="path">The qcow2 image file.</param>
+    /// <param name="options">What to check and repair; null for a plain read-only check.</param>
+    /// <returns>The verdict; never throws for a malformed image (that is exit code 1 with a finding).</returns>
+    public static QcowCheckResult Check(string path, QcowCheckOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new QcowCheckOptions();
+        var findings = new List<QcowFinding>();
+        CheckedFile file;
+        try
+        {
+            file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", -1));
+            return Failed(path, findings, new CheckCounts());
+        }
+
+        using (file)
+        {
+            try
+            {
+                return CheckOpenFile(path, file, options, findings);
+            }
+            catch (QcowFormatException ex)
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", ex.Offset));
+                return Failed(path, findings, new CheckCounts());
+            }
+            catch (IOException ex)
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {ex.Message}", -1));
+                return Failed(path, findings, new CheckCounts());
+            }
+        }
+    }
+
+    private static QcowCheckResult CheckOpenFile(string path, CheckedFile file, QcowCheckOptions options, List<QcowFinding> findings)
+    {
+        var header = ReadHeaderForCheck(file, out var geometry);
+        if (options.Untrusted)
+        {
+            UntrustedPolicy.Apply(path, header, options, findings);
+        }
+        else if (!ExternalFilesPresent(path, header, findings))
+        {
+            return Failed(path, findings, new CheckCounts());
+        }
+        if (header.CryptMethod != 0)
+        {
+            // qemu-img check cannot open an encrypted image without its key secret; QcowKit has no keys.
+            findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
+                $"Could not open '{path}': the image is encrypted (crypt_method {header.CryptMethod}) and needs a key", HeaderFieldOffsets.CryptMethod));
+            return Failed(path, findings, new CheckCounts());
+        }
+        if (geometry.Dirty)
+        {
+            findings.Add(new QcowFinding(QcowFindingCodes.Dirty, QcowFindingSeverity.Warning,
+                "the image is marked dirty: it was not closed cleanly while lazy refcounts were in use, so refcounts may be stale", HeaderFieldOffsets.IncompatibleFeatures));
+        }
+        if (geometry.Corrupt)
+        {
+            findings.Add(new QcowFinding(QcowFindingCodes.MarkedCorrupt, QcowFindingSeverity.Warning,
+                "the image is marked corrupt; qemu opens it read-only until it is repaired", HeaderFieldOffsets.IncompatibleFeatures));
+        }
+
+        var first = new CheckSession(file, geometry, findings) { Fix = options.Repair };
+        CheckCounts counts;
+        try
+        {
+            counts = first.Run();
+        }
+        catch (CheckAbortedWithCountsException ex)
+        {
+            if (options.Repair != QcowRepairMode.None) first.CloseAfterRepair();
+            findings.Add(new QcowFinding(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "Check failed", -1));
+            return Failed(path, findings, ex.Counts);
+        }
+
+        if (options.Repair != QcowRepairMode.None && (counts.CorruptionsFixed != 0 || counts.LeaksFixed != 0))
+        {
+            // qemu-img checks the repaired image again and reports that, keeping the fixed counts.
+            var before = findings.Select(f => f with { Severity = QcowFindingSeverity.Info, Message = "before repair: " + f.Message }).ToList();
+            findings.Clear();
+            findings.AddRange(before);
+            ReadHeaderForCheck(file, out var repairedGeometry);
+            var second = new CheckSession(file, repairedGeometry, findings);
+            CheckCounts recheck;
+            try
+            {
+                recheck = second.Run();
+            }
+            catch (CheckAbortedWithCountsException ex)
+            {
+                first.CloseAfterRepair();
+                findings.Add(new QcowFinding(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "Check failed", -1));
+                return Failed(path, findings, ex.Counts);
+            }
+            recheck.CorruptionsFixed = counts.CorruptionsFixed;
+            recheck.LeaksFixed = counts.LeaksFixed;
+            counts = recheck;
+        }
+        if (options.Repair != QcowRepairMode.None)
+        {
+            first.CloseAfterRepair();
+        }
+        if (options.Deep)
+        {
+            ReadHeaderForCheck(file, out var deepGeometry);
+            DeepCheck.Run(file, header, deepGeometry, findings);
+        }
+        return new QcowCheckResult
+        {
+            Filename = path,
+            Completed = true,
+            CheckErrors = counts.CheckErrors,
+            Corruptions = counts.Corruptions,
+            Leaks = counts.Leaks,
+            CorruptionsFixed = counts.CorruptionsFixed,
+            LeaksFixed = counts.LeaksFixed,
+            ImageEndOffset = counts.ImageEndOffset,
+            TotalClusters = counts.TotalClusters,
+            AllocatedClusters = counts.AllocatedClusters,
+            FragmentedClusters = counts.FragmentedClusters,
+            CompressedClusters = counts.CompressedClusters,
+            Findings = findings,
+        };
+    }
+
+    private static QcowCheckResult Failed(string path, List<QcowFinding> findings, CheckCounts counts) => new()
+    {
+        Filename = path,
+        Completed = false,
+        CheckErrors = counts.CheckErrors,
+        Corruptions = counts.Corruptions,
+        Leaks = counts.Leaks,
+        CorruptionsFixed = counts.CorruptionsFixed,
+        LeaksFixed = counts.LeaksFixed,
+        Findings = findings,
+    };
+
+    /// <summary>
+    /// Parses the header with the reader's rules as qemu opens an image for checking (BDRV_O_CHECK):
+    /// the snapshot table pointer is not validated (the check reads it itself), a zero-sized refcount
+    /// table is allowed, and tables may extend beyond the end of the file (they read as zeros).
+    /// </summary>
+    internal static QcowHeader ReadHeaderForCheck(CheckedFile file, out CheckGeometry geometry)
+    {
+        if (file.Length < HeaderFieldOffsets.Version2HeaderLength)
+        {
+            throw new QcowFormatException("header", 0, $"the file has {file.Length} bytes, fewer than the {HeaderFieldOffsets.Version2HeaderLength}-byte qcow2 header");
+        }
+        Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
+        file.Read(0, fixedFields);
+        var clusterBits = BinaryPrimitives.ReadUInt32BigEndian(fixedFields[HeaderFieldOffsets.ClusterBits..]);
+        // Let the reader name a bad magic, version or cluster size; only then is the cluster size trusted for a buffer.
+        var bufferBits = clusterBits is >= QcowLimits.MinClusterBits and <= QcowLimits.MaxClusterBits ? (int)clusterBits : QcowLimits.MinClusterBits;
+        var cluster = new byte[Math.Max(1 << bufferBits, HeaderFieldOffsets.Version3HeaderLength)];
+        file.Read(0, cluster);
+        var refcountTableClusters = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.RefcountTableClusters));
+        var nbSnapshots = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.NbSnapshots));
+        var snapshotsOffset = BinaryPrimitives.ReadUInt64BigEndian(cluster.AsSpan(HeaderFieldOffsets.SnapshotsOffset));
+        BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.NbSnapshots), 0);
+        BinaryPrimitives.WriteUInt64BigEndian(cluster.AsSpan(HeaderFieldOffsets.SnapshotsOffset), 0);
+        if (refcountTableClusters == 0)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.RefcountTableClusters), 1);
+        }
+        // long.MaxValue as the file length: qemu accepts tables past the end of the file; the checker reads them as zeros.
+        var header = QcowHeader.Parse(cluster, long.MaxValue);
+        header.RefcountTableClusters = refcountTableClusters;
+        header.NbSnapshots = nbSnapshots;
+        header.SnapshotsOffset = snapshotsOffset;
+        geometry = new CheckGeometry
+        {
+            Version = (int)header.Version,
+            ClusterBits = header.ClusterBits,
+            VirtualSize = header.Size,
+            L1TableOffset = header.L1TableOffset,
+            L1Size = header.L1Size,
+            RefcountTableOffset = header.RefcountTableOffset,
+            RefcountTableClusters = refcountTableClusters,
+            RefcountOrder = header.RefcountOrder,
+            NbSnapshots = nbSnapshots,
+            SnapshotsOffset = snapshotsOffset,
+            ExtendedL2 = header.HasExtendedL2,
+            HasDataFile = header.HasExternalDataFile,
+            Dirty = header.IsDirty,
+            Corrupt = header.IsCorrupt,
+            CryptoHeaderOffset = header.FullDiskEncryption?.Offset ?? 0,
+            CryptoHeaderLength = header.FullDiskEncryption?.Length ?? 0,
+            NbBitmaps = header.Bitmaps?.NbBitmaps ?? 0,
+            BitmapDirectoryOffset = header.Bitmaps?.BitmapDirectoryOffset ?? 0,
+            BitmapDirectorySize = header.Bitmaps?.BitmapDirectorySize ?? 0,
+        };
+        return header;
+    }
+
+    /// <summary>
+    /// qemu-img check opens the backing file and the external data file, and fails when they are missing.
+    /// QcowKit only looks them up (it never opens them): backing files relative to the image's folder,
+    /// data files relative to the current folder, as qemu 7.2 does.
+    /// </summary>
+    private static bool ExternalFilesPresent(string path, QcowHeader header, List<QcowFinding> findings)
+    {
+        if (!string.IsNullOrEmpty(header.BackingFile))
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            var backing = Path.IsPathRooted(header.BackingFile) ? header.BackingFile : Path.Combine(folder, header.BackingFile);
+            if (!File.Exists(backing))
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
+                    $"Could not open '{path}': Could not open backing file '{header.BackingFile}': No such file", (long)header.BackingFileOffset));
+                return false;
+            }
+        }
+        if (header.HasExternalDataFile)
+        {
+            if (string.IsNullOrEmpty(header.ExternalDataFile))
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
+                    $"Could not open '{path}': 'data-file' is required for this image", HeaderFieldOffsets.IncompatibleFeatures));
+                return false;
+            }
+            if (!File.Exists(Path.GetFullPath(header.ExternalDataFile)))
+            {
+                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
+                    $"Could not open '{path}': Could not open data file '{header.ExternalDataFile}': No such file", -1));
+                return false;
+            }
+        }
+        return true;
+    }
+}

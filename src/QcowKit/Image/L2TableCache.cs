@@ -1,0 +1,101 @@
+namespace QcowKit.Image;
+
+/// <summary>
+/// A bounded, thread-safe cache of decoded L2 tables keyed by host offset. Tables are immutable
+/// once cached (readers may keep using a table after it is evicted); a writer replaces a table with
+/// <see cref="Put"/> or drops it with <see cref="Invalidate"/>. Eviction is least recently used.
+/// </summary>
+internal sealed class L2TableCache
+{
+    private readonly Dictionary<long, Slot> _slots;
+    private readonly Lock _lock = new();
+    private long _clock;
+
+    internal L2TableCache(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _slots = new Dictionary<long, Slot>(capacity);
+    }
+
+    internal int Capacity { get; }
+
+    internal int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _slots.Count;
+            }
+        }
+    }
+
+    /// <summary>Returns the cached table at <paramref name="offset"/>, or loads it (outside the lock, so other lookups continue).</summary>
+    internal ulong[] GetOrLoad(long offset, Func<long, ulong[]> load)
+    {
+        lock (_lock)
+        {
+            if (_slots.TryGetValue(offset, out var slot))
+            {
+                slot.LastUse = ++_clock;
+                return slot.Table;
+            }
+        }
+        var table = load(offset);
+        Put(offset, table);
+        return table;
+    }
+
+    /// <summary>Stores (or replaces) a table.</summary>
+    internal void Put(long offset, ulong[] table)
+    {
+        lock (_lock)
+        {
+            if (_slots.TryGetValue(offset, out var existing))
+            {
+                existing.Table = table;
+                existing.LastUse = ++_clock;
+                return;
+            }
+            if (_slots.Count >= Capacity)
+            {
+                var victim = 0L;
+                var oldest = long.MaxValue;
+                foreach (var (key, candidate) in _slots)
+                {
+                    if (candidate.LastUse < oldest)
+                    {
+                        oldest = candidate.LastUse;
+                        victim = key;
+                    }
+                }
+                _slots.Remove(victim);
+            }
+            _slots[offset] = new Slot(table, ++_clock);
+        }
+    }
+
+    internal void Invalidate(long offset)
+    {
+        lock (_lock)
+        {
+            _slots.Remove(offset);
+        }
+    }
+
+    internal void Clear()
+    {
+        lock (_lock)
+        {
+            _slots.Clear();
+        }
+    }
+
+    private sealed class Slot(ulong[] table, long lastUse)
+    {
+        public ulong[] Table { get; set; } = table;
+
+        public long LastUse { get; set; } = lastUse;
+    }
+}

@@ -1,0 +1,87 @@
+using QcowKit.Format;
+
+namespace QcowKit.Image;
+
+public sealed partial class QcowImage
+{
+    /// <summary>The allocation map of the whole guest disk (qemu-img map semantics).</summary>
+    public IEnumerable<AllocationRange> GetAllocationMap() => GetAllocationMap(0, VirtualSize);
+
+    /// <inheritdoc />
+    public IEnumerable<AllocationRange> GetAllocationMap(long start, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckRange(start, length, VirtualSize);
+        return AllocationRange.Merge(Enumerate(start, length));
+    }
+
+    private IEnumerable<AllocationRange> Enumerate(long start, long length)
+    {
+        var end = start + length;
+        var dataFile = DataFilePath ?? FullPath;
+        for (var at = start; at < end;)
+        {
+            var run = ResolveRun(at, end - at);
+            switch (run.Type)
+            {
+                case SubclusterType.Normal:
+                    // qemu asks the host file about the data's extent: a hole reads as zeros.
+                    var handle = RequireDataHandle();
+                    var hostLength = RandomAccess.GetLength(handle);
+                    for (long done = 0; done < run.Length;)
+                    {
+                        var (hole, size) = HostFileExtents.Probe(handle, run.HostOffset + done, run.Length - done, hostLength);
+                        yield return new AllocationRange(at + done, size, 0, true, hole, true, run.HostOffset + done, false, dataFile);
+                        done += size;
+                    }
+                    break;
+                case SubclusterType.Compressed:
+                    yield return new AllocationRange(at, run.Length, 0, true, false, true, null, true, null);
+                    break;
+                case SubclusterType.ZeroPlain:
+                    yield return new AllocationRange(at, run.Length, 0, true, true, false, null, false, null);
+                    break;
+                case SubclusterType.ZeroAlloc:
+                    yield return new AllocationRange(at, run.Length, 0, true, true, false, run.HostOffset, false, dataFile);
+                    break;
+                default:
+                    foreach (var range in EnumerateUnallocated(run, dataFile))
+                    {
+                        yield return range;
+                    }
+                    break;
+            }
+            at += run.Length;
+        }
+    }
+
+    private IEnumerable<AllocationRange> EnumerateUnallocated(GuestRun run, string dataFile)
+    {
+        long? offset = run.Type == SubclusterType.UnallocatedAlloc ? run.HostOffset : null;
+        var host = offset.HasValue ? dataFile : null;
+        if (Backing is null)
+        {
+            if (Header.BackingFile is { Length: > 0 })
+            {
+                throw new InvalidOperationException($"Mapping this range of '{FileName}' needs its backing file, which was not opened (external file policy).");
+            }
+            yield return new AllocationRange(run.GuestOffset, run.Length, 0, false, true, false, offset, false, host);
+            yield break;
+        }
+        var backingSize = Backing.VirtualSize;
+        var inside = run.GuestOffset >= backingSize ? 0 : Math.Min(run.Length, backingSize - run.GuestOffset);
+        if (inside > 0)
+        {
+            foreach (var range in Backing.GetAllocationMap(run.GuestOffset, inside))
+            {
+                yield return range with { Depth = range.Depth + 1 };
+            }
+        }
+        if (inside < run.Length)
+        {
+            // Past the end of a shorter backing file qemu reports zeros decided by this layer.
+            yield return new AllocationRange(run.GuestOffset + inside, run.Length - inside, 0, false, true, false,
+                offset.HasValue ? offset + inside : null, false, host);
+        }
+    }
+}

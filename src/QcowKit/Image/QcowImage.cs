@@ -1,0 +1,310 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+using QcowKit.Compression;
+using QcowKit.Format;
+
+namespace QcowKit.Image;
+
+/// <summary>
+/// A qcow2 image opened for reading (and, through the write engine, writing). Opening validates the
+/// header as qemu does; guest reads resolve L1/L2 mappings through a bounded cache and follow the
+/// backing chain. Reads at different offsets may run in parallel.
+/// </summary>
+public sealed partial class QcowImage : IVirtualDisk
+{
+    private readonly SafeFileHandle _handle;
+    private SafeFileHandle? _dataFileHandle;
+    private bool _ownsDataFile;
+    private readonly ClusterDecompressor _decompressor;
+    private ulong[] _l1Table;
+    private bool _disposed;
+
+    private QcowImage(string fileName, string fullPath, SafeFileHandle handle, QcowHeader header, QcowOpenOptions options)
+    {
+        FileName = fileName;
+        FullPath = fullPath;
+        _handle = handle;
+        Header = header;
+        Options = options;
+        _decompressor = new ClusterDecompressor(header.CompressionType);
+        var tables = (int)Math.Clamp(options.L2CacheBytes / header.ClusterSize, 8, 4096);
+        L2Cache = new L2TableCache(tables);
+        _l1Table = [];
+        _dataFileHandle = handle;
+    }
+
+    /// <summary>
+    /// Opens a qcow2 image. Read-only unless <see cref="QcowOpenOptions.Access"/> says otherwise; a
+    /// corrupt image opens read-only only, an encrypted one not at all.
+    /// </summary>
+    /// <exception cref="QcowFormatException">The image breaks a rule of the format (names field, offset and rule).</exception>
+    public static QcowImage Open(string path, QcowOpenOptions? options = null) =>
+        Open(path, options ?? QcowOpenOptions.ReadOnly, new HashSet<string>(StringComparer.Ordinal));
+
+    internal static QcowImage Open(string path, QcowOpenOptions options, HashSet<string> chain)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var fullPath = Path.GetFullPath(path);
+        var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
+        var share = options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
+        var handle = File.OpenHandle(fullPath, FileMode.Open, access, share);
+        QcowImage? image = null;
+        try
+        {
+            var header = QcowHeader.Read(handle, RandomAccess.GetLength(handle));
+            if (header.IsCorrupt && options.Writable)
+            {
+                throw new QcowFormatException("incompatible_features", HeaderFieldOffsets.IncompatibleFeatures,
+                    "the image is marked corrupt (bit 1); it can only be opened read-only");
+            }
+            if (header.CryptMethod != 0)
+            {
+                throw new QcowFormatException("crypt_method", HeaderFieldOffsets.CryptMethod,
+                    $"encryption is not supported (crypt_method {header.CryptMethod} is {(header.CryptMethod == 1 ? "AES" : "LUKS")})");
+            }
+            image = new QcowImage(path, fullPath, handle, header, options);
+            image.LoadMetadata();
+            chain.Add(fullPath);
+            image.OpenDataFile();
+            image.Backing = image.OpenBacking(chain);
+            return image;
+        }
+        catch
+        {
+            if (image is not null)
+            {
+                image.Dispose();
+            }
+            else
+            {
+                handle.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>The file name as given to <see cref="Open(string, QcowOpenOptions?)"/>.</summary>
+    public string FileName { get; }
+
+    /// <summary>The image file's absolute path.</summary>
+    public string FullPath { get; }
+
+    /// <inheritdoc />
+    public string FormatName => "qcow2";
+
+    /// <inheritdoc />
+    public long VirtualSize => (long)Header.Size;
+
+    /// <summary>Cluster size in bytes.</summary>
+    public int ClusterSize => Header.ClusterSize;
+
+    /// <summary>The opened backing file, or null (none, or not opened by policy).</summary>
+    public IVirtualDisk? Backing { get; private set; }
+
+    /// <summary>The absolute path of the opened external data file, or null.</summary>
+    public string? DataFilePath { get; private set; }
+
+    /// <summary>The internal snapshots.</summary>
+    public IReadOnlyList<QcowSnapshotInfo> Snapshots { get; private set; } = [];
+
+    /// <summary>The persistent dirty bitmaps.</summary>
+    public IReadOnlyList<QcowBitmapInfo> Bitmaps { get; private set; } = [];
+
+    /// <summary>The parsed header (internal: the writer and validator use it).</summary>
+    internal QcowHeader Header { get; }
+
+    internal QcowOpenOptions Options { get; }
+
+    internal SafeFileHandle Handle => _handle;
+
+    /// <summary>Where guest data lives: the external data file, or the image itself. Null when the data file was not opened by policy.</summary>
+    internal SafeFileHandle? DataHandle => _dataFileHandle;
+
+    internal L2TableCache L2Cache { get; }
+
+    /// <summary>The active L1 table (host-endian). A writer replaces it via <see cref="ReplaceL1Table"/>.</summary>
+    internal ReadOnlySpan<ulong> L1Table => _l1Table;
+
+    internal ClusterDecompressor Decompressor => _decompressor;
+
+    /// <summary>Parsed snapshot table entries (internal form, for the writer and validator).</summary>
+    internal IReadOnlyList<SnapshotTableEntry> SnapshotEntries { get; private set; } = [];
+
+    /// <summary>Parsed bitmap directory entries (internal form).</summary>
+    internal IReadOnlyList<BitmapDirectoryEntry> BitmapEntries { get; private set; } = [];
+
+    /// <summary>Current length of the image file.</summary>
+    internal long FileLength => RandomAccess.GetLength(_handle);
+
+    internal void ReplaceL1Table(ulong[] table) => _l1Table = table;
+
+    private void LoadMetadata()
+    {
+        var fileLength = FileLength;
+        var h = Header;
+        // Bounded: the header check guarantees the L1 table lies inside the file and below 32 MiB.
+        _l1Table = ReadTable(h.L1TableOffset, (int)h.L1Size);
+        var snapshots = SnapshotTableEntry.ReadTable(_handle, fileLength, h.SnapshotsOffset, h.NbSnapshots);
+        SnapshotEntries = snapshots;
+        Snapshots = snapshots.Select(s => new QcowSnapshotInfo(s.Id, s.Name, s.EffectiveVmStateSize, s.DateSeconds, s.DateNanoseconds,
+            s.VmClockNanoseconds, s.DiskSize, s.Icount, s.L1Size)).ToArray();
+        if (h.Bitmaps is { } ext)
+        {
+            if (ext.BitmapDirectoryOffset + ext.BitmapDirectorySize > (ulong)fileLength)
+            {
+                throw new QcowFormatException("bitmap_directory_offset", -1,
+                    $"the bitmap directory ({ext.BitmapDirectorySize} bytes at {ext.BitmapDirectoryOffset}) extends past the end of the file ({fileLength} bytes)");
+            }
+            var directory = new byte[ext.BitmapDirectorySize];
+            QcowHeader.ReadPadded(_handle, directory, (long)ext.BitmapDirectoryOffset);
+            var entries = BitmapDirectoryEntry.ReadDirectory(directory, (long)ext.BitmapDirectoryOffset, ext.NbBitmaps, h.ClusterSize);
+            BitmapEntries = entries;
+            Bitmaps = entries.Select(e => new QcowBitmapInfo(e.Name, e.Granularity, (e.Flags & BitmapFlags.InUse) != 0,
+                (e.Flags & BitmapFlags.Auto) != 0, (long)e.BitmapTableOffset, e.BitmapTableSize)).ToArray();
+        }
+    }
+
+    /// <summary>Reads a table of big-endian 64-bit entries (caller validated its bounds) into host order.</summary>
+    internal ulong[] ReadTable(ulong offset, int entries)
+    {
+        var table = new ulong[entries];
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(table.AsSpan());
+        QcowHeader.ReadPadded(_handle, bytes, (long)offset);
+        if (BitConverter.IsLittleEndian)
+        {
+            BinaryPrimitives.ReverseEndianness(table, table);
+        }
+        return table;
+    }
+
+    private void OpenDataFile()
+    {
+        if (!Header.HasExternalDataFile)
+        {
+            return;
+        }
+        _dataFileHandle = null;
+        var name = Options.DataFile ?? Header.ExternalDataFile;
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new QcowFormatException("incompatible_features", HeaderFieldOffsets.IncompatibleFeatures,
+                "the external data file bit (2) is set but the image names no data file ('data-file' is required for this image)");
+        }
+        if (Options.ExternalFiles == ExternalFilePolicy.Never)
+        {
+            return;
+        }
+        var access = Options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
+        var share = Options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
+        string path;
+        try
+        {
+            // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
+            path = Path.GetFullPath(name);
+            _dataFileHandle = File.OpenHandle(path, FileMode.Open, access, share);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open data file '{name}' of '{FileName}': {ex.Message}", ex);
+        }
+        _ownsDataFile = true;
+        DataFilePath = path;
+    }
+
+    /// <summary>qemu's path_combine: a relative backing name is taken relative to the folder of the image's name as given.</summary>
+    internal static string CombineBackingName(string imageName, string backingName)
+    {
+        if (Path.IsPathRooted(backingName))
+        {
+            return backingName;
+        }
+        var slash = imageName.LastIndexOf('/');
+        return slash < 0 ? backingName : imageName[..(slash + 1)] + backingName;
+    }
+
+    /// <summary>The backing file name resolved the way qemu shows it as full-backing-filename.</summary>
+    internal string? FullBackingFileName => Header.BackingFile is { Length: > 0 } name ? CombineBackingName(FileName, name) : null;
+
+    private IVirtualDisk? OpenBacking(HashSet<string> chain)
+    {
+        if (Header.BackingFile is not { Length: > 0 } || Options.ExternalFiles == ExternalFilePolicy.Never)
+        {
+            return null;
+        }
+        var name = FullBackingFileName!;
+        string fullPath;
+        string format;
+        try
+        {
+            fullPath = Path.GetFullPath(name);
+            format = Header.BackingFormat ?? VirtualDisk.Probe(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open backing file '{name}' of '{FileName}': {ex.Message}", ex);
+        }
+        if (chain.Contains(fullPath))
+        {
+            throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
+        }
+        if (chain.Count >= Options.MaxBackingChainDepth)
+        {
+            throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain is deeper than {Options.MaxBackingChainDepth} images");
+        }
+        var backingOptions = new QcowOpenOptions
+        {
+            Access = FileAccess.Read,
+            ExternalFiles = Options.ExternalFiles,
+            L2CacheBytes = Options.L2CacheBytes,
+            MaxBackingChainDepth = Options.MaxBackingChainDepth,
+        };
+        if (format is not ("qcow2" or "raw"))
+        {
+            throw new QcowFormatException("backing file format", -1, $"backing format '{format}' of '{fullPath}' is not supported (only qcow2 and raw)");
+        }
+        try
+        {
+            return format == "qcow2" ? Open(name, backingOptions, chain) : RawImage.Open(name);
+        }
+        catch (Exception ex) when (ex is IOException and not QcowFormatException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open backing file '{fullPath}' of '{FileName}': {ex.Message}", ex);
+        }
+    }
+
+    internal static void CheckRange(long offset, long length, long size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (offset > size || length > size - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"The range {offset}+{length} lies outside the {size}-byte disk.");
+        }
+    }
+
+    /// <inheritdoc />
+    public Stream OpenStream()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new VirtualDiskStream(this);
+    }
+
+    /// <summary>Releases the image, its data file and its backing chain.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        CloseWriter();
+        _disposed = true;
+        Backing?.Dispose();
+        if (_ownsDataFile)
+        {
+            _dataFileHandle?.Dispose();
+        }
+        _decompressor.Dispose();
+        ReleaseCompressedCache();
+        _handle.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+using QcowKit.Format;
+
+namespace QcowKit.Image;
+
+/// <summary>
+/// What <c>qemu-img info --output=json</c> reports about a qcow2 image; property names map to its
+/// keys (virtual-size, cluster-size, dirty-flag, format-specific.data.*).
+/// </summary>
+public sealed class QcowImageInfo
+{
+    /// <summary>The file name as given (qemu's <c>filename</c>).</summary>
+    public required string FileName { get; init; }
+
+    /// <summary>Always <c>qcow2</c>.</summary>
+    public string Format { get; } = "qcow2";
+
+    /// <summary>virtual-size.</summary>
+    public required long VirtualSize { get; init; }
+
+    /// <summary>cluster-size.</summary>
+    public required int ClusterSize { get; init; }
+
+    /// <summary>actual-size: bytes allocated on the host file system for the image file (not its external data file, as qemu 7.2), when known.</summary>
+    public long? ActualSize { get; init; }
+
+    /// <summary>dirty-flag.</summary>
+    public required bool DirtyFlag { get; init; }
+
+    /// <summary>backing-filename: the backing file name as stored.</summary>
+    public string? BackingFileName { get; init; }
+
+    /// <summary>full-backing-filename: the backing file name resolved against the image's folder.</summary>
+    public string? FullBackingFileName { get; init; }
+
+    /// <summary>backing-filename-format: the backing format extension.</summary>
+    public string? BackingFileFormat { get; init; }
+
+    /// <summary>format-specific compat: "0.10" (version 2) or "1.1" (version 3).</summary>
+    public required string Compat { get; init; }
+
+    /// <summary>The qcow2 version (2 or 3).</summary>
+    public required int Version { get; init; }
+
+    /// <summary>format-specific compression-type: "zlib" or "zstd".</summary>
+    public required string CompressionType { get; init; }
+
+    /// <summary>format-specific lazy-refcounts.</summary>
+    public required bool LazyRefcounts { get; init; }
+
+    /// <summary>format-specific refcount-bits.</summary>
+    public required int RefcountBits { get; init; }
+
+    /// <summary>format-specific corrupt.</summary>
+    public required bool Corrupt { get; init; }
+
+    /// <summary>format-specific extended-l2.</summary>
+    public required bool ExtendedL2 { get; init; }
+
+    /// <summary>format-specific data-file: the external data file name as stored, or null.</summary>
+    public string? DataFile { get; init; }
+
+    /// <summary>format-specific data-file-raw (meaningful only with an external data file).</summary>
+    public required bool DataFileRaw { get; init; }
+
+    /// <summary>The image is encrypted (such images cannot be opened; kept for completeness).</summary>
+    public bool Encrypted { get; init; }
+
+    /// <summary>Raw incompatible feature bits.</summary>
+    public required IncompatibleFeatures IncompatibleFeatures { get; init; }
+
+    /// <summary>Raw compatible feature bits.</summary>
+    public required CompatibleFeatures CompatibleFeatures { get; init; }
+
+    /// <summary>Raw autoclear feature bits.</summary>
+    public required AutoclearFeatures AutoclearFeatures { get; init; }
+
+    /// <summary>format-specific bitmaps.</summary>
+    public required IReadOnlyList<QcowBitmapInfo> Bitmaps { get; init; }
+
+    /// <summary>snapshots.</summary>
+    public required IReadOnlyList<QcowSnapshotInfo> Snapshots { get; init; }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace QcowKit.Image;
+
+/// <summary>A raw disk image: the file's bytes are the guest disk. Used as a backing file or a conversion source.</summary>
+public sealed class RawImage : IVirtualDisk
+{
+    private readonly SafeFileHandle _handle;
+
+    private RawImage(string fileName, string fullPath, SafeFileHandle handle)
+    {
+        FileName = fileName;
+        FullPath = fullPath;
+        _handle = handle;
+        VirtualSize = RandomAccess.GetLength(handle);
+    }
+
+    /// <summary>Opens a raw image read-only.</summary>
+    public static RawImage Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var fullPath = Path.GetFullPath(path);
+        var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return new RawImage(path, fullPath, handle);
+    }
+
+    /// <inheritdoc />
+    public string FileName { get; }
+
+    /// <summary>The absolute path of the file.</summary>
+    public string FullPath { get; }
+
+    /// <inheritdoc />
+    public string FormatName => "raw";
+
+    /// <inheritdoc />
+    public long VirtualSize { get; }
+
+    /// <inheritdoc />
+    public void Read(long offset, Span<byte> destination)
+    {
+        QcowImage.CheckRange(offset, destination.Length, VirtualSize);
+        Format.QcowHeader.ReadPadded(_handle, destination, offset);
+    }
+
+    /// <inheritdoc />
+    public Stream OpenStream() => new VirtualDiskStream(this);
+
+    /// <inheritdoc />
+    public IEnumerable<AllocationRange> GetAllocationMap(long start, long length)
+    {
+        QcowImage.CheckRange(start, length, VirtualSize);
+        return AllocationRange.Merge(Enumerate(start, length));
+    }
+
+    private IEnumerable<AllocationRange> Enumerate(long start, long length)
+    {
+        var end = start + length;
+        for (var at = start; at < end;)
+        {
+            var (hole, size) = HostFileExtents.Probe(_handle, at, end - at, VirtualSize);
+            yield return new AllocationRange(at, size, 0, true, hole, !hole, at, false, FullPath);
+            at += size;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _handle.Dispose();
+}

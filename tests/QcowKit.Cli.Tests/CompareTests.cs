@@ -1,0 +1,96 @@
+using QcowKit.TestSupport;
+
+namespace QcowKit.Cli.Tests;
+
+/// <summary>qcowkit compare prints what qemu-img compare prints and exits with its code.</summary>
+public class CompareTests
+{
+    private const int Size = 1024 * 1024;
+
+    [Test]
+    public void Identical_raw_files_exit_0()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, Size);
+
+        AssertLikeQemu(0, "compare", a, b);
+    }
+
+    [Test]
+    public void A_changed_byte_exits_1_naming_its_sector()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, Size);
+        Poke(b, 300_000, 0x77);
+
+        AssertLikeQemu(1, "compare", a, b);
+    }
+
+    [Test]
+    public void A_larger_image_with_a_zero_tail_is_identical_with_a_warning()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, 2 * Size);
+
+        AssertLikeQemu(0, "compare", a, b);
+    }
+
+    [Test]
+    public void A_larger_image_with_data_in_the_tail_differs()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, 2 * Size);
+        Poke(b, Size + 5000, 1);
+
+        AssertLikeQemu(1, "compare", a, b);
+    }
+
+    [Test]
+    public void Strict_mode_refuses_different_sizes()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, 2 * Size);
+
+        AssertLikeQemu(1, "compare", "-s", a, b);
+    }
+
+    [Test]
+    public void A_missing_image_exits_2_with_one_error_line()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, _) = Pair(temp, Size, Size);
+        var missing = temp.File("missing.qcow2");
+
+        var ours = Cli.Run("compare", a, missing);
+
+        Assert.That(ours.ExitCode, Is.EqualTo(2).And.EqualTo(Cli.Qemu("compare", a, missing).ExitCode));
+        Assert.That(ours.StandardError, Is.EqualTo($"qcowkit: error: {missing}: No such file or directory\n"));
+    }
+
+    internal static void AssertLikeQemu(int expectedExitCode, params string[] args)
+    {
+        var qemu = Cli.Qemu(args);
+        var ours = Cli.Run(args);
+        Assert.That(qemu.ExitCode, Is.EqualTo(expectedExitCode), qemu.Describe);
+        Assert.That(ours.ExitCode, Is.EqualTo(qemu.ExitCode), ours.Describe);
+        Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput));
+    }
+
+    private static (string A, string B) Pair(TempDirectory temp, int sizeA, int sizeB)
+    {
+        var data = new byte[Math.Max(sizeA, sizeB)];
+        new Random(7).NextBytes(data.AsSpan(0, Math.Min(sizeA, sizeB) / 2));
+        var a = temp.File("a.raw");
+        var b = temp.File("b.raw");
+        File.WriteAllBytes(a, data[..sizeA]);
+        File.WriteAllBytes(b, data[..sizeB]);
+        return (a, b);
+    }
+
+    private static void Poke(string path, long offset, byte value)
+    {
+        using var file = File.OpenWrite(path);
+        file.Position = offset;
+        file.WriteByte(value);
+    }
+}
