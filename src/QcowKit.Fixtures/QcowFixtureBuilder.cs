@@ -180,7 +180,7 @@ public sealed class QcowFixtureBuilder
             {
                 backingName = imageName + ".backing.qcow2";
                 backingFormat = "qcow2";
-                backingBytes = ImageComposer.Compose(backingOptions, plan, new CompanionNames(null, null, null)).Image;
+                backingBytes = WriterBase.Build(backingOptions, plan, new CompanionNames(null, null, null), null).Image;
             }
             else
             {
@@ -191,7 +191,9 @@ public sealed class QcowFixtureBuilder
         }
         var names = new CompanionNames(backingName, backingFormat, o.DataFile == FixtureDataFile.Internal ? null : imageName + ".data");
         var guestPlan = GuestPlan.Create(o, o.Content ?? FixtureContent.DefaultMix(o.VirtualSize, o.ClusterSize), hasBacking: backingBytes is not null);
-        var composed = ImageComposer.Compose(o, guestPlan, names);
+        var composed = WriterBase.Supports(o)
+            ? WriterBase.Build(o, guestPlan, names, backingBytes)
+            : ImageComposer.Compose(o, guestPlan, names);
         var guest = new GuestBytes(guestPlan.GuestBytes(backingGuest), backingGuest);
         var image = composed.Image;
         var outcome = CleanOutcome(o);

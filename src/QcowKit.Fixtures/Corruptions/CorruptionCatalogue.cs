@@ -133,7 +133,7 @@ public static class CorruptionCatalogue
 
         // Table entries.
         yield return E(Corruption.L1EntryUnaligned, "an active L1 entry's L2 offset is 512 bytes past a cluster boundary",
-            new(2, Corruptions: 7, Leaks: 10), Same, NeedsSmallerThanClusterAlignment, e =>
+            new(2, Corruptions: 90, Leaks: 9), Same, NeedsSmallerThanClusterAlignment, e =>
             {
                 var table = e.L2Tables().First();
                 e.SetU64(table.EntryOffset, e.U64(table.EntryOffset) + 512);

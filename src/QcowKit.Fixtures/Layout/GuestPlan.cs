@@ -109,4 +109,37 @@ internal sealed class GuestPlan
         }
         return guest;
     }
+
+    /// <summary>
+    /// Guest clusters to write compressed: among the clusters whose every unit is data, the k-th is chosen
+    /// when floor((k+1)f) &gt; floor(kf), so the fraction holds over any prefix.
+    /// </summary>
+    internal List<int> CompressedClusters(QcowFixtureOptions options)
+    {
+        var chosen = new List<int>();
+        if (options.CompressedFraction <= 0)
+        {
+            return chosen;
+        }
+        var perCluster = options.ClusterSize / GranuleSize;
+        var eligible = 0L;
+        for (var c = 0; c < Granules.Length / perCluster; c++)
+        {
+            var allData = true;
+            for (var s = 0; s < perCluster; s++)
+            {
+                allData &= Granules[(c * perCluster) + s] == GranuleState.Data;
+            }
+            if (!allData)
+            {
+                continue;
+            }
+            if (Math.Floor((eligible + 1) * options.CompressedFraction) > Math.Floor(eligible * options.CompressedFraction))
+            {
+                chosen.Add(c);
+            }
+            eligible++;
+        }
+        return chosen;
+    }
 }

@@ -48,12 +48,10 @@ internal static class ImageComposer
         {
             var any = GranuleState.Hole;
             ulong bitmap = 0;
-            var allData = true;
             for (var s = 0; s < granulesPerCluster; s++)
             {
                 var state = plan.Granules[(c * granulesPerCluster) + s];
                 any = (GranuleState)Math.Max((byte)any, (byte)state);
-                allData &= state == GranuleState.Data;
                 if (state == GranuleState.Data)
                 {
                     bitmap |= 1UL << s;
@@ -70,13 +68,9 @@ internal static class ImageComposer
                 _ => ClusterKind.Unallocated,
             };
             bitmaps[c] = ext ? bitmap : 0;
-            if (!allData && kinds[c] == ClusterKind.Data && ext)
-            {
-                continue;
-            }
         }
 
-        var streams = Compress(o, plan, kinds, granulesPerCluster);
+        var streams = Compress(o, plan, kinds);
 
         var l1Size = (int)QcowHeader.RequiredL1EntriesFor((ulong)o.VirtualSize, clusterBits, l2Bits);
         var l1Clusters = Math.Max(1, CeilDiv(l1Size * 8L, cs));
@@ -354,45 +348,27 @@ internal static class ImageComposer
     private static bool FitsRefcounts(long offset, int length, int clusterSize, int shares, ulong max, Dictionary<long, ulong> refs) =>
         TouchedClusters(offset, length, clusterSize).All(c => refs.GetValueOrDefault(c) + (ulong)shares <= max);
 
-    /// <summary>Chooses and compresses clusters: the k-th eligible data cluster is compressed when floor((k+1)f) &gt; floor(kf), so the fraction holds over any prefix.</summary>
-    private static SortedDictionary<int, byte[]> Compress(QcowFixtureOptions o, GuestPlan plan, ClusterKind[] kinds, int granulesPerCluster)
+    /// <summary>Compresses the clusters <see cref="GuestPlan.CompressedClusters"/> chooses; one that does not shrink stays a data cluster.</summary>
+    private static SortedDictionary<int, byte[]> Compress(QcowFixtureOptions o, GuestPlan plan, ClusterKind[] kinds)
     {
         var result = new SortedDictionary<int, byte[]>();
-        if (o.CompressedFraction <= 0)
+        var cs = o.ClusterSize;
+        var chosen = plan.CompressedClusters(o);
+        if (chosen.Count == 0)
         {
             return result;
         }
-        var cs = o.ClusterSize;
         using var compressor = new ClusterCompressor(o.CompressionType);
         var buffer = new byte[cs];
-        var eligible = 0L;
-        for (var c = 0; c < kinds.Length; c++)
+        foreach (var c in chosen)
         {
-            if (kinds[c] != ClusterKind.Data || !AllData(plan, c, granulesPerCluster))
-            {
-                continue;
-            }
-            var chosen = Math.Floor((eligible + 1) * o.CompressedFraction) > Math.Floor(eligible * o.CompressedFraction);
-            eligible++;
-            if (chosen && compressor.TryCompress(plan.Content.AsSpan(c * cs, cs), buffer, out var length))
+            if (compressor.TryCompress(plan.Content.AsSpan(c * cs, cs), buffer, out var length))
             {
                 result[c] = buffer.AsSpan(0, length).ToArray();
                 kinds[c] = ClusterKind.Compressed;
             }
         }
         return result;
-    }
-
-    private static bool AllData(GuestPlan plan, int cluster, int granulesPerCluster)
-    {
-        for (var s = 0; s < granulesPerCluster; s++)
-        {
-            if (plan.Granules[(cluster * granulesPerCluster) + s] != GranuleState.Data)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private sealed class BitmapPlan
@@ -444,7 +420,7 @@ internal static class ImageComposer
                                     any = true;
                                 }
                             }
-                            table[e] = any ? DataMarkerOrZero(true) : 0;
+                            table[e] = any ? BitmapPlan.DataMarker : 0;
                             data[e] = block;
                             break;
                         }
@@ -474,6 +450,4 @@ internal static class ImageComposer
         }
         return plans;
     }
-
-    private static ulong DataMarkerOrZero(bool any) => any ? BitmapPlan.DataMarker : 0;
 }
