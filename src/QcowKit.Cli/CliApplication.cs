@@ -14,6 +14,7 @@ internal static class CliApplication
     private static readonly Func<Command>[] Verbs =
     [
         InfoCommand.Create,
+        CreateCommand.Create,
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
