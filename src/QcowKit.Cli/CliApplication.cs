@@ -15,6 +15,7 @@ internal static class CliApplication
     [
         InfoCommand.Create,
         CheckCommand.Create,
+        CreateCommand.Create,
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,

@@ -9,7 +9,8 @@ namespace QcowKit.Cli.Commands;
 /// <summary>
 /// <c>qcowkit convert</c>: copies an image's guest contents into a new image. Raw output is sparse:
 /// ranges that read as zeroes (unallocated, zero clusters, or all-zero 4 KiB blocks, qemu's default
-/// <c>-S 4k</c>) are not written, the file just gets its length.
+/// <c>-S 4k</c>) are not written, the file just gets its length. qcow2 output (<c>-O qcow2 [-c] [-o ...]
+/// [-B BACKING [-F FMT]]</c>) goes through the engine's <see cref="QcowConverter"/>.
 /// </summary>
 internal static class ConvertCommand
 {
@@ -24,6 +25,9 @@ internal static class ConvertCommand
         var progress = CommonOptions.Progress();
         var quiet = CommonOptions.Quiet();
         var forceShare = CommonOptions.ForceShare();
+        var compress = new Option<bool>("-c") { Description = "Compress every cluster of the qcow2 output (compression_type from -o)" };
+        var backing = new Option<string?>("-B") { Description = "Backing file of the qcow2 output: only what differs from it is written", HelpName = "BACKING" };
+        var backingFormat = new Option<string?>("-F") { Description = "Format of the -B backing file; probed when omitted", HelpName = "FMT" };
         var source = new Argument<string>("SRC") { Description = "Source image" };
         var destination = new Argument<string>("DST") { Description = "Image to create (replaced when it exists)" };
         var command = new Command("convert", "Copy an image's guest contents into a new image");
@@ -33,6 +37,9 @@ internal static class ConvertCommand
         command.Options.Add(progress);
         command.Options.Add(quiet);
         command.Options.Add(forceShare);
+        command.Options.Add(compress);
+        command.Options.Add(backing);
+        command.Options.Add(backingFormat);
         command.Arguments.Add(source);
         command.Arguments.Add(destination);
         CommandActions.Set(command, context =>
@@ -46,6 +53,14 @@ internal static class ConvertCommand
             switch (target)
             {
                 case "raw":
+                    if (context.GetValue(compress))
+                    {
+                        throw new CliException(null, "Compression not supported for this file format");
+                    }
+                    if (context.GetValue(backing) is not null)
+                    {
+                        throw new CliException(destinationPath, "Backing file not supported for file format 'raw'");
+                    }
                     if (formatOptions.Count > 0)
                     {
                         throw new CliException(destinationPath, $"raw output takes no -o options (got '{formatOptions[0].Key}')");
@@ -53,14 +68,43 @@ internal static class ConvertCommand
                     ToRaw(image, destinationPath, bar, context.CancellationToken);
                     break;
                 case "qcow2":
-                    throw new CliException(destinationPath, "convert -O qcow2 is not available yet: this build writes raw output only (-O raw)");
+                    ToQcow2(image, destinationPath, formatOptions, context.GetValue(compress), context.GetValue(backing), context.GetValue(backingFormat),
+                        bar, context.CancellationToken);
+                    break;
                 default:
-                    throw new CliException(destinationPath, $"unknown output format '{target}' (use raw)");
+                    throw new CliException(destinationPath, $"unknown output format '{target}' (use raw or qcow2)");
             }
             bar.Finish();
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Converts <paramref name="image"/> into a new qcow2 image with the engine's converter.</summary>
+    public static void ToQcow2(IVirtualDisk image, string destinationPath, IReadOnlyList<KeyValuePair<string, string>> formatOptions, bool compress,
+        string? backing, string? backingFormat, ProgressBar progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(formatOptions);
+        ArgumentNullException.ThrowIfNull(progress);
+        var options = new QcowConvertOptions { Compress = compress, BackingFile = backing, BackingFormat = backingFormat };
+        try
+        {
+            foreach (var (key, value) in formatOptions)
+            {
+                options.CreateOptions.Set(key, value);
+            }
+            QcowConverter.Convert(image, destinationPath, options, new ProgressAdapter(progress), cancellationToken);
+        }
+        catch (QcowOptionsException ex)
+        {
+            throw new CliException(destinationPath, CommandActions.OneLine(ex.Message), 1, ex);
+        }
+    }
+
+    /// <summary>Reports converter progress on the bar, synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class ProgressAdapter(ProgressBar bar) : IProgress<QcowConvertProgress>
+    {
+        public void Report(QcowConvertProgress value) => bar.Report(value.Fraction * 100);
     }
 
     /// <summary>Writes <paramref name="image"/>'s guest bytes to a new sparse raw file.</summary>
