@@ -22,7 +22,7 @@ public static partial class QcowAliases
     /// <param name="image">The qcow2 image.</param>
     /// <param name="settings">What to accept; null for the defaults (no errors, not dirty; leaks only warn).</param>
     /// <returns>The check's counts (same names as <c>qemu-img check --output=json</c>) and its findings.</returns>
-    /// <exception cref="CakeException">The image is not acceptable; the message lists the findings with their codes and offsets.</exception>
+    /// <exception cref="CakeException">The image is not acceptable: the message lists the findings with their codes and offsets; the inner <see cref="QcowValidationException"/> has the whole result.</exception>
     /// <example>
     /// <code>
     /// var result = QcowValidate("./out/disk.qcow2", new QcowValidateSettings()
@@ -32,6 +32,13 @@ public static partial class QcowAliases
     ///
     /// // An image from outside: open nothing else, refuse backing files and huge disks.
     /// QcowValidate("./upload.qcow2", new QcowValidateSettings().WithUntrusted().WithMaxVirtualSize(64L &lt;&lt; 30));
+    ///
+    /// // Expecting a broken image: the result travels with the exception.
+    /// try { QcowValidate("./broken.qcow2"); }
+    /// catch (CakeException ex) when (ex.InnerException is QcowValidationException invalid)
+    /// {
+    ///     Information("{0} corruptions", invalid.Result.Corruptions);
+    /// }
     /// </code>
     /// </example>
     [CakeMethodAlias]
@@ -62,7 +69,8 @@ public static partial class QcowAliases
             || ((result.Corruptions > 0 || result.CheckErrors > 0) && !result.Findings.Any(f => f.Severity == QcowFindingSeverity.Error));
         if (blocking.Count > 0 || unexplained)
         {
-            throw new CakeException(DescribeFailure(path, result, blocking, summary));
+            var message = DescribeFailure(path, result, blocking, summary);
+            throw new CakeException(message, new QcowValidationException(message, result, blocking));
         }
         context.Log.Information("QcowValidate {0}: acceptable ({1}; {2}/{3} clusters allocated)",
             path, summary, result.AllocatedClusters, result.TotalClusters);
