@@ -56,11 +56,7 @@ public static partial class QcowAliases
         var result = QcowChecker.Check(path, options);
 
         var blocking = result.Findings.Where(f => IsBlocking(f, settings)).ToList();
-        foreach (var finding in result.Findings)
-        {
-            var level = blocking.Contains(finding) ? LogLevel.Error : finding.Severity == QcowFindingSeverity.Info ? LogLevel.Information : LogLevel.Warning;
-            context.Log.Write(Verbosity.Normal, level, "{0}: {1}", path, Describe(finding));
-        }
+        LogFindings(context, path, result.Findings, blocking);
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"{result.Corruptions} corruptions, {result.Leaks} leaks, {result.CheckErrors} check errors, {result.Findings.Count} findings");
 
@@ -75,6 +71,29 @@ public static partial class QcowAliases
         context.Log.Information("QcowValidate {0}: acceptable ({1}; {2}/{3} clusters allocated)",
             path, summary, result.AllocatedClusters, result.TotalClusters);
         return result;
+    }
+
+    /// <summary>Findings logged at normal verbosity; a badly broken image has thousands, the rest go to verbose.</summary>
+    private const int FindingsLoggedAtNormal = 10;
+
+    /// <summary>
+    /// Blocking findings are logged at verbose verbosity only, because the exception lists them; the
+    /// others (allowed leaks, dirty bit, notes) are warnings a user should see.
+    /// </summary>
+    private static void LogFindings(ICakeContext context, string path, IReadOnlyList<QcowFinding> findings, List<QcowFinding> blocking)
+    {
+        var shown = 0;
+        foreach (var finding in findings)
+        {
+            var isBlocking = blocking.Contains(finding);
+            var level = isBlocking ? LogLevel.Error : finding.Severity == QcowFindingSeverity.Info ? LogLevel.Information : LogLevel.Warning;
+            var verbosity = !isBlocking && shown++ < FindingsLoggedAtNormal ? Verbosity.Normal : Verbosity.Verbose;
+            context.Log.Write(verbosity, level, "{0}: {1}", path, Describe(finding));
+        }
+        if (shown > FindingsLoggedAtNormal)
+        {
+            context.Log.Information("{0}: {1} more findings (run with verbose logging to see them)", path, shown - FindingsLoggedAtNormal);
+        }
     }
 
     private static bool IsBlocking(QcowFinding finding, QcowValidateSettings settings)

@@ -26,15 +26,27 @@ public sealed class QcowFixtureAliasTests
     }
 
     [Test]
-    public void Clean_only_builds_every_clean_fixture_and_no_corrupted_one()
+    public void Clean_only_leaves_the_corrupted_fixtures_out()
+    {
+        using var temp = new TempDirectory("cake-fixture");
+        using var cake = new CakeTestContext(temp.Path);
+        var corrupt = QcowFixtures.Corrupted.First().Name;
+
+        Assert.That(() => cake.Context.QcowFixture(new DirectoryPath(temp.Path), new QcowFixtureSettings().WithCleanOnly().WithNames("clean-v3", corrupt)),
+            Throws.TypeOf<CakeException>().With.Message.Contains(corrupt).And.Message.Not.Contains("clean-v3"));
+        Assert.That(Directory.GetFiles(temp.Path), Is.Empty, "nothing is built when a name is refused");
+    }
+
+    [Test]
+    public void Logs_how_many_fixtures_it_built()
     {
         using var temp = new TempDirectory("cake-fixture");
         using var cake = new CakeTestContext(temp.Path);
 
-        var built = cake.Context.QcowFixture(new DirectoryPath(temp.Path), new QcowFixtureSettings().WithCleanOnly());
+        var built = cake.Context.QcowFixture(new DirectoryPath(temp.Path), new QcowFixtureSettings().WithNames("clean-v2"));
 
-        Assert.That(built.Select(f => System.IO.Path.GetFileNameWithoutExtension(f.ImagePath)), Is.EquivalentTo(QcowFixtures.Clean.Select(d => d.Name)));
-        Assert.That(cake.Console.Text, Does.Contain($"QcowFixture {temp.Path}: {built.Count} fixtures built"));
+        Assert.That(built.Single().Options.Version, Is.EqualTo(2));
+        Assert.That(cake.Console.Text, Does.Contain($"QcowFixture {temp.Path}: 1 fixtures built"));
     }
 
     [Test]

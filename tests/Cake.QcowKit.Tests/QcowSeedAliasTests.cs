@@ -45,7 +45,7 @@ public sealed class QcowSeedAliasTests
         var raw = temp.File("fs.raw");
         Qemu.ImgOk("convert", "-O", "raw", temp.File("fs.qcow2"), raw);
         var type = global::QcowKit.TestSupport.ProcessRunner.Run("mtype", ["-i", raw, "::/hello.txt"]);
-        Assert.That(type.StandardOutput, Is.EqualTo("hello from cake"), type.Describe);
+        Assert.That(type.StandardOutput.TrimEnd(), Is.EqualTo("hello from cake"), type.Describe);
     }
 
     [Test]
