@@ -17,6 +17,7 @@ internal static class CliApplication
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
+        SeedCommand.Create,
         FixtureCommand.Create,
     ];
 
