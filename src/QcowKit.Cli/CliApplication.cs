@@ -20,6 +20,7 @@ internal static class CliApplication
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
+        FixtureCommand.Create,
     ];
 
     /// <summary>The root command with every verb.</summary>
