@@ -17,6 +17,7 @@ internal static class CliApplication
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
+        SeedCommand.Create,
     ];
 
     /// <summary>The root command with every verb.</summary>

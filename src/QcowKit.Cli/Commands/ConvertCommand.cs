@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
+using QcowKit.Image;
 
 namespace QcowKit.Cli.Commands;
 
@@ -63,7 +64,7 @@ internal static class ConvertCommand
     }
 
     /// <summary>Writes <paramref name="image"/>'s guest bytes to a new sparse raw file.</summary>
-    public static void ToRaw(DiskImage image, string destinationPath, ProgressBar progress, CancellationToken cancellationToken)
+    public static void ToRaw(IVirtualDisk image, string destinationPath, ProgressBar progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(progress);
@@ -80,20 +81,25 @@ internal static class ConvertCommand
         {
             var size = image.VirtualSize;
             var buffer = new byte[ChunkSize];
-            long offset = 0;
-            while (offset < size)
+            foreach (var range in image.GetAllocationMap(0, size))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var status = image.GetBlockStatus(offset, size - offset);
-                var length = status.ReadsAsZero ? status.Length : Math.Min(status.Length, ChunkSize);
-                if (!status.ReadsAsZero)
+                // Zero or unallocated ranges stay holes in the output.
+                if (range.Data && !range.Zero)
                 {
-                    var chunk = buffer.AsSpan(0, (int)length);
-                    image.Read(offset, chunk);
-                    WriteNonZeroBlocks(output, chunk, offset, destinationPath);
+                    for (long done = 0; done < range.Length;)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkSize, range.Length - done));
+                        image.Read(range.Start + done, chunk);
+                        WriteNonZeroBlocks(output, chunk, range.Start + done, destinationPath);
+                        done += chunk.Length;
+                        progress.Advance(chunk.Length, size);
+                    }
                 }
-                offset += length;
-                progress.Advance(length, size);
+                else
+                {
+                    progress.Advance(range.Length, size);
+                }
             }
             try
             {

@@ -1,17 +1,20 @@
 using System.Buffers.Binary;
+using QcowKit.Compression;
 using QcowKit.Format;
 
 namespace QcowKit.Check;
 
 /// <summary>
-/// Checks qemu-img check does not make: a zero flag in a version 2 image (the bit does not exist
-/// there, qemu still honours it) and compressed clusters that reach beyond the end of the file.
+/// Checks qemu-img check does not make: every compressed cluster is inflated (a stream that is
+/// invalid or ends before a whole cluster is a finding), a zero flag in a version 2 image (the bit
+/// does not exist there, qemu still honours it), compressed clusters beyond the end of the file.
 /// Read-only; bounded by the file (tables beyond its end read as zeros and are skipped).
 /// </summary>
-internal static partial class DeepCheck
+internal static class DeepCheck
 {
     public static void Run(CheckedFile file, QcowHeader header, CheckGeometry g, List<QcowFinding> findings)
     {
+        using var decompressor = new ClusterDecompressor(header.CompressionType);
         var seen = new HashSet<ulong>();
         var l2 = new byte[g.ClusterSize];
         foreach (var l1Offset in L1Tables(file, g))
@@ -24,7 +27,7 @@ internal static partial class DeepCheck
                 var l2Offset = file.ReadUInt64(entryOffset) & QcowMasks.L1OffsetMask;
                 if (l2Offset == 0 || (l2Offset & (ulong)(g.ClusterSize - 1)) != 0 || l2Offset >= (ulong)file.Length || !seen.Add(l2Offset)) continue;
                 file.Read(l2Offset, l2);
-                CheckL2(file, header, g, l2, l2Offset, findings);
+                CheckL2(file, decompressor, g, l2, l2Offset, findings);
             }
         }
     }
@@ -52,7 +55,7 @@ internal static partial class DeepCheck
         }
     }
 
-    private static void CheckL2(CheckedFile file, QcowHeader header, CheckGeometry g, byte[] l2, ulong l2Offset, List<QcowFinding> findings)
+    private static void CheckL2(CheckedFile file, ClusterDecompressor decompressor, CheckGeometry g, byte[] l2, ulong l2Offset, List<QcowFinding> findings)
     {
         for (var j = 0; j < g.L2Size; j++)
         {
@@ -63,13 +66,14 @@ internal static partial class DeepCheck
                 var coffset = entry & g.CompressedOffsetMask;
                 var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
                 var csize = sectors * 512 - (coffset & 511);
-                if (coffset + csize > (ulong)file.Length)
+                // qemu's own last compressed cluster may claim sectors past the end of the file (they read as zeros); only a stream that starts there is lost.
+                if (coffset >= (ulong)file.Length)
                 {
                     findings.Add(new QcowFinding(QcowFindingCodes.CompressedBeyondEndOfFile, QcowFindingSeverity.Error,
-                        $"compressed cluster at 0x{coffset:x} (+{csize} bytes) reaches beyond the end of the file ({file.Length} bytes)", entryOffset));
+                        $"compressed cluster at 0x{coffset:x} starts beyond the end of the file ({file.Length} bytes)", entryOffset));
                     continue;
                 }
-                CheckCompressed(file, header, g, coffset, (int)csize, entryOffset, findings);
+                CheckCompressed(file, decompressor, g, coffset, (int)csize, entryOffset, findings);
             }
             else if (g.Version == 2 && (entry & QcowMasks.Zero) != 0)
             {
@@ -79,5 +83,16 @@ internal static partial class DeepCheck
         }
     }
 
-    static partial void CheckCompressed(CheckedFile file, QcowHeader header, CheckGeometry g, ulong offset, int size, long entryOffset, List<QcowFinding> findings);
+    /// <summary>Inflates one compressed cluster as qemu reads it; a stream that fails or ends short of a whole cluster is a finding.</summary>
+    private static void CheckCompressed(CheckedFile file, ClusterDecompressor decompressor, CheckGeometry g, ulong offset, int size, long entryOffset, List<QcowFinding> findings)
+    {
+        var source = new byte[size];
+        file.Read(offset, source);
+        var cluster = new byte[g.ClusterSize];
+        var error = decompressor.Decompress(source, cluster);
+        if (error is null) return;
+        var code = error.Contains("ends after", StringComparison.Ordinal) ? QcowFindingCodes.CompressedStreamShort : QcowFindingCodes.CompressedStreamInvalid;
+        findings.Add(new QcowFinding(code, QcowFindingSeverity.Error,
+            $"compressed cluster at 0x{offset:x} ({size} bytes, {decompressor.Type}): {error}", entryOffset));
+    }
 }

@@ -122,7 +122,7 @@ public static class QcowFindingCodes
     /// <summary>Deep: a zero-flagged L2 entry in a compat 0.10 (version 2) image, where the flag does not exist.</summary>
     public const string ZeroFlagInVersion2 = "QCOW0602";
 
-    /// <summary>Deep: a compressed cluster's descriptor reaches beyond the end of the file.</summary>
+    /// <summary>Deep: a compressed cluster's stream starts beyond the end of the file.</summary>
     public const string CompressedBeyondEndOfFile = "QCOW0603";
 
     /// <summary>Untrusted: the image names a backing file.</summary>

@@ -1,3 +1,5 @@
+using QcowKit.Format;
+
 namespace QcowKit.Check;
 
 /// <summary>
@@ -58,46 +60,8 @@ internal sealed class RefcountArray
     public void Clear() => Array.Clear(data);
 
     /// <summary>Reads entry <paramref name="index"/> of a refcount block or array in on-disk format.</summary>
-    public static ulong Get(ReadOnlySpan<byte> block, long index, int order) => order switch
-    {
-        0 => (ulong)(block[(int)(index / 8)] >> (int)(index % 8)) & 0x1,
-        1 => (ulong)(block[(int)(index / 4)] >> (int)(2 * (index % 4))) & 0x3,
-        2 => (ulong)(block[(int)(index / 2)] >> (int)(4 * (index % 2))) & 0xf,
-        3 => block[(int)index],
-        4 => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(block[(int)(index * 2)..]),
-        5 => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(block[(int)(index * 4)..]),
-        _ => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(block[(int)(index * 8)..]),
-    };
+    public static ulong Get(ReadOnlySpan<byte> block, long index, int order) => RefcountBlock.Get(block, index, order);
 
     /// <summary>Writes entry <paramref name="index"/> of a refcount block or array in on-disk format.</summary>
-    public static void Set(Span<byte> block, long index, int order, ulong value)
-    {
-        switch (order)
-        {
-            case 0:
-            case 1:
-            case 2:
-            {
-                var bits = 1 << order;
-                var perByte = 8 / bits;
-                var shift = (int)(index % perByte) * bits;
-                var mask = ((1 << bits) - 1) << shift;
-                ref var b = ref block[(int)(index / perByte)];
-                b = (byte)((b & ~mask) | (((int)value << shift) & mask));
-                break;
-            }
-            case 3:
-                block[(int)index] = (byte)value;
-                break;
-            case 4:
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(block[(int)(index * 2)..], (ushort)value);
-                break;
-            case 5:
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(block[(int)(index * 4)..], (uint)value);
-                break;
-            default:
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(block[(int)(index * 8)..], value);
-                break;
-        }
-    }
+    public static void Set(Span<byte> block, long index, int order, ulong value) => RefcountBlock.Set(block, index, order, value);
 }

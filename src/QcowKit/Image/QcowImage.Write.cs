@@ -14,6 +14,12 @@ public sealed partial class QcowImage
     private ClusterCompressor? _compressor;
     private bool _markedDirty;
 
+    /// <summary>
+    /// L2 tables changed by the current operation: private copies, so that cached arrays stay immutable for
+    /// concurrent readers. Published to the cache when the operation ends (one copy per table and operation).
+    /// </summary>
+    private readonly Dictionary<long, ulong[]> _pendingL2 = [];
+
     /// <summary>Host offset where the next compressed stream may go (inside a cluster already holding streams), or 0.</summary>
     private long _compressedCursor;
 
@@ -42,16 +48,24 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             BeginWrite(offset, data.Length);
-            while (!data.IsEmpty)
+            try
             {
-                var clusterStart = offset & ~Header.ClusterOffsetMask;
-                var within = (int)(offset - clusterStart);
-                var count = (int)Math.Min(data.Length, Header.ClusterSize - within);
-                WriteCluster(clusterStart, within, data[..count]);
-                offset += count;
-                data = data[count..];
+                while (!data.IsEmpty)
+                {
+                    var clusterStart = offset & ~Header.ClusterOffsetMask;
+                    var within = (int)(offset - clusterStart);
+                    var count = (int)Math.Min(data.Length, Header.ClusterSize - within);
+                    WriteCluster(clusterStart, within, data[..count]);
+                    offset += count;
+                    data = data[count..];
+                }
+                EndWrite();
             }
-            EndWrite();
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
         }
     }
 
@@ -64,8 +78,16 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             BeginWrite(offset, length);
-            ForEachCluster(offset, length, (clusterStart, within, count) => ZeroCluster(clusterStart, within, count));
-            EndWrite();
+            try
+            {
+                ForEachCluster(offset, length, (clusterStart, within, count) => ZeroCluster(clusterStart, within, count));
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
         }
     }
 
@@ -79,11 +101,19 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             BeginWrite(offset, length);
-            if (!Header.DataFileIsRaw)
+            try
             {
-                ForEachCluster(offset, length, DiscardCluster);
+                if (!Header.DataFileIsRaw)
+                {
+                    ForEachCluster(offset, length, DiscardCluster);
+                }
+                EndWrite();
             }
-            EndWrite();
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
         }
     }
 
@@ -100,43 +130,51 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             BeginWrite(offset, data.Length);
-            if ((offset & Header.ClusterOffsetMask) != 0 || ((data.Length & Header.ClusterOffsetMask) != 0 && offset + data.Length != VirtualSize))
-            {
-                throw new ArgumentException($"Compressed writes must cover whole clusters of {Header.ClusterSize} bytes (offset {offset}, length {data.Length}).", nameof(data));
-            }
-            if (Header.HasExternalDataFile)
-            {
-                throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
-            }
-            _compressor ??= new ClusterCompressor(Header.CompressionType);
-            var cluster = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
-            var stream = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
             try
             {
-                while (!data.IsEmpty)
+                if ((offset & Header.ClusterOffsetMask) != 0 || ((data.Length & Header.ClusterOffsetMask) != 0 && offset + data.Length != VirtualSize))
                 {
-                    var count = Math.Min(data.Length, Header.ClusterSize);
-                    var input = cluster.AsSpan(0, Header.ClusterSize);
-                    data[..count].CopyTo(input);
-                    input[count..].Clear(); // qemu compresses the last, partial cluster padded with zeros
-                    if (_compressor.TryCompress(input, stream, out var length))
-                    {
-                        WriteCompressedCluster(offset, stream.AsSpan(0, length));
-                    }
-                    else
-                    {
-                        WriteCluster(offset, 0, data[..count]);
-                    }
-                    offset += count;
-                    data = data[count..];
+                    throw new ArgumentException($"Compressed writes must cover whole clusters of {Header.ClusterSize} bytes (offset {offset}, length {data.Length}).", nameof(data));
                 }
+                if (Header.HasExternalDataFile)
+                {
+                    throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
+                }
+                _compressor ??= new ClusterCompressor(Header.CompressionType);
+                var cluster = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
+                var stream = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
+                try
+                {
+                    while (!data.IsEmpty)
+                    {
+                        var count = Math.Min(data.Length, Header.ClusterSize);
+                        var input = cluster.AsSpan(0, Header.ClusterSize);
+                        data[..count].CopyTo(input);
+                        input[count..].Clear(); // qemu compresses the last, partial cluster padded with zeros
+                        if (_compressor.TryCompress(input, stream, out var length))
+                        {
+                            WriteCompressedCluster(offset, stream.AsSpan(0, length));
+                        }
+                        else
+                        {
+                            WriteCluster(offset, 0, data[..count]);
+                        }
+                        offset += count;
+                        data = data[count..];
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(cluster);
+                    ArrayPool<byte>.Shared.Return(stream);
+                }
+                EndWrite();
             }
-            finally
+            catch
             {
-                ArrayPool<byte>.Shared.Return(cluster);
-                ArrayPool<byte>.Shared.Return(stream);
+                AbandonWrite();
+                throw;
             }
-            EndWrite();
         }
     }
 
@@ -184,6 +222,16 @@ public sealed partial class QcowImage
         }
     }
 
+    /// <summary>After a failed operation the private copies may be ahead of the disk: drop them and the cached tables.</summary>
+    private void AbandonWrite()
+    {
+        foreach (var offset in _pendingL2.Keys)
+        {
+            L2Cache.Invalidate(offset);
+        }
+        _pendingL2.Clear();
+    }
+
     private void BeginWrite(long offset, long length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -213,6 +261,11 @@ public sealed partial class QcowImage
 
     private void EndWrite()
     {
+        foreach (var (offset, table) in _pendingL2)
+        {
+            L2Cache.Put(offset, table);
+        }
+        _pendingL2.Clear();
         Header.RefcountTableOffset = (ulong)_allocator!.TableOffset;
         Header.RefcountTableClusters = (uint)_allocator.TableClusters;
     }
@@ -249,9 +302,15 @@ public sealed partial class QcowImage
         var l1 = new L1Entry(_l1Table[l1Index]);
         if (l1.L2TableOffset != 0 && l1.Copied)
         {
-            return new L2Slot(l1.L2TableOffset, GetL2Table(l1Index, l1), index);
+            if (!_pendingL2.TryGetValue(l1.L2TableOffset, out var owned))
+            {
+                owned = (ulong[])GetL2Table(l1Index, l1).Clone();
+                _pendingL2[l1.L2TableOffset] = owned;
+            }
+            return new L2Slot(l1.L2TableOffset, owned, index);
         }
-        var table = l1.L2TableOffset == 0 ? new ulong[h.ClusterSize / 8] : (ulong[])GetL2Table(l1Index, l1).Clone();
+        var table = l1.L2TableOffset == 0 ? new ulong[h.ClusterSize / 8]
+            : (ulong[])(_pendingL2.TryGetValue(l1.L2TableOffset, out var shared) ? shared : GetL2Table(l1Index, l1)).Clone();
         var newOffset = _allocator!.Allocate(1);
         var bytes = new byte[h.ClusterSize];
         for (var i = 0; i < table.Length; i++)
@@ -260,7 +319,8 @@ public sealed partial class QcowImage
         }
         // The new table reaches the disk before the L1 entry that points to it.
         RandomAccess.Write(Handle, bytes, newOffset);
-        L2Cache.Put(newOffset, table);
+        L2Cache.Invalidate(newOffset);
+        _pendingL2[newOffset] = table;
         SetL1Entry(l1Index, L1Entry.Create(newOffset, copied: true).Raw);
         if (l1.L2TableOffset != 0)
         {
@@ -283,11 +343,11 @@ public sealed partial class QcowImage
         ? new L2Entry(slot.Table[slot.Index * 2], slot.Table[(slot.Index * 2) + 1])
         : new L2Entry(slot.Table[slot.Index], 0);
 
-    /// <summary>Writes an L2 entry to disk, then publishes a new table array to the cache (cached arrays are immutable).</summary>
+    /// <summary>Updates the operation's private copy of the table and writes the entry to disk.</summary>
     private void WriteSlot(L2Slot slot, L2Entry entry)
     {
         var extended = Header.HasExtendedL2;
-        var table = (ulong[])slot.Table.Clone();
+        var table = slot.Table;
         Span<byte> bytes = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(bytes, entry.Raw);
         if (extended)
@@ -301,7 +361,6 @@ public sealed partial class QcowImage
             table[slot.Index] = entry.Raw;
         }
         RandomAccess.Write(Handle, bytes[..Header.L2EntrySize], slot.TableOffset + ((long)slot.Index * Header.L2EntrySize));
-        L2Cache.Put(slot.TableOffset, table);
     }
 
     /// <summary>True when the entry has a host cluster (for external data files, host offset 0 counts when COPIED is set).</summary>
@@ -500,8 +559,10 @@ public sealed partial class QcowImage
         var clusterSize = Header.ClusterSize;
         long offset;
         var cursorInCluster = _compressedCursor & Header.ClusterOffsetMask;
-        if (_compressedCursor != 0 && cursorInCluster != 0 && clusterSize - cursorInCluster >= stream.Length)
+        if (_compressedCursor != 0 && cursorInCluster != 0 && clusterSize - cursorInCluster >= stream.Length
+            && _allocator!.Get(_compressedCursor >> Header.ClusterBits) < RefcountBlock.MaxRefcount(Header.RefcountOrder))
         {
+            // As qemu: a cluster whose refcount is at its maximum takes no more streams.
             offset = _compressedCursor;
             _allocator!.Update(offset & ~Header.ClusterOffsetMask, 1);
         }
