@@ -73,7 +73,10 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
     private static SideCommands Engine(params string[] arguments) =>
         new(EngineTool, [new CommandLine("dotnet", [Path.Combine(AppContext.BaseDirectory, "QcowKit.Benchmarks.dll"), "engine", .. arguments])]);
 
-    private bool HasVerb(string verb) => ChildProcess.Run(CliCommand(verb, "--help")).ExitCode == 0;
+    /// <summary>Whether the root help lists <paramref name="verb"/> (an unknown verb with --help still exits 0).</summary>
+    private bool HasVerb(string verb) => ChildProcess.Run(CliCommand("--help")).StandardOutput
+        .Split('\n')
+        .Any(line => line.StartsWith("  ", StringComparison.Ordinal) && line.TrimStart().Split(' ')[0] == verb);
 
     /// <summary>Null when our convert -O qcow2 (with these flags) works on a small file, else the CLI's own message.</summary>
     private string? ConvertToQcow2Unavailable(string[] flags)
