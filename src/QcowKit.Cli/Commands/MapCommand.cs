@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
+using QcowKit.Image;
 
 namespace QcowKit.Cli.Commands;
 
@@ -25,9 +26,17 @@ internal static class MapCommand
             var path = context.GetValue(image);
             using var disk = ImageOpener.Open(path, context.GetValue(format));
             var text = new StringBuilder();
-            var ok = context.GetValue(output) == OutputFormat.Json ? WriteJson(disk, text) : WriteHuman(disk, text);
+            bool complete;
+            try
+            {
+                complete = context.GetValue(output) == OutputFormat.Json ? WriteJson(disk, text) : WriteHuman(disk, text);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
+            {
+                throw new CliException(path, ImageOpener.Describe(ex), 1, ex);
+            }
             context.Out.Write(text.ToString());
-            if (!ok)
+            if (!complete)
             {
                 throw new CliException(path, "File contains external, encrypted or compressed clusters.");
             }
@@ -36,84 +45,41 @@ internal static class MapCommand
         return command;
     }
 
-    /// <summary>The merged entries (img_map's loop with entry_mergeable).</summary>
-    public static IEnumerable<BlockStatus> Entries(DiskImage disk, Func<BlockStatus, BlockStatus, BlockStatus>? adjustNext = null)
+    /// <summary>qemu-img map --output=json (qemu 7.2 has no "compressed" key).</summary>
+    public static bool WriteJson(IVirtualDisk disk, StringBuilder text)
     {
         ArgumentNullException.ThrowIfNull(disk);
-        var length = disk.VirtualSize;
-        BlockStatus? current = null;
-        long start = 0;
-        long position = 0;
-        while (position < length)
-        {
-            var next = disk.GetBlockStatus(position, length - position);
-            var nextStart = position;
-            position += next.Length;
-            if (current is { } entry)
-            {
-                if (Mergeable(start, entry, nextStart, next))
-                {
-                    current = entry with { Length = entry.Length + next.Length };
-                    continue;
-                }
-                yield return entry;
-                if (adjustNext is not null) next = adjustNext(entry, next);
-            }
-            current = next;
-            start = nextStart;
-        }
-        if (current is { } last)
-        {
-            yield return last;
-        }
-    }
-
-    private static bool Mergeable(long start, BlockStatus current, long nextStart, BlockStatus next) =>
-        current.Length != 0
-        && start + current.Length == nextStart
-        && current.Zero == next.Zero
-        && current.Data == next.Data
-        && current.Depth == next.Depth
-        && current.Present == next.Present
-        && current.Offset.HasValue == next.Offset.HasValue
-        && (!current.Offset.HasValue || current.Offset + current.Length == next.Offset)
-        && string.Equals(current.File, next.File, StringComparison.Ordinal);
-
-    /// <summary>qemu-img map --output=json.</summary>
-    public static bool WriteJson(DiskImage disk, StringBuilder text)
-    {
         ArgumentNullException.ThrowIfNull(text);
         text.Append('[');
-        long start = 0;
         var first = true;
-        foreach (var entry in Entries(disk))
+        foreach (var entry in disk.GetAllocationMap(0, disk.VirtualSize))
         {
             if (!first) text.Append(",\n");
             first = false;
             text.Append(CultureInfo.InvariantCulture,
-                $"{{ \"start\": {start}, \"length\": {entry.Length}, \"depth\": {entry.Depth}, \"present\": {Bool(entry.Present)}, \"zero\": {Bool(entry.Zero)}, \"data\": {Bool(entry.Data)}");
+                $"{{ \"start\": {entry.Start}, \"length\": {entry.Length}, \"depth\": {entry.Depth}, \"present\": {Bool(entry.Present)}, \"zero\": {Bool(entry.Zero)}, \"data\": {Bool(entry.Data)}");
             if (entry.Offset is { } offset)
             {
                 text.Append(CultureInfo.InvariantCulture, $", \"offset\": {offset}");
             }
             text.Append('}');
-            start += entry.Length;
         }
         text.Append("]\n");
         return true;
     }
 
     /// <summary>
-    /// qemu-img map's human table: only ranges with data, and a range with data but no plain offset
-    /// (compressed) stops the listing with an error, as in qemu.
+    /// qemu-img map's human table: only ranges with data that is not known to be zero. A range with
+    /// data but no plain offset (a compressed cluster) stops the table with an error, as in qemu.
+    /// qemu also folds "zero" and "unallocated" together to merge more, which only changes ranges
+    /// the table does not print.
     /// </summary>
-    public static bool WriteHuman(DiskImage disk, StringBuilder text)
+    public static bool WriteHuman(IVirtualDisk disk, StringBuilder text)
     {
+        ArgumentNullException.ThrowIfNull(disk);
         ArgumentNullException.ThrowIfNull(text);
         text.Append(CultureInfo.InvariantCulture, $"{"Offset",-16}{"Length",-16}{"Mapped to",-16}File\n");
-        long start = 0;
-        // The human format does not tell zero from unallocated; qemu folds them to merge more.
-        foreach (var entry in Entries(disk, (_, next) => !next.Data || next.Zero ? next with { Data = false, Zero = true } : next))
+        foreach (var entry in disk.GetAllocationMap(0, disk.VirtualSize))
         {
             if (entry.Data && entry.Offset is null)
             {
@@ -121,9 +87,8 @@ internal static class MapCommand
             }
             if (entry.Data && !entry.Zero)
             {
-                text.Append(CultureInfo.InvariantCulture, $"{Hex(start),-16}{Hex(entry.Length),-16}{Hex(entry.Offset ?? 0),-16}{entry.File}\n");
+                text.Append(CultureInfo.InvariantCulture, $"{Hex(entry.Start),-16}{Hex(entry.Length),-16}{Hex(entry.Offset ?? 0),-16}{entry.HostFile}\n");
             }
-            start += entry.Length;
         }
         return true;
     }

@@ -22,6 +22,16 @@ internal static class QemuHuman
         return $"{FormatG3(value / divisor)} {Suffixes[unit]}B";
     }
 
+    /// <summary>A JSON number of any integral CLR type as a long.</summary>
+    public static long Number(JsonNode? node) => node switch
+    {
+        JsonValue value when value.TryGetValue<long>(out var number) => number,
+        JsonValue value when value.TryGetValue<int>(out var small) => small,
+        JsonValue value when value.TryGetValue<uint>(out var unsignedSmall) => unsignedSmall,
+        JsonValue value when value.TryGetValue<ulong>(out var unsigned) => (long)unsigned,
+        _ => throw new InvalidOperationException($"expected a JSON number, got {node?.ToJsonString() ?? "null"}"),
+    };
+
     /// <summary>printf's "%0.3g".</summary>
     public static string FormatG3(double value) =>
         value.ToString("G3", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);

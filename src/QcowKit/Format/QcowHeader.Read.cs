@@ -167,7 +167,8 @@ internal sealed partial class QcowHeader
             {
                 throw new QcowFormatException("backing_file_size", HeaderFieldOffsets.BackingFileSize, $"{h.BackingFileSize} exceeds {limit} bytes (backing file name too long or past the first cluster)");
             }
-            h.BackingFile = Encoding.UTF8.GetString(cluster.Slice((int)h.BackingFileOffset, (int)h.BackingFileSize));
+            // qemu treats the name as a C string: it ends at the first NUL.
+            h.BackingFile = NulTerminated(cluster.Slice((int)h.BackingFileOffset, (int)h.BackingFileSize));
         }
         return h;
     }

@@ -24,8 +24,11 @@ public sealed partial class QcowImage
             var run = ResolveRun(at, end - at);
             switch (run.Type)
             {
+                case SubclusterType.Normal when !LooksMetadataPreallocated:
+                    yield return new AllocationRange(at, run.Length, 0, true, false, true, run.HostOffset, false, dataFile);
+                    break;
                 case SubclusterType.Normal:
-                    // qemu asks the host file about the data's extent: a hole reads as zeros.
+                    // With metadata preallocation qemu asks the host file about the data's extent: a hole reads as zeros.
                     var handle = RequireDataHandle();
                     var hostLength = RandomAccess.GetLength(handle);
                     for (long done = 0; done < run.Length;)
@@ -52,6 +55,69 @@ public sealed partial class QcowImage
                     break;
             }
             at += run.Length;
+        }
+    }
+
+    private int _metadataPreallocation; // 0 unknown, 1 no, 2 yes
+
+    /// <summary>
+    /// qemu's qcow2_detect_metadata_preallocation: the image file has clearly fewer clusters
+    /// allocated on disk than its refcounts claim. Only then does qemu's block status look for
+    /// holes under data clusters (BDRV_BLOCK_RECURSE), so qemu-img map reports them as zero.
+    /// </summary>
+    internal bool LooksMetadataPreallocated
+    {
+        get
+        {
+            if (_metadataPreallocation == 0)
+            {
+                var allocated = HostFileExtents.AllocatedSize(FullPath);
+                var result = false;
+                if (allocated is { } bytes)
+                {
+                    var realClusters = bytes / ClusterSize;
+                    var threshold = Math.Max(realClusters * 10 / 9, realClusters + 2);
+                    var endCluster = (FileLength + ClusterSize - 1) / ClusterSize;
+                    result = CountReferencedClusters(endCluster, threshold) >= threshold;
+                }
+                _metadataPreallocation = result ? 2 : 1;
+            }
+            return _metadataPreallocation == 2;
+        }
+    }
+
+    /// <summary>Host clusters below <paramref name="endCluster"/> with a nonzero refcount, counting at most to <paramref name="stopAt"/>.</summary>
+    internal long CountReferencedClusters(long endCluster, long stopAt)
+    {
+        var h = Header;
+        var blockEntries = h.RefcountBlockEntries;
+        var table = ReadTable(h.RefcountTableOffset, (int)h.RefcountTableEntries);
+        var block = System.Buffers.ArrayPool<byte>.Shared.Rent(h.ClusterSize);
+        try
+        {
+            long count = 0;
+            for (long tableIndex = 0; tableIndex < table.Length && tableIndex * blockEntries < endCluster && count < stopAt; tableIndex++)
+            {
+                var blockOffset = new RefcountTableEntry(table[tableIndex]).RefcountBlockOffset;
+                if (blockOffset == 0)
+                {
+                    continue;
+                }
+                QcowHeader.ReadPadded(_handle, block.AsSpan(0, h.ClusterSize), blockOffset);
+                var entries = Math.Min(blockEntries, endCluster - (tableIndex * blockEntries));
+                for (long i = 0; i < entries && count < stopAt; i++)
+                {
+                    if (RefcountBlock.Get(block.AsSpan(0, h.ClusterSize), i, h.RefcountOrder) != 0)
+                    {
+                        count++;
+                    }
+                }
+            }
+            return count;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(block);
         }
     }
 

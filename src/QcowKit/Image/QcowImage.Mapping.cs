@@ -92,15 +92,15 @@ public sealed partial class QcowImage
         {
             throw new QcowFormatException("L1 entry", (long)Header.L1TableOffset + (l1Index * 8), $"the L2 table offset 0x{offset:x} is not aligned to the cluster size");
         }
-        return L2Cache.GetOrLoad(offset, LoadL2Table);
+        return L2Cache.GetOrLoad(offset, at => LoadL2Table(at, l1Index));
     }
 
-    private ulong[] LoadL2Table(long offset)
+    private ulong[] LoadL2Table(long offset, long l1Index)
     {
         var size = Header.ClusterSize;
         if (offset + size > FileLength)
         {
-            throw new QcowFormatException("L1 entry", -1, $"the L2 table at 0x{offset:x} lies past the end of the image file");
+            throw new QcowFormatException("L1 entry", (long)Header.L1TableOffset + (l1Index * 8), $"the L2 table at 0x{offset:x} lies past the end of the image file");
         }
         var table = new ulong[size / 8];
         QcowHeader.ReadPadded(_handle, MemoryMarshal.AsBytes(table.AsSpan()), offset);

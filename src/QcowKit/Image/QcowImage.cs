@@ -194,11 +194,19 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             return;
         }
-        // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
-        var path = Path.GetFullPath(name);
         var access = Options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
         var share = Options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
-        _dataFileHandle = File.OpenHandle(path, FileMode.Open, access, share);
+        string path;
+        try
+        {
+            // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
+            path = Path.GetFullPath(name);
+            _dataFileHandle = File.OpenHandle(path, FileMode.Open, access, share);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open data file '{name}' of '{FileName}': {ex.Message}", ex);
+        }
         _ownsDataFile = true;
         DataFilePath = path;
     }
@@ -224,7 +232,17 @@ public sealed partial class QcowImage : IVirtualDisk
             return null;
         }
         var name = FullBackingFileName!;
-        var fullPath = Path.GetFullPath(name);
+        string fullPath;
+        string format;
+        try
+        {
+            fullPath = Path.GetFullPath(name);
+            format = Header.BackingFormat ?? VirtualDisk.Probe(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open backing file '{name}' of '{FileName}': {ex.Message}", ex);
+        }
         if (chain.Contains(fullPath))
         {
             throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
@@ -233,7 +251,6 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain is deeper than {Options.MaxBackingChainDepth} images");
         }
-        var format = Header.BackingFormat ?? VirtualDisk.Probe(fullPath);
         var backingOptions = new QcowOpenOptions
         {
             Access = FileAccess.Read,
@@ -241,12 +258,18 @@ public sealed partial class QcowImage : IVirtualDisk
             L2CacheBytes = Options.L2CacheBytes,
             MaxBackingChainDepth = Options.MaxBackingChainDepth,
         };
-        return format switch
+        if (format is not ("qcow2" or "raw"))
         {
-            "qcow2" => Open(name, backingOptions, chain),
-            "raw" => RawImage.Open(name),
-            _ => throw new QcowFormatException("backing file format", -1, $"backing format '{format}' is not supported (only qcow2 and raw)"),
-        };
+            throw new QcowFormatException("backing file format", -1, $"backing format '{format}' of '{fullPath}' is not supported (only qcow2 and raw)");
+        }
+        try
+        {
+            return format == "qcow2" ? Open(name, backingOptions, chain) : RawImage.Open(name);
+        }
+        catch (Exception ex) when (ex is IOException and not QcowFormatException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"Could not open backing file '{fullPath}' of '{FileName}': {ex.Message}", ex);
+        }
     }
 
     internal static void CheckRange(long offset, long length, long size)
@@ -273,6 +296,7 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             return;
         }
+        CloseWriter();
         _disposed = true;
         Backing?.Dispose();
         if (_ownsDataFile)

@@ -1,6 +1,9 @@
 namespace QcowKit.Image;
 
-/// <summary>A seekable read-only stream over any <see cref="IVirtualDisk"/>; reads go straight into the caller's buffer.</summary>
+/// <summary>
+/// A seekable stream over any <see cref="IVirtualDisk"/>; reads go straight into the caller's buffer. Over a
+/// <see cref="QcowImage"/> opened read-write it is writable too (writes cannot extend the disk).
+/// </summary>
 internal sealed class VirtualDiskStream : Stream
 {
     private readonly IVirtualDisk _disk;
@@ -16,7 +19,7 @@ internal sealed class VirtualDiskStream : Stream
 
     public override bool CanSeek => !_disposed;
 
-    public override bool CanWrite => false;
+    public override bool CanWrite => !_disposed && _disk is QcowImage { CanWrite: true };
 
     public override long Length => _disk.VirtualSize;
 
@@ -89,11 +92,55 @@ internal sealed class VirtualDiskStream : Stream
 
     public override void Flush()
     {
+        if (_disk is QcowImage { CanWrite: true } image)
+        {
+            image.Flush();
+        }
     }
 
-    public override void SetLength(long value) => throw new NotSupportedException("The guest disk stream is read-only.");
+    public override void SetLength(long value) => throw new NotSupportedException("The guest disk stream has the disk's fixed size; resize the image instead.");
 
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("The guest disk stream is read-only.");
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        Write(buffer.AsSpan(offset, count));
+    }
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_disk is not QcowImage { CanWrite: true } image)
+        {
+            throw new NotSupportedException("The guest disk stream is read-only.");
+        }
+        if (_position + buffer.Length > _disk.VirtualSize)
+        {
+            throw new IOException($"Writing {buffer.Length} bytes at {_position} would pass the end of the {_disk.VirtualSize}-byte disk.");
+        }
+        image.Write(_position, buffer);
+        _position += buffer.Length;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        ValidateBufferArguments(buffer, offset, count);
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(buffer.AsSpan(offset, count));
+        return Task.CompletedTask;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override void WriteByte(byte value)
+    {
+        ReadOnlySpan<byte> one = [value];
+        Write(one);
+    }
 
     protected override void Dispose(bool disposing)
     {

@@ -58,6 +58,30 @@ public class StructureRoundTripTests
     }
 
     [Test]
+    public void Full_disk_encryption_pointer_round_trips_and_is_refused_without_luks()
+    {
+        using var temp = new TempDirectory("fde");
+        var path = temp.File("image.qcow2");
+        Qemu.CreateQcow2(path, "1M");
+        var length = new FileInfo(path).Length;
+        var header = QcowHeader.Parse(FirstCluster(path, 65536), length);
+        header.CryptMethod = 2;
+        header.FullDiskEncryption = new FullDiskEncryptionExtension(0x30000, 0x2000);
+        var cluster = new byte[65536];
+        header.Write(cluster);
+        Assert.That(QcowHeader.Parse(cluster, length).FullDiskEncryption, Is.EqualTo(new FullDiskEncryptionExtension(0x30000, 0x2000)));
+        header.CryptMethod = 0;
+        header.Write(cluster);
+        var error = Assert.Throws<QcowFormatException>(() => QcowHeader.Parse(cluster, length));
+        Assert.That(error!.Field, Is.EqualTo("full disk encryption extension"));
+        header.CryptMethod = 2;
+        header.FullDiskEncryption = new FullDiskEncryptionExtension(0x30001, 0x2000);
+        header.Write(cluster);
+        error = Assert.Throws<QcowFormatException>(() => QcowHeader.Parse(cluster, length));
+        Assert.That(error!.Field, Is.EqualTo("encryption header offset"));
+    }
+
+    [Test]
     public void Refcount_entries_of_every_width_read_what_qemu_wrote_and_set_round_trips()
     {
         for (var order = 0; order <= 6; order++)

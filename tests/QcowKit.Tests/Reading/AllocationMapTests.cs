@@ -54,10 +54,20 @@ public class AllocationMapTests
     }
 
     [Test]
-    public void Maps_metadata_preallocation_like_qemu_img_map()
+    public void Maps_an_external_data_file_like_qemu_img_map()
+    {
+        using var temp = new TempDirectory("mapdata");
+        Qemu.CreateQcow2(temp.File("image.qcow2"), "2M", $"data_file={temp.File("image.data")}");
+        Qemu.Io(temp.File("image.qcow2"), "write -P 1 64k 128k", "write -z 1M 64k", "write -P 2 1536k 4k");
+        AssertSameMapAsQemu(temp.File("image.qcow2"));
+    }
+
+    [TestCase("metadata")]
+    [TestCase("falloc")]
+    public void Maps_preallocation_like_qemu_img_map(string mode)
     {
         using var temp = new TempDirectory("mapprealloc");
-        Qemu.CreateQcow2(temp.File("image.qcow2"), "1M", "preallocation=metadata");
+        Qemu.CreateQcow2(temp.File("image.qcow2"), "1M", $"preallocation={mode}");
         Qemu.Io(temp.File("image.qcow2"), "write -P 9 0 64k");
         AssertSameMapAsQemu(temp.File("image.qcow2"));
     }

@@ -92,7 +92,8 @@ public class BackingChainTests
         image.Read(0, buffer);
         Assert.That(buffer, Is.All.EqualTo((byte)0x61));
         Assert.Throws<InvalidOperationException>(() => image.Read(65536, buffer));
-        Assert.Throws<FileNotFoundException>(() => QcowImage.Open(temp.File("top.qcow2")).Dispose());
+        var error = Assert.Throws<IOException>(() => QcowImage.Open(temp.File("top.qcow2")).Dispose());
+        Assert.That(error!.Message, Does.Contain("base.qcow2"));
     }
 
     internal static int FindExtension(byte[] header, uint magic)

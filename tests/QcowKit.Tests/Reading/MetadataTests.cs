@@ -44,6 +44,7 @@ public class MetadataTests
         Qemu.ImgOk("bitmap", "--add", "-g", "128k", path, "tracking");
         Qemu.ImgOk("bitmap", "--add", "--disable", path, "frozen");
         Qemu.Io(path, "write -P 0x09 0 64k");
+        GuestBytes.AssertSameAsQemu(path, oddChunks: false);
         var expected = Qemu.Info(path)["format-specific"]!["data"]!["bitmaps"]!.AsArray();
         using var image = QcowImage.Open(path);
         var info = image.GetInfo();

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Globalization;
+using QcowKit.Cli.Infrastructure;
+using QcowKit.Seed;
+
+namespace QcowKit.Cli.Commands;
+
+/// <summary>
+/// <c>qcowkit seed</c>: gives a disk image its initial content through <see cref="QcowSeeder"/>: a folder as a
+/// FAT file system (<c>--dir</c>), a cloud-init NoCloud seed (<c>--cloud-init</c>), a raw image at an offset
+/// (<c>--raw</c>) or deterministic test data (<c>--generate</c>). Exactly one content source per run.
+/// </summary>
+internal static class SeedCommand
+{
+    public static Command Create()
+    {
+        var directory = new Option<string?>("--dir") { Description = "Folder written as a FAT file system", HelpName = "DIR" };
+        var cloudInit = new Option<bool>("--cloud-init") { Description = "Write a cloud-init NoCloud seed (FAT volume labelled CIDATA)" };
+        var userData = new Option<string?>("--user-data") { Description = "cloud-init user-data file", HelpName = "FILE" };
+        var metaData = new Option<string?>("--meta-data") { Description = "cloud-init meta-data file (default: instance-id: iid-local01)", HelpName = "FILE" };
+        var networkConfig = new Option<string?>("--network-config") { Description = "cloud-init network-config file", HelpName = "FILE" };
+        var vendorData = new Option<string?>("--vendor-data") { Description = "cloud-init vendor-data file", HelpName = "FILE" };
+        var raw = new Option<string?>("--raw") { Description = "Raw image copied into the target (zero blocks skipped)", HelpName = "FILE" };
+        var generate = new Option<string?>("--generate") { Description = "Write this many bytes of deterministic test data", HelpName = "SIZE" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the generated data (default 0)", HelpName = "N" };
+        var zeroPercent = new Option<int>("--zero-percent") { Description = "Percentage of generated 4 KiB blocks left zero", HelpName = "P" };
+        var offset = new Option<string?>("--offset") { Description = "Target offset of --raw or --generate (multiple of 512)", HelpName = "OFFSET" };
+        var fileSystem = new Option<string>("--fs")
+        {
+            Description = "File system for --dir: auto (like mkfs.fat), fat16 or fat32",
+            HelpName = "auto|fat16|fat32",
+            DefaultValueFactory = _ => "auto",
+        };
+        fileSystem.AcceptOnlyFromAmong("auto", "fat16", "fat32");
+        var label = new Option<string?>("--label") { Description = "Volume label (default for --cloud-init: CIDATA)", HelpName = "LABEL" };
+        var partition = new Option<string>("--partition")
+        {
+            Description = "Partition table around the --dir file system",
+            HelpName = "none|mbr|gpt",
+            DefaultValueFactory = _ => "none",
+        };
+        partition.AcceptOnlyFromAmong("none", "mbr", "gpt");
+        var size = new Option<string?>("--size") { Description = "Disk size of a new image, e.g. 256M (default: what the content needs)", HelpName = "SIZE" };
+        var reproducible = new Option<bool>("--reproducible")
+        {
+            Description = "Byte-identical output: fixed timestamps ($SOURCE_DATE_EPOCH or 1980-01-01) and serial numbers/GUIDs derived from the label",
+        };
+        var timestamp = new Option<string?>("--timestamp") { Description = "Fixed timestamp for every entry (ISO 8601, or @SECONDS since 1970)", HelpName = "TIME" };
+        var format = CommonOptions.Format("-f", "Target format (raw or qcow2); from the extension (new) or probed (--existing) when omitted");
+        var createOptions = CommonOptions.FormatOptions();
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing target" };
+        var existing = new Option<bool>("--existing") { Description = "Write into the existing target, keeping its size" };
+        var quiet = CommonOptions.Quiet();
+        var target = new Argument<string>("TARGET") { Description = "Image to create (or, with --existing, to write into)" };
+
+        var command = new Command("seed", "Put content into a disk image: a folder as FAT, a cloud-init seed, a raw image or test data");
+        foreach (var option in new Option[]
+                 {
+                     directory, cloudInit, userData, metaData, networkConfig, vendorData, raw, generate, seed, zeroPercent, offset,
+                     fileSystem, label, partition, size, reproducible, timestamp, format, createOptions, overwrite, existing, quiet,
+                 })
+        {
+            command.Options.Add(option);
+        }
+        command.Arguments.Add(target);
+
+        CommandActions.Set(command, context =>
+        {
+            var targetPath = context.GetValue(target);
+            var sources = new[] { context.GetValue(directory) is not null, context.GetValue(cloudInit), context.GetValue(raw) is not null, context.GetValue(generate) is not null };
+            if (sources.Count(static s => s) != 1)
+            {
+                throw new CliException(targetPath, "give exactly one of --dir, --cloud-init, --raw, --generate");
+            }
+            var targetOptions = new SeedTargetOptions
+            {
+                Format = ParseFormat(targetPath, context.GetValue(format)),
+                Size = context.GetValue(size) is { } sizeText ? ParseSize(targetPath, "--size", sizeText) : null,
+                Overwrite = context.GetValue(overwrite),
+                UseExisting = context.GetValue(existing),
+                Qcow2Options = context.GetValue(createOptions) is { Length: > 0 } lists ? string.Join(',', lists) : null,
+            };
+            var fixedTime = ParseTimestamp(targetPath, context.GetValue(timestamp), context.GetValue(reproducible));
+
+            SeedResult result;
+            try
+            {
+                if (context.GetValue(directory) is { } folder)
+                {
+                    result = QcowSeeder.SeedDirectory(targetPath, new FatSeedOptions
+                    {
+                        SourceDirectory = folder,
+                        FileSystem = context.GetValue(fileSystem) switch { "fat16" => FatFileSystemType.Fat16, "fat32" => FatFileSystemType.Fat32, _ => FatFileSystemType.Auto },
+                        Label = context.GetValue(label),
+                        PartitionTable = context.GetValue(partition) switch { "mbr" => PartitionTableType.Mbr, "gpt" => PartitionTableType.Gpt, _ => PartitionTableType.None },
+                        Reproducible = context.GetValue(reproducible),
+                        Timestamp = fixedTime,
+                    }, targetOptions);
+                }
+                else if (context.GetValue(cloudInit))
+                {
+                    var user = context.GetValue(userData) ?? throw new CliException(targetPath, "--cloud-init needs --user-data FILE");
+                    result = QcowSeeder.SeedCloudInit(targetPath, new CloudInitSeedOptions
+                    {
+                        UserDataPath = user,
+                        MetaDataPath = context.GetValue(metaData),
+                        NetworkConfigPath = context.GetValue(networkConfig),
+                        VendorDataPath = context.GetValue(vendorData),
+                        Label = context.GetValue(label) ?? "CIDATA",
+                        Reproducible = context.GetValue(reproducible),
+                        Timestamp = fixedTime,
+                    }, targetOptions);
+                }
+                else if (context.GetValue(raw) is { } rawPath)
+                {
+                    result = QcowSeeder.CopyImage(targetPath, new ImageCopySeedOptions
+                    {
+                        SourcePath = rawPath,
+                        TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
+                    }, targetOptions);
+                }
+                else
+                {
+                    result = QcowSeeder.WriteGeneratedData(targetPath, new GeneratedDataSeedOptions
+                    {
+                        Length = ParseSize(targetPath, "--generate", context.GetValue(generate)!),
+                        Seed = context.GetValue(seed),
+                        ZeroBlockPercent = context.GetValue(zeroPercent),
+                        TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
+                    }, targetOptions);
+                }
+            }
+            catch (SeedException ex)
+            {
+                throw new CliException(targetPath, CommandActions.OneLine(ex.Message), 1, ex);
+            }
+
+            if (!context.GetValue(quiet)) context.Out.WriteLine(Describe(targetPath, result));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Describe(string targetPath, SeedResult result)
+    {
+        var content = result.FileSystem is { } type
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{(type == FatFileSystemType.Fat32 ? "FAT32" : "FAT16")} ({result.ClusterSize}-byte clusters at offset {result.FileSystemOffset}), {result.FileCount} files in {result.DirectoryCount} folders, ")
+            : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Seeded {targetPath}: {content}disk size {result.DiskSize}, {result.BytesWritten} bytes written, {result.BytesSkipped} zero bytes skipped");
+    }
+
+    private static SeedImageFormat ParseFormat(string targetPath, string? format) => format switch
+    {
+        null => SeedImageFormat.Auto,
+        "raw" => SeedImageFormat.Raw,
+        "qcow2" => SeedImageFormat.Qcow2,
+        _ => throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)"),
+    };
+
+    /// <summary>qemu-img's size syntax: a number with an optional k/K, M, G, T, P, E suffix (powers of 1024) or B.</summary>
+    internal static long ParseSize(string targetPath, string option, string text)
+    {
+        var trimmed = text.Trim();
+        var multiplier = 1L;
+        if (trimmed.Length > 0 && char.IsLetter(trimmed[^1]))
+        {
+            multiplier = char.ToUpperInvariant(trimmed[^1]) switch
+            {
+                'B' => 1L,
+                'K' => 1L << 10,
+                'M' => 1L << 20,
+                'G' => 1L << 30,
+                'T' => 1L << 40,
+                'P' => 1L << 50,
+                'E' => 1L << 60,
+                _ => 0,
+            };
+            trimmed = trimmed[..^1];
+        }
+        if (multiplier == 0 || !decimal.TryParse(trimmed, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+        {
+            throw new CliException(targetPath, $"{option}: '{text}' is not a size (a number with an optional K, M, G, T, P or E suffix)");
+        }
+        var bytes = number * multiplier;
+        if (bytes > long.MaxValue || bytes != decimal.Truncate(bytes))
+        {
+            throw new CliException(targetPath, $"{option}: '{text}' is not a whole number of bytes in range");
+        }
+        return (long)bytes;
+    }
+
+    private static long ParseOffset(string targetPath, string? text) => text is null ? 0 : ParseSize(targetPath, "--offset", text);
+
+    private static DateTime? ParseTimestamp(string targetPath, string? text, bool reproducible)
+    {
+        if (text is null && reproducible && Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch)
+        {
+            text = "@" + epoch;
+        }
+        if (text is null) return null;
+        if (text.StartsWith('@'))
+        {
+            if (long.TryParse(text.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                && seconds <= 253402300799)
+            {
+                return DateTime.UnixEpoch.AddSeconds(seconds);
+            }
+            throw new CliException(targetPath, $"--timestamp: '{text}' is not @SECONDS since 1970");
+        }
+        if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value;
+        }
+        throw new CliException(targetPath, $"--timestamp: '{text}' is not an ISO 8601 time");
+    }
+}

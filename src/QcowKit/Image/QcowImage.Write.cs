@@ -1,0 +1,678 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using QcowKit.Compression;
+using QcowKit.Create;
+using QcowKit.Format;
+using QcowKit.Image.Writing;
+
+namespace QcowKit.Image;
+
+public sealed partial class QcowImage
+{
+    private readonly Lock _writeLock = new();
+    private RefcountAllocator? _allocator;
+    private ClusterCompressor? _compressor;
+    private bool _markedDirty;
+
+    /// <summary>
+    /// L2 tables changed by the current operation: private copies, so that cached arrays stay immutable for
+    /// concurrent readers. Published to the cache when the operation ends (one copy per table and operation).
+    /// </summary>
+    private readonly Dictionary<long, ulong[]> _pendingL2 = [];
+
+    /// <summary>Host offset where the next compressed stream may go (inside a cluster already holding streams), or 0.</summary>
+    private long _compressedCursor;
+
+    /// <summary>
+    /// Creates a qcow2 image as <c>qemu-img create -f qcow2 -o ...</c> would and opens it read-write.
+    /// </summary>
+    /// <param name="path">The new image; an existing file is replaced.</param>
+    /// <param name="options">qemu's create options; validated with qemu's rules and messages.</param>
+    /// <exception cref="QcowOptionsException">qemu-img would refuse these options (same message).</exception>
+    public static QcowImage Create(string path, QcowCreateOptions options)
+    {
+        QcowCreator.Create(path, options);
+        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+    }
+
+    /// <summary>True when the image was opened read-write.</summary>
+    public bool CanWrite => Options.Writable && !_disposed;
+
+    /// <summary>
+    /// Writes guest bytes at <paramref name="offset"/>. Clusters are allocated as needed; a partial write
+    /// to an unallocated cluster copies the rest from the backing file (on extended L2 images only the
+    /// touched subclusters are allocated, and subcluster-aligned writes copy nothing).
+    /// </summary>
+    public void Write(long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_writeLock)
+        {
+            BeginWrite(offset, data.Length);
+            try
+            {
+                while (!data.IsEmpty)
+                {
+                    var clusterStart = offset & ~Header.ClusterOffsetMask;
+                    var within = (int)(offset - clusterStart);
+                    var count = (int)Math.Min(data.Length, Header.ClusterSize - within);
+                    WriteCluster(clusterStart, within, data[..count]);
+                    offset += count;
+                    data = data[count..];
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes a guest range read as zeros. On version 3 images whole clusters (and, with extended L2,
+    /// whole subclusters) get the zero flag and release their host clusters; the rest is written as zeros.
+    /// </summary>
+    public void WriteZeroes(long offset, long length)
+    {
+        lock (_writeLock)
+        {
+            BeginWrite(offset, length);
+            try
+            {
+                ForEachCluster(offset, length, (clusterStart, within, count) => ZeroCluster(clusterStart, within, count));
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Releases the host clusters of every whole cluster in the range (partial clusters are left as they
+    /// are, as qemu does). Afterwards the range reads as zeros, except on a version 2 image with a backing
+    /// file, where it reads from the backing file again. Does nothing on an image whose data file is raw.
+    /// </summary>
+    public void Discard(long offset, long length)
+    {
+        lock (_writeLock)
+        {
+            BeginWrite(offset, length);
+            try
+            {
+                if (!Header.DataFileIsRaw)
+                {
+                    ForEachCluster(offset, length, DiscardCluster);
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes whole clusters compressed with the image's compression type, packed into shared host
+    /// clusters as qemu does. A cluster whose compressed form is not smaller is stored uncompressed.
+    /// </summary>
+    /// <param name="offset">Cluster-aligned guest offset.</param>
+    /// <param name="data">Whole clusters (the last may end at the end of the disk).</param>
+    /// <exception cref="ArgumentException">The range is not made of whole clusters.</exception>
+    /// <exception cref="InvalidOperationException">The image has an external data file (qemu cannot compress those either).</exception>
+    public void WriteCompressed(long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_writeLock)
+        {
+            BeginWrite(offset, data.Length);
+            try
+            {
+                if ((offset & Header.ClusterOffsetMask) != 0 || ((data.Length & Header.ClusterOffsetMask) != 0 && offset + data.Length != VirtualSize))
+                {
+                    throw new ArgumentException($"Compressed writes must cover whole clusters of {Header.ClusterSize} bytes (offset {offset}, length {data.Length}).", nameof(data));
+                }
+                if (Header.HasExternalDataFile)
+                {
+                    throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
+                }
+                _compressor ??= new ClusterCompressor(Header.CompressionType);
+                var cluster = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
+                var stream = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
+                try
+                {
+                    while (!data.IsEmpty)
+                    {
+                        var count = Math.Min(data.Length, Header.ClusterSize);
+                        var input = cluster.AsSpan(0, Header.ClusterSize);
+                        data[..count].CopyTo(input);
+                        input[count..].Clear(); // qemu compresses the last, partial cluster padded with zeros
+                        if (_compressor.TryCompress(input, stream, out var length))
+                        {
+                            WriteCompressedCluster(offset, stream.AsSpan(0, length));
+                        }
+                        else
+                        {
+                            WriteCluster(offset, 0, data[..count]);
+                        }
+                        offset += count;
+                        data = data[count..];
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(cluster);
+                    ArrayPool<byte>.Shared.Return(stream);
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The compression type compressed writes use (the header's compression_type).</summary>
+    internal CompressionType CompressionType => Header.CompressionType;
+
+    /// <summary>One whole cluster for <see cref="WritePrecompressed"/>: its guest bytes and, when it compressed to less than a cluster, the stream.</summary>
+    internal readonly record struct PrecompressedCluster(long Offset, ReadOnlyMemory<byte> Raw, ReadOnlyMemory<byte> Stream);
+
+    /// <summary>
+    /// Writes clusters compressed elsewhere (the converter compresses on all cores), in the given order, as one
+    /// operation: a cluster without a stream is stored uncompressed.
+    /// </summary>
+    internal void WritePrecompressed(IReadOnlyList<PrecompressedCluster> clusters)
+    {
+        if (clusters.Count == 0)
+        {
+            return;
+        }
+        lock (_writeLock)
+        {
+            BeginWrite(clusters[0].Offset, 0);
+            try
+            {
+                if (Header.HasExternalDataFile)
+                {
+                    throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
+                }
+                foreach (var cluster in clusters)
+                {
+                    CheckRange(cluster.Offset, cluster.Raw.Length, VirtualSize);
+                    if (cluster.Stream.IsEmpty)
+                    {
+                        WriteCluster(cluster.Offset, 0, cluster.Raw.Span);
+                    }
+                    else
+                    {
+                        WriteCompressedCluster(cluster.Offset, cluster.Stream.Span);
+                    }
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Forces everything written so far to stable storage (data file first, then the image).</summary>
+    public void Flush()
+    {
+        lock (_writeLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!Options.Writable)
+            {
+                return;
+            }
+            if (DataHandle is { } data && !ReferenceEquals(data, Handle))
+            {
+                RandomAccess.FlushToDisk(data);
+            }
+            RandomAccess.FlushToDisk(Handle);
+        }
+    }
+
+    /// <summary>Flushes and clears the dirty bit (called by Dispose).</summary>
+    private void CloseWriter()
+    {
+        if (!Options.Writable || _allocator is null)
+        {
+            return;
+        }
+        lock (_writeLock)
+        {
+            if (DataHandle is { } data && !ReferenceEquals(data, Handle))
+            {
+                RandomAccess.FlushToDisk(data);
+            }
+            RandomAccess.FlushToDisk(Handle);
+            if (_markedDirty)
+            {
+                Header.IncompatibleFeatures &= ~IncompatibleFeatures.Dirty;
+                WriteIncompatibleFeatures();
+                RandomAccess.FlushToDisk(Handle);
+                _markedDirty = false;
+            }
+            _compressor?.Dispose();
+            _compressor = null;
+        }
+    }
+
+    /// <summary>After a failed operation the private copies may be ahead of the disk: drop them and the cached tables.</summary>
+    private void AbandonWrite()
+    {
+        foreach (var offset in _pendingL2.Keys)
+        {
+            L2Cache.Invalidate(offset);
+        }
+        _pendingL2.Clear();
+    }
+
+    private void BeginWrite(long offset, long length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Options.Writable)
+        {
+            throw new InvalidOperationException($"'{FileName}' was opened read-only; open it with QcowOpenOptions.Access = FileAccess.ReadWrite to write.");
+        }
+        CheckRange(offset, length, VirtualSize);
+        if (DataHandle is null)
+        {
+            throw new InvalidOperationException($"Writing to '{FileName}' needs its external data file, which was not opened (external file policy).");
+        }
+        if (_allocator is null)
+        {
+            var h = Header;
+            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters);
+            if (h.HasLazyRefcounts && !h.IsDirty)
+            {
+                // As qemu: a lazy-refcounts image is marked dirty before its first write and clean on close.
+                Header.IncompatibleFeatures |= IncompatibleFeatures.Dirty;
+                WriteIncompatibleFeatures();
+                RandomAccess.FlushToDisk(Handle);
+                _markedDirty = true;
+            }
+        }
+    }
+
+    private void EndWrite()
+    {
+        foreach (var (offset, table) in _pendingL2)
+        {
+            L2Cache.Put(offset, table);
+        }
+        _pendingL2.Clear();
+        Header.RefcountTableOffset = (ulong)_allocator!.TableOffset;
+        Header.RefcountTableClusters = (uint)_allocator.TableClusters;
+    }
+
+    private void WriteIncompatibleFeatures()
+    {
+        Span<byte> field = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)Header.IncompatibleFeatures);
+        RandomAccess.Write(Handle, field, HeaderFieldOffsets.IncompatibleFeatures);
+    }
+
+    private void ForEachCluster(long offset, long length, Action<long, int, int> action)
+    {
+        var end = offset + length;
+        while (offset < end)
+        {
+            var clusterStart = offset & ~Header.ClusterOffsetMask;
+            var within = (int)(offset - clusterStart);
+            var count = (int)Math.Min(end - offset, Header.ClusterSize - within);
+            action(clusterStart, within, count);
+            offset += count;
+        }
+    }
+
+    /// <summary>Guest bytes of the cluster starting at <paramref name="clusterStart"/> that lie inside the disk.</summary>
+    private int ClusterBytes(long clusterStart) => (int)Math.Min(Header.ClusterSize, VirtualSize - clusterStart);
+
+    /// <summary>The L2 table slot for a guest cluster, with the L2 table allocated and exclusively owned (COPIED).</summary>
+    private L2Slot WritableSlot(long clusterStart)
+    {
+        var h = Header;
+        var l1Index = clusterStart >> L2CoverageBits;
+        var index = (int)((clusterStart >> h.ClusterBits) & (h.L2Entries - 1));
+        var l1 = new L1Entry(_l1Table[l1Index]);
+        if (l1.L2TableOffset != 0 && l1.Copied)
+        {
+            if (!_pendingL2.TryGetValue(l1.L2TableOffset, out var owned))
+            {
+                owned = (ulong[])GetL2Table(l1Index, l1).Clone();
+                _pendingL2[l1.L2TableOffset] = owned;
+            }
+            return new L2Slot(l1.L2TableOffset, owned, index);
+        }
+        var table = l1.L2TableOffset == 0 ? new ulong[h.ClusterSize / 8]
+            : (ulong[])(_pendingL2.TryGetValue(l1.L2TableOffset, out var shared) ? shared : GetL2Table(l1Index, l1)).Clone();
+        var newOffset = _allocator!.Allocate(1);
+        var bytes = new byte[h.ClusterSize];
+        for (var i = 0; i < table.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
+        }
+        // The new table reaches the disk before the L1 entry that points to it.
+        RandomAccess.Write(Handle, bytes, newOffset);
+        L2Cache.Invalidate(newOffset);
+        _pendingL2[newOffset] = table;
+        SetL1Entry(l1Index, L1Entry.Create(newOffset, copied: true).Raw);
+        if (l1.L2TableOffset != 0)
+        {
+            // A shared (snapshot) L2 table was copied: this L1 no longer references the old one.
+            Unref(l1.L2TableOffset);
+        }
+        return new L2Slot(newOffset, table, index);
+    }
+
+    private void SetL1Entry(long index, ulong raw)
+    {
+        _l1Table[index] = raw;
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, raw);
+        RandomAccess.Write(Handle, bytes, (long)Header.L1TableOffset + (index * 8));
+    }
+
+    /// <summary>The slot's current entry (bitmap 0 without extended L2).</summary>
+    private L2Entry ReadSlot(L2Slot slot) => Header.HasExtendedL2
+        ? new L2Entry(slot.Table[slot.Index * 2], slot.Table[(slot.Index * 2) + 1])
+        : new L2Entry(slot.Table[slot.Index], 0);
+
+    /// <summary>Updates the operation's private copy of the table and writes the entry to disk.</summary>
+    private void WriteSlot(L2Slot slot, L2Entry entry)
+    {
+        var extended = Header.HasExtendedL2;
+        var table = slot.Table;
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, entry.Raw);
+        if (extended)
+        {
+            table[slot.Index * 2] = entry.Raw;
+            table[(slot.Index * 2) + 1] = entry.Bitmap;
+            BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], entry.Bitmap);
+        }
+        else
+        {
+            table[slot.Index] = entry.Raw;
+        }
+        RandomAccess.Write(Handle, bytes[..Header.L2EntrySize], slot.TableOffset + ((long)slot.Index * Header.L2EntrySize));
+    }
+
+    /// <summary>True when the entry has a host cluster (for external data files, host offset 0 counts when COPIED is set).</summary>
+    private bool HasHostCluster(L2Entry entry) => !entry.IsCompressed && (entry.HostOffset != 0 || (Header.HasExternalDataFile && entry.Copied));
+
+    private long AllocateDataCluster(long clusterStart) =>
+        Header.HasExternalDataFile ? clusterStart : _allocator!.Allocate(1);
+
+    private void WriteCluster(long clusterStart, int within, ReadOnlySpan<byte> data)
+    {
+        if (Header.HasExtendedL2)
+        {
+            WriteExtendedCluster(clusterStart, within, data);
+            return;
+        }
+        var slot = WritableSlot(clusterStart);
+        var entry = ReadSlot(slot);
+        var hasHost = HasHostCluster(entry);
+        var zero = (entry.Raw & L2Entry.ZeroFlag) != 0;
+        if (hasHost && entry.Copied && !zero)
+        {
+            RandomAccess.Write(DataHandle!, data, entry.HostOffset + within);
+            return;
+        }
+        var clusterBytes = ClusterBytes(clusterStart);
+        var reuse = hasHost && entry.Copied; // an allocated zero cluster: its host cluster is ours to overwrite
+        var host = reuse ? entry.HostOffset : AllocateDataCluster(clusterStart);
+        WriteWithCurrentContent(clusterStart, within, data, host, 0, clusterBytes);
+        WriteSlot(slot, L2Entry.Standard(host, copied: true));
+        if (!reuse)
+        {
+            Release(entry);
+        }
+    }
+
+    private void WriteExtendedCluster(long clusterStart, int within, ReadOnlySpan<byte> data)
+    {
+        var slot = WritableSlot(clusterStart);
+        var entry = ReadSlot(slot);
+        var clusterBytes = ClusterBytes(clusterStart);
+        var hasHost = HasHostCluster(entry);
+        if (entry.IsCompressed || (hasHost && !entry.Copied))
+        {
+            // Compressed or shared with a snapshot: the whole cluster moves to a new host cluster.
+            var host = AllocateDataCluster(clusterStart);
+            WriteWithCurrentContent(clusterStart, within, data, host, 0, clusterBytes);
+            WriteSlot(slot, new L2Entry(L2Entry.Standard(host, copied: true).Raw, L2Entry.AllAllocatedMask));
+            Release(entry);
+            return;
+        }
+        var subclusterBits = Header.ClusterBits - 5;
+        var first = within >> subclusterBits;
+        var last = (within + data.Length - 1) >> subclusterBits;
+        var regionStart = first << subclusterBits;
+        var regionEnd = Math.Min((last + 1) << subclusterBits, clusterBytes);
+        var hostOffset = hasHost ? entry.HostOffset : AllocateDataCluster(clusterStart);
+        WriteWithCurrentContent(clusterStart, within, data, hostOffset, regionStart, regionEnd);
+        var mask = (uint)(((1UL << (last + 1)) - 1) & ~((1UL << first) - 1));
+        var bitmap = (entry.Bitmap | mask) & ~((ulong)mask << 32);
+        WriteSlot(slot, new L2Entry(L2Entry.Standard(hostOffset, copied: true).Raw, bitmap));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> (at <paramref name="within"/> in the cluster) to the host cluster, filling
+    /// the rest of [regionStart, regionEnd) with what the guest reads there now (backing data, zeros,
+    /// decompressed or shared data), so that no partial cluster or subcluster is left undefined.
+    /// </summary>
+    private void WriteWithCurrentContent(long clusterStart, int within, ReadOnlySpan<byte> data, long host, int regionStart, int regionEnd)
+    {
+        if (within == regionStart && within + data.Length == regionEnd)
+        {
+            RandomAccess.Write(DataHandle!, data, host + within);
+            return;
+        }
+        var length = regionEnd - regionStart;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var region = buffer.AsSpan(0, length);
+            Read(clusterStart + regionStart, region);
+            data.CopyTo(region[(within - regionStart)..]);
+            RandomAccess.Write(DataHandle!, region, host + regionStart);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ZeroCluster(long clusterStart, int within, int count)
+    {
+        var clusterBytes = ClusterBytes(clusterStart);
+        var whole = within == 0 && count == clusterBytes;
+        if (Header.DataFileIsRaw)
+        {
+            // The raw data file must stay a valid image of the guest disk: write the zeros there.
+            WriteZeroBytes(clusterStart, within, count);
+            return;
+        }
+        if (Header.Version == 2)
+        {
+            if (whole && string.IsNullOrEmpty(Header.BackingFile))
+            {
+                ReplaceWhole(clusterStart, new L2Entry(0, 0));
+                return;
+            }
+            WriteZeroBytes(clusterStart, within, count);
+            return;
+        }
+        if (!Header.HasExtendedL2)
+        {
+            if (whole)
+            {
+                ReplaceWhole(clusterStart, new L2Entry(L2Entry.ZeroFlag, 0));
+                return;
+            }
+            WriteZeroBytes(clusterStart, within, count);
+            return;
+        }
+        if (whole)
+        {
+            ReplaceWhole(clusterStart, new L2Entry(0, L2Entry.AllAllocatedMask << 32));
+            return;
+        }
+        var subclusterSize = Header.SubclusterSize;
+        var end = within + count;
+        var alignedStart = within % subclusterSize == 0;
+        var alignedEnd = end % subclusterSize == 0 || end == clusterBytes;
+        var slot = WritableSlot(clusterStart);
+        var entry = ReadSlot(slot);
+        if (!alignedStart || !alignedEnd || entry.IsCompressed || (HasHostCluster(entry) && !entry.Copied))
+        {
+            WriteZeroBytes(clusterStart, within, count);
+            return;
+        }
+        var subclusterBits = Header.ClusterBits - 5;
+        var first = within >> subclusterBits;
+        var last = (end - 1) >> subclusterBits;
+        var mask = ((1UL << (last + 1)) - 1) & ~((1UL << first) - 1);
+        var bitmap = (entry.Bitmap & ~mask) | (mask << 32);
+        WriteSlot(slot, new L2Entry(entry.Raw, bitmap));
+    }
+
+    private void DiscardCluster(long clusterStart, int within, int count)
+    {
+        if (within != 0 || count != ClusterBytes(clusterStart))
+        {
+            return;
+        }
+        var hasBacking = !string.IsNullOrEmpty(Header.BackingFile);
+        if (hasBacking && Header.Version == 3)
+        {
+            // Without the zero flag the discarded range would show the backing file's data again.
+            ReplaceWhole(clusterStart, Header.HasExtendedL2 ? new L2Entry(0, L2Entry.AllAllocatedMask << 32) : new L2Entry(L2Entry.ZeroFlag, 0));
+            return;
+        }
+        ReplaceWhole(clusterStart, new L2Entry(0, 0));
+    }
+
+    private void WriteZeroBytes(long clusterStart, int within, int count)
+    {
+        var zeros = ArrayPool<byte>.Shared.Rent(count);
+        try
+        {
+            Array.Clear(zeros, 0, count);
+            WriteCluster(clusterStart, within, zeros.AsSpan(0, count));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(zeros);
+        }
+    }
+
+    /// <summary>Points a whole cluster at <paramref name="replacement"/> (no host cluster), then releases what it held.</summary>
+    private void ReplaceWhole(long clusterStart, L2Entry replacement)
+    {
+        var l1 = new L1Entry(_l1Table[clusterStart >> L2CoverageBits]);
+        if (l1.L2TableOffset == 0 && replacement.Raw == 0 && replacement.Bitmap == 0)
+        {
+            return; // already unallocated
+        }
+        var slot = WritableSlot(clusterStart);
+        var entry = ReadSlot(slot);
+        if (entry == replacement)
+        {
+            return;
+        }
+        WriteSlot(slot, replacement);
+        Release(entry);
+    }
+
+    private void WriteCompressedCluster(long clusterStart, ReadOnlySpan<byte> stream)
+    {
+        var slot = WritableSlot(clusterStart);
+        var entry = ReadSlot(slot);
+        var offset = AllocateCompressedBytes(stream.Length);
+        _compressedCursor = offset + stream.Length;
+        RandomAccess.Write(Handle, stream, offset);
+        var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
+        WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));
+        Release(entry);
+        ReleaseCompressedCache();
+    }
+
+    /// <summary>
+    /// Finds room for a compressed stream the way qemu's qcow2_alloc_bytes does: right after the previous
+    /// stream; into the next cluster when that one is free and adjacent (the stream then spans both, and
+    /// each gets a reference); otherwise at the start of a new cluster.
+    /// </summary>
+    private long AllocateCompressedBytes(int length)
+    {
+        var clusterBits = Header.ClusterBits;
+        var clusterSize = (long)Header.ClusterSize;
+        var cursor = _compressedCursor;
+        var cursorCluster = cursor >> clusterBits;
+        if (cursor != 0 && (cursor & Header.ClusterOffsetMask) != 0
+            && _allocator!.Get(cursorCluster) < RefcountBlock.MaxRefcount(Header.RefcountOrder))
+        {
+            // As qemu: a cluster whose refcount is at its maximum takes no more streams.
+            var free = clusterSize - (cursor & Header.ClusterOffsetMask);
+            if (length <= free)
+            {
+                _allocator.Update(cursorCluster << clusterBits, 1);
+                return cursor;
+            }
+            if (_allocator.TryAllocateAt(cursorCluster + 1))
+            {
+                _allocator.Update(cursorCluster << clusterBits, 1);
+                return cursor;
+            }
+        }
+        return _allocator!.Allocate(1);
+    }
+
+    /// <summary>Drops the references an entry held, after the entry itself was replaced on disk.</summary>
+    private void Release(L2Entry old)
+    {
+        if (old.IsCompressed)
+        {
+            var descriptor = old.Compressed(Header.ClusterBits);
+            var first = descriptor.HostOffset & ~(QcowLimits.CompressedSectorSize - 1L);
+            var end = first + ((long)descriptor.SectorCount * QcowLimits.CompressedSectorSize);
+            for (var cluster = first >> Header.ClusterBits; cluster <= (end - 1) >> Header.ClusterBits; cluster++)
+            {
+                Unref(cluster << Header.ClusterBits);
+            }
+            ReleaseCompressedCache();
+            return;
+        }
+        if (!Header.HasExternalDataFile && old.HostOffset != 0)
+        {
+            Unref(old.HostOffset);
+        }
+    }
+
+    private void Unref(long hostOffset)
+    {
+        var remaining = _allocator!.Update(hostOffset, -1);
+        if (remaining == 0 && (_compressedCursor & ~Header.ClusterOffsetMask) == hostOffset)
+        {
+            // The cluster holding the compressed cursor is free again: never pack into it.
+            _compressedCursor = 0;
+        }
+    }
+
+    /// <summary>One L2 entry of an L2 table the writer owns.</summary>
+    private readonly record struct L2Slot(long TableOffset, ulong[] Table, int Index);
+}

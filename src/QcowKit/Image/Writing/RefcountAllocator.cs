@@ -1,0 +1,352 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+using QcowKit.Format;
+
+namespace QcowKit.Image.Writing;
+
+/// <summary>
+/// Owns the refcount table and refcount blocks of an image open for writing: looks refcounts up, changes
+/// them and finds free clusters. Every change reaches the file before the caller can publish a pointer to
+/// the cluster it concerns, so a crash leaves clusters counted but unreferenced (a leak), never referenced
+/// but uncounted (a corruption).
+/// </summary>
+internal sealed class RefcountAllocator
+{
+    /// <summary>Byte offset of refcount_table_offset in the header; refcount_table_clusters follows at 56.</summary>
+    private const int HeaderRefcountTableOffsetField = 48;
+
+    private readonly SafeFileHandle file;
+    private readonly int clusterBits;
+    private readonly long clusterSize;
+    private readonly int refcountOrder;
+    private readonly int blockShift;
+    private readonly long blockMask;
+    private readonly ulong maxRefcount;
+    private readonly Dictionary<long, byte[]> blocks = [];
+    private long[] table;
+    private long tableOffset;
+    private int tableClusters;
+    private long freeHint;
+
+    public RefcountAllocator(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
+    {
+        this.file = file;
+        this.clusterBits = clusterBits;
+        clusterSize = 1L << clusterBits;
+        this.refcountOrder = refcountOrder;
+        blockShift = clusterBits + 3 - refcountOrder;
+        blockMask = (1L << blockShift) - 1;
+        maxRefcount = RefcountBlock.MaxRefcount(refcountOrder);
+        this.tableOffset = tableOffset;
+        this.tableClusters = tableClusters;
+        this.table = table;
+    }
+
+    /// <summary>Reads the refcount table of an existing image.</summary>
+    public static RefcountAllocator Open(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters)
+    {
+        var bytes = new byte[(long)tableClusters << clusterBits];
+        ReadExactly(file, bytes, tableOffset);
+        var table = new long[bytes.Length / 8];
+        for (var i = 0; i < table.Length; i++)
+        {
+            table[i] = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8)) & 0x00ff_ffff_ffff_fe00UL);
+        }
+        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table);
+    }
+
+    public long TableOffset => tableOffset;
+
+    public int TableClusters => tableClusters;
+
+    /// <summary>One past the highest cluster index with a non-zero refcount (the end of the used file).</summary>
+    public long ClusterEnd()
+    {
+        for (var bi = table.Length - 1; bi >= 0; bi--)
+        {
+            if (table[bi] == 0) continue;
+            var block = LoadBlock(bi);
+            for (var i = blockMask; i >= 0; i--)
+            {
+                if (RefcountBlock.Get(block, i, refcountOrder) != 0) return ((long)bi << blockShift) + i + 1;
+            }
+        }
+        return 0;
+    }
+
+    public ulong Get(long cluster)
+    {
+        var bi = cluster >> blockShift;
+        if (bi >= table.Length || table[bi] == 0) return 0;
+        return RefcountBlock.Get(LoadBlock(bi), cluster & blockMask, refcountOrder);
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the refcount of the cluster at <paramref name="hostOffset"/>, creating its refcount block if needed.</summary>
+    public ulong Update(long hostOffset, long delta)
+    {
+        var cluster = hostOffset >> clusterBits;
+        EnsureBlock(cluster >> blockShift);
+        var current = Get(cluster);
+        ulong next;
+        if (delta >= 0)
+        {
+            if (maxRefcount - current < (ulong)delta)
+            {
+                throw new QcowFormatException("refcount", hostOffset, $"refcount of the cluster would exceed the {1 << refcountOrder}-bit maximum {maxRefcount}");
+            }
+            next = current + (ulong)delta;
+        }
+        else
+        {
+            if (current < (ulong)-delta)
+            {
+                throw new QcowFormatException("refcount", hostOffset, $"refcount of the cluster would drop below zero (it is {current})");
+            }
+            next = current - (ulong)-delta;
+        }
+        SetExisting(cluster, next);
+        if (next == 0 && cluster < freeHint) freeHint = cluster;
+        return next;
+    }
+
+    /// <summary>Allocates <paramref name="count"/> contiguous free clusters with refcount 1; returns the host offset of the first.</summary>
+    public long Allocate(long count)
+    {
+        while (true)
+        {
+            var start = FindFreeRun(count);
+            var created = false;
+            for (var bi = start >> blockShift; bi <= (start + count - 1) >> blockShift; bi++)
+            {
+                if (bi >= table.Length || table[bi] == 0)
+                {
+                    CreateBlock(bi);
+                    created = true;
+                    break;
+                }
+            }
+            if (created) continue; // the new block may sit inside the run we found
+            for (var c = start; c < start + count; c++)
+            {
+                SetExisting(c, 1);
+            }
+            if (start == freeHint) freeHint = start + count;
+            return start << clusterBits;
+        }
+    }
+
+    /// <summary>Allocates the cluster with index <paramref name="cluster"/> if it is free (refcount 1); false if it is in use.</summary>
+    public bool TryAllocateAt(long cluster)
+    {
+        EnsureBlock(cluster >> blockShift); // a new block may take this very cluster
+        if (Get(cluster) != 0)
+        {
+            return false;
+        }
+        SetExisting(cluster, 1);
+        if (cluster == freeHint) freeHint = cluster + 1;
+        return true;
+    }
+
+    /// <summary>Lowest index of a run of <paramref name="count"/> clusters with refcount zero.</summary>
+    private long FindFreeRun(long count)
+    {
+        var run = 0L;
+        for (var c = freeHint; ; c++)
+        {
+            var bi = c >> blockShift;
+            if (bi >= table.Length || table[bi] == 0)
+            {
+                // A whole missing block is free: jump over it.
+                var blockEnd = (bi + 1) << blockShift;
+                run += blockEnd - c;
+                if (run >= count) return blockEnd - run;
+                c = blockEnd - 1;
+                continue;
+            }
+            if (Get(c) == 0)
+            {
+                if (run == 0 && count == 1) return c;
+                run++;
+                if (run >= count) return c - count + 1;
+            }
+            else
+            {
+                run = 0;
+                if (c == freeHint) freeHint = c + 1;
+            }
+        }
+    }
+
+    private void CreateBlock(long bi)
+    {
+        if (bi >= table.Length)
+        {
+            GrowTable(bi + 1);
+            return;
+        }
+        while (table[bi] == 0)
+        {
+            var r = FindFreeRun(1);
+            var rbi = r >> blockShift;
+            if (rbi == bi || rbi >= table.Length || table[rbi] == 0)
+            {
+                if (rbi >= table.Length)
+                {
+                    GrowTable(rbi + 1);
+                    continue;
+                }
+                // The first free cluster lies in a range without a block: the block goes there and counts itself.
+                var selfBlock = new byte[clusterSize];
+                RefcountBlock.Set(selfBlock, r & blockMask, refcountOrder, 1);
+                WriteAt(selfBlock, r << clusterBits);
+                blocks[rbi] = selfBlock;
+                PublishTableEntry(rbi, r << clusterBits);
+                continue;
+            }
+            SetExisting(r, 1);
+            var block = new byte[clusterSize];
+            WriteAt(block, r << clusterBits);
+            blocks[bi] = block;
+            PublishTableEntry(bi, r << clusterBits);
+        }
+    }
+
+    /// <summary>
+    /// Moves the refcount table to a bigger free area together with the blocks that count that area, then
+    /// switches the header to it in one write and frees the old table (a crash before the switch leaks the
+    /// new area; after it, the old one).
+    /// </summary>
+    private void GrowTable(long minimumEntries)
+    {
+        var entriesPerCluster = clusterSize / 8;
+        var newClusters = Math.Max((minimumEntries + entriesPerCluster - 1) / entriesPerCluster, tableClusters + (tableClusters + 1) / 2);
+        while (true)
+        {
+            long start;
+            var blockCount = 0L;
+            List<long> missing;
+            while (true)
+            {
+                start = FindFreeRun(newClusters + blockCount);
+                missing = [];
+                for (var bi = start >> blockShift; bi <= (start + newClusters + blockCount - 1) >> blockShift; bi++)
+                {
+                    if (bi >= table.Length || table[bi] == 0) missing.Add(bi);
+                }
+                if (missing.Count <= blockCount) break;
+                blockCount = missing.Count;
+            }
+            var newEntries = newClusters * entriesPerCluster;
+            if (missing.Count > 0 && missing[^1] >= newEntries || minimumEntries > newEntries)
+            {
+                newClusters++;
+                continue;
+            }
+
+            var end = start + newClusters + blockCount;
+            var newBlocks = new Dictionary<long, byte[]>();
+            var newTable = new long[newEntries];
+            Array.Copy(table, newTable, table.Length);
+            for (var i = 0; i < missing.Count; i++)
+            {
+                var blockCluster = start + newClusters + i;
+                newBlocks[missing[i]] = new byte[clusterSize];
+                newTable[missing[i]] = blockCluster << clusterBits;
+            }
+            for (var c = start; c < end; c++)
+            {
+                var bi = c >> blockShift;
+                if (newBlocks.TryGetValue(bi, out var fresh))
+                {
+                    RefcountBlock.Set(fresh, c & blockMask, refcountOrder, 1);
+                }
+                else
+                {
+                    SetExisting(c, 1);
+                }
+            }
+            foreach (var (bi, block) in newBlocks)
+            {
+                WriteAt(block, newTable[bi]);
+                blocks[bi] = block;
+            }
+            var tableBytes = new byte[newClusters << clusterBits];
+            for (var i = 0; i < newTable.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * 8), (ulong)newTable[i]);
+            }
+            WriteAt(tableBytes, start << clusterBits);
+            RandomAccess.FlushToDisk(file);
+
+            var header = new byte[12];
+            BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), (uint)newClusters);
+            WriteAt(header, HeaderRefcountTableOffsetField);
+            RandomAccess.FlushToDisk(file);
+
+            var oldOffset = tableOffset;
+            var oldClusters = tableClusters;
+            table = newTable;
+            tableOffset = start << clusterBits;
+            tableClusters = (int)newClusters;
+            if (start == freeHint) freeHint = end;
+            for (var i = 0L; i < oldClusters; i++)
+            {
+                Update(oldOffset + (i << clusterBits), -1);
+            }
+            return;
+        }
+    }
+
+    private void PublishTableEntry(long bi, long blockOffset)
+    {
+        table[bi] = blockOffset;
+        var entry = new byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(entry, (ulong)blockOffset);
+        WriteAt(entry, tableOffset + bi * 8);
+    }
+
+    private void EnsureBlock(long bi)
+    {
+        if (bi >= table.Length || table[bi] == 0) CreateBlock(bi);
+    }
+
+    private void SetExisting(long cluster, ulong value)
+    {
+        var bi = cluster >> blockShift;
+        var block = LoadBlock(bi);
+        var index = cluster & blockMask;
+        RefcountBlock.Set(block, index, refcountOrder, value);
+        // Only the bytes holding this entry go to disk: a torn write cannot touch other entries.
+        var offset = (int)(refcountOrder < 3 ? (index << refcountOrder) >> 3 : index << (refcountOrder - 3));
+        var length = refcountOrder < 3 ? 1 : 1 << (refcountOrder - 3);
+        WriteAt(block.AsSpan(offset, length), table[bi] + offset);
+    }
+
+    private byte[] LoadBlock(long bi)
+    {
+        if (blocks.TryGetValue(bi, out var block)) return block;
+        block = new byte[clusterSize];
+        ReadExactly(file, block, table[bi]);
+        blocks[bi] = block;
+        return block;
+    }
+
+    private void WriteAt(ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(file, data, offset);
+
+    private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var read = RandomAccess.Read(file, buffer[done..], offset + done);
+            if (read == 0)
+            {
+                buffer[done..].Clear(); // past the end of the file reads as zeros, as qemu's do
+                return;
+            }
+            done += read;
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using QcowKit.Image;
+using QcowKit.Seed.CloudInit;
+using QcowKit.Seed.Fat;
+
+namespace QcowKit.Seed;
+
+/// <summary>
+/// Puts content into a disk image: a folder as a FAT file system (optionally partitioned), a cloud-init NoCloud
+/// seed, a raw image copied at an offset, or deterministic test data. Writes are sparse: blocks of zeros are
+/// never written. Every overload checks the content (names, sizes, fit) and the target (exists, overwrite)
+/// before it writes anything and reports problems as <see cref="SeedException"/>.
+/// </summary>
+/// <remarks>
+/// The path overloads create the image (or, with <see cref="SeedTargetOptions.UseExisting"/>, open it); a new
+/// image is written to a temporary file next to the target and moved into place only when complete. The
+/// <see cref="Stream"/> overloads write into any writable, seekable stream that represents the guest disk; its
+/// length is the disk size.
+/// </remarks>
+public static class QcowSeeder
+{
+    /// <summary>Writes a folder tree as a FAT file system into the image at <paramref name="targetPath"/>.</summary>
+    public static SeedResult SeedDirectory(string targetPath, FatSeedOptions options, SeedTargetOptions? target = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(targetPath, CreateFatPlan(options), target);
+    }
+
+    /// <summary>Writes a folder tree as a FAT file system onto a guest disk stream.</summary>
+    /// <param name="guestDisk">Writable, seekable; its length is the disk size.</param>
+    /// <param name="options">What to write.</param>
+    /// <param name="diskIsZeroed">True when the disk is known to read as zeros (a new image): zero blocks are then not even checked.</param>
+    public static SeedResult SeedDirectory(Stream guestDisk, FatSeedOptions options, bool diskIsZeroed = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(guestDisk, CreateFatPlan(options), diskIsZeroed);
+    }
+
+    /// <summary>Writes a cloud-init NoCloud seed (a CIDATA FAT volume) into the image at <paramref name="targetPath"/>.</summary>
+    public static SeedResult SeedCloudInit(string targetPath, CloudInitSeedOptions options, SeedTargetOptions? target = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(targetPath, NoCloudSeed.CreatePlan(options), target);
+    }
+
+    /// <summary>Writes a cloud-init NoCloud seed onto a guest disk stream.</summary>
+    public static SeedResult SeedCloudInit(Stream guestDisk, CloudInitSeedOptions options, bool diskIsZeroed = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(guestDisk, NoCloudSeed.CreatePlan(options), diskIsZeroed);
+    }
+
+    /// <summary>Copies a raw image into the image at <paramref name="targetPath"/> at an offset.</summary>
+    public static SeedResult CopyImage(string targetPath, ImageCopySeedOptions options, SeedTargetOptions? target = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(targetPath, new ImageCopySeedPlan(options), target);
+    }
+
+    /// <summary>Copies a raw image onto a guest disk stream at an offset.</summary>
+    public static SeedResult CopyImage(Stream guestDisk, ImageCopySeedOptions options, bool diskIsZeroed = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(guestDisk, new ImageCopySeedPlan(options), diskIsZeroed);
+    }
+
+    /// <summary>Writes deterministic generated data into the image at <paramref name="targetPath"/>.</summary>
+    public static SeedResult WriteGeneratedData(string targetPath, GeneratedDataSeedOptions options, SeedTargetOptions? target = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(targetPath, new GeneratedDataSeedPlan(options), target);
+    }
+
+    /// <summary>Writes deterministic generated data onto a guest disk stream.</summary>
+    public static SeedResult WriteGeneratedData(Stream guestDisk, GeneratedDataSeedOptions options, bool diskIsZeroed = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Run(guestDisk, new GeneratedDataSeedPlan(options), diskIsZeroed);
+    }
+
+    /// <summary>
+    /// The bytes <see cref="WriteGeneratedData(string, GeneratedDataSeedOptions, SeedTargetOptions?)"/> writes at
+    /// <paramref name="position"/> (relative to the start of the data), so a test can verify any range.
+    /// </summary>
+    public static void FillGeneratedData(GeneratedDataSeedOptions options, long position, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        DeterministicData.Fill(options.Seed, options.ZeroBlockPercent, position, destination);
+    }
+
+    private static FatSeedPlan CreateFatPlan(FatSeedOptions options)
+    {
+        var label = options.Label is null ? null : FatVolume.NormalizeLabel(options.Label);
+        var fixedTime = options.Timestamp ?? (options.Reproducible ? FatTimestamp.Epoch : (DateTime?)null);
+        var root = FatTreeBuilder.FromDirectory(options.SourceDirectory, fixedTime);
+        var seed = options.Reproducible ? options.ReproducibleSeed ?? label ?? string.Empty : null;
+        var volume = new FatVolume(root, options.FileSystem, label, FatVolume.MakeSerial(seed), fixedTime ?? DateTime.UtcNow);
+        return new FatSeedPlan(volume, options.PartitionTable, seed);
+    }
+
+    private static SeedResult Run(Stream guestDisk, SeedPlan plan, bool diskIsZeroed)
+    {
+        ArgumentNullException.ThrowIfNull(guestDisk);
+        if (!guestDisk.CanWrite || !guestDisk.CanSeek || !guestDisk.CanRead)
+        {
+            throw new ArgumentException("The guest disk stream must be readable, writable and seekable.", nameof(guestDisk));
+        }
+        var size = guestDisk.Length;
+        plan.Validate(size);
+        return plan.Write(guestDisk, size, diskIsZeroed);
+    }
+
+    private static SeedResult Run(string targetPath, SeedPlan plan, SeedTargetOptions? target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(targetPath);
+        target ??= new SeedTargetOptions();
+        if (Directory.Exists(targetPath)) throw new SeedException($"Target '{targetPath}' is a folder.");
+        var exists = File.Exists(targetPath);
+        return target.UseExisting ? RunExisting(targetPath, plan, target, exists) : RunNew(targetPath, plan, target, exists);
+    }
+
+    private static SeedResult RunExisting(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    {
+        if (!exists) throw new SeedException($"Target '{targetPath}' does not exist; UseExisting writes into an existing image.");
+        if (target.Size is not null) throw new SeedException("Size cannot be set with UseExisting: the existing image keeps its size.");
+        var probed = VirtualDisk.Probe(targetPath) == "qcow2" ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
+        if (target.Format != SeedImageFormat.Auto && target.Format != probed)
+        {
+            throw new SeedException($"Target '{targetPath}' is a {Name(probed)} image, not {Name(target.Format)}.");
+        }
+        if (probed == SeedImageFormat.Qcow2)
+        {
+            using var image = QcowImage.Open(targetPath, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+            using var stream = image.OpenStream();
+            plan.Validate(image.VirtualSize);
+            var result = plan.Write(stream, image.VirtualSize, diskIsZeroed: false);
+            image.Flush();
+            return result;
+        }
+        using var raw = new FileStream(targetPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        var rawSize = raw.Length;
+        plan.Validate(rawSize);
+        return plan.Write(raw, rawSize, diskIsZeroed: false);
+    }
+
+    private static SeedResult RunNew(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    {
+        if (exists && !target.Overwrite)
+        {
+            throw new SeedException($"Target '{targetPath}' already exists; ask for overwrite to replace it.");
+        }
+        var format = target.Format != SeedImageFormat.Auto ? target.Format
+            : targetPath.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
+        var size = target.Size ?? plan.MinimumDiskSize();
+        if (size <= 0 || size % 512 != 0) throw new SeedException($"Disk size {size} must be a positive multiple of 512 bytes.");
+        plan.Validate(size);
+        QcowCreateOptions? createOptions = null;
+        if (format == SeedImageFormat.Qcow2)
+        {
+            try
+            {
+                createOptions = QcowCreateOptions.Parse(target.Qcow2Options);
+                createOptions.Size = size;
+                createOptions.Validate();
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new SeedException($"Target '{targetPath}': {ex.Message}", ex);
+            }
+        }
+
+        var full = Path.GetFullPath(targetPath);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            SeedResult result;
+            if (createOptions is not null)
+            {
+                using var image = QcowImage.Create(temporary, createOptions);
+                using var stream = image.OpenStream();
+                // With a backing file the new image reads as its backing file, not as zeros.
+                result = plan.Write(stream, size, diskIsZeroed: createOptions.BackingFile is null);
+                image.Flush();
+            }
+            else
+            {
+                using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                // SetLength on a new file leaves a hole: the raw image is sparse from the start.
+                stream.SetLength(size);
+                result = plan.Write(stream, size, diskIsZeroed: true);
+            }
+            File.Move(temporary, full, overwrite: target.Overwrite);
+            return result;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private static string Name(SeedImageFormat format) => format == SeedImageFormat.Qcow2 ? "qcow2" : "raw";
+}
