@@ -16,6 +16,7 @@ internal static class CliApplication
         InfoCommand.Create,
         CreateCommand.Create,
         ConvertCommand.Create,
+        ResizeCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
