@@ -14,12 +14,14 @@ internal static class CliApplication
     private static readonly Func<Command>[] Verbs =
     [
         InfoCommand.Create,
+        CheckCommand.Create,
         CreateCommand.Create,
         ConvertCommand.Create,
         ResizeCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
+        FixtureCommand.Create,
     ];
 
     /// <summary>The root command with every verb.</summary>

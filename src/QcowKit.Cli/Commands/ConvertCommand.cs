@@ -124,27 +124,30 @@ internal static class ConvertCommand
         using (output)
         {
             var size = image.VirtualSize;
-            var buffer = new byte[ChunkSize];
-            foreach (var range in image.GetAllocationMap(0, size))
+            // Ranges that read as zeroes stay holes; the rest is copied in 2 MiB pieces by all cores
+            // (reads are positional and decompression is the expensive part).
+            var pieces = image.GetAllocationMap(0, size)
+                .Where(range => range.Data && !range.Zero)
+                .SelectMany(range => Split(range.Start, range.Length));
+            var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+            long copied = 0;
+            try
             {
-                // Zero or unallocated ranges stay holes in the output.
-                if (range.Data && !range.Zero)
+                Parallel.ForEach(pieces, options, () => new byte[ChunkSize], (piece, _, buffer) =>
                 {
-                    for (long done = 0; done < range.Length;)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        var chunk = buffer.AsSpan(0, (int)Math.Min(ChunkSize, range.Length - done));
-                        image.Read(range.Start + done, chunk);
-                        WriteNonZeroBlocks(output, chunk, range.Start + done, destinationPath);
-                        done += chunk.Length;
-                        progress.Advance(chunk.Length, size);
-                    }
-                }
-                else
-                {
-                    progress.Advance(range.Length, size);
-                }
+                    var chunk = buffer.AsSpan(0, piece.Length);
+                    ReadSource(image, piece.Offset, chunk);
+                    WriteNonZeroBlocks(output, chunk, piece.Offset, destinationPath);
+                    progress.Advance(piece.Length, size);
+                    Interlocked.Add(ref copied, piece.Length);
+                    return buffer;
+                }, _ => { });
             }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            }
+            progress.Advance(size - Interlocked.Read(ref copied), size);
             try
             {
                 RandomAccess.SetLength(output, size);
@@ -154,6 +157,26 @@ internal static class ConvertCommand
             {
                 throw new CliException(destinationPath, ImageOpener.Describe(ex), 1, ex);
             }
+        }
+    }
+
+    private static IEnumerable<(long Offset, int Length)> Split(long start, long length)
+    {
+        for (long done = 0; done < length; done += ChunkSize)
+        {
+            yield return (start + done, (int)Math.Min(ChunkSize, length - done));
+        }
+    }
+
+    private static void ReadSource(IVirtualDisk image, long offset, Span<byte> buffer)
+    {
+        try
+        {
+            image.Read(offset, buffer);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
+        {
+            throw new CliException(image.FileName, $"error while reading at offset {offset}: {ImageOpener.Describe(ex)}", 1, ex);
         }
     }
 
