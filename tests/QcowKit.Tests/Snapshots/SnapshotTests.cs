@@ -1,0 +1,190 @@
+using QcowKit.Image;
+using QcowKit.TestSupport;
+using static QcowKit.Tests.Writing.WriteTestSupport;
+
+namespace QcowKit.Tests.Snapshots;
+
+[TestFixture]
+public sealed class SnapshotTests
+{
+    private const int DiskSize = 4 * 1024 * 1024;
+
+    private static void AssertClean(string image)
+    {
+        var (exitCode, report, raw) = Qemu.Check(image);
+        Assert.That(exitCode, Is.Zero, raw.Describe);
+        Assert.That(report?["leaks"]?.GetValue<int>() ?? 0, Is.Zero, raw.Describe);
+        Assert.That(report?["corruptions"]?.GetValue<int>() ?? 0, Is.Zero, raw.Describe);
+    }
+
+    private static byte[] SnapshotBytes(string image, string name, string temp)
+    {
+        var output = Path.Combine(temp, "snapshot.raw");
+        Qemu.ImgOk("convert", "-U", "-f", "qcow2", "-l", "snapshot.name=" + name, "-O", "raw", image, output);
+        var bytes = File.ReadAllBytes(output);
+        File.Delete(output);
+        return bytes;
+    }
+
+    private static void AssertActiveEquals(string image, byte[] model, string temp)
+    {
+        var rawFile = Path.Combine(temp, "expected.raw");
+        File.WriteAllBytes(rawFile, model);
+        var compare = Qemu.Img("compare", "-U", "-f", "qcow2", "-F", "raw", image, rawFile);
+        Assert.That(compare.ExitCode, Is.Zero, compare.Describe);
+    }
+
+    [Test]
+    public void Created_snapshot_keeps_its_bytes_after_writes_and_applies_back()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("a.qcow2");
+        var model = new byte[DiskSize];
+        var random = new Random(1);
+        random.NextBytes(model.AsSpan(0, 300_000));
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "4M")))
+        {
+            image.Write(0, model.AsSpan(0, 300_000));
+        }
+        var before = (byte[])model.Clone();
+        using (var image = OpenWritable(path))
+        {
+            var info = image.CreateSnapshot("one", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+            Assert.That(info.Id, Is.EqualTo("1"));
+        }
+        AssertClean(path);
+        using (var image = OpenWritable(path))
+        {
+            random.NextBytes(model.AsSpan(70_000, 100_000));
+            image.Write(70_000, model.AsSpan(70_000, 100_000));
+        }
+        AssertClean(path);
+        AssertActiveEquals(path, model, temp.Path);
+        Assert.That(SnapshotBytes(path, "one", temp.Path), Is.EqualTo(before));
+        using (var image = OpenWritable(path))
+        {
+            image.ApplySnapshot("one");
+        }
+        AssertClean(path);
+        AssertActiveEquals(path, before, temp.Path);
+    }
+
+    [Test]
+    public void Qemu_lists_our_snapshots_with_ids_names_and_dates()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("l.qcow2");
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "1M")))
+        {
+            image.Write(0, new byte[] { 1, 2, 3 });
+            image.CreateSnapshot("first", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
+            image.CreateSnapshot("second", DateTimeOffset.FromUnixTimeSeconds(1_700_000_100));
+        }
+        var info = Qemu.Info(path);
+        var snapshots = info["snapshots"]!.AsArray();
+        Assert.That(snapshots.Select(s => (s!["id"]!.GetValue<string>(), s["name"]!.GetValue<string>(), s["date-sec"]!.GetValue<long>())),
+            Is.EqualTo(new[] { ("1", "first", 1_700_000_000L), ("2", "second", 1_700_000_100L) }));
+        var list = Qemu.ImgOk("snapshot", "-U", "-l", path);
+        Assert.That(list.StandardOutput, Does.Contain("first").And.Contain("second"));
+        AssertClean(path);
+    }
+
+    [Test]
+    public void Duplicate_names_are_refused()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("d.qcow2");
+        using var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "1M"));
+        image.CreateSnapshot("x");
+        Assert.That(() => image.CreateSnapshot("x"), Throws.InvalidOperationException);
+    }
+
+    [Test]
+    public void Snapshots_qemu_made_are_applied_and_deleted_by_us_and_ours_by_qemu()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("q.qcow2");
+        Qemu.CreateQcow2(path, "4M");
+        Qemu.Io(path, "write -P 0x11 0 256k");
+        Qemu.ImgOk("snapshot", "-c", "qsnap", path);
+        Qemu.Io(path, "write -P 0x22 64k 64k");
+        var model = new byte[DiskSize];
+        Array.Fill(model, (byte)0x11, 0, 256 * 1024);
+        using (var image = OpenWritable(path))
+        {
+            image.CreateSnapshot("ours");
+            image.Write(0, new byte[4096]);
+            image.ApplySnapshot("qsnap");
+        }
+        AssertClean(path);
+        AssertActiveEquals(path, model, temp.Path);
+        Qemu.ImgOk("snapshot", "-a", "ours", path);
+        Array.Fill(model, (byte)0x22, 64 * 1024, 64 * 1024);
+        AssertClean(path);
+        AssertActiveEquals(path, model, temp.Path);
+        using (var image = OpenWritable(path))
+        {
+            image.DeleteSnapshot("qsnap");
+        }
+        AssertClean(path);
+        Qemu.ImgOk("snapshot", "-d", "ours", path);
+        AssertClean(path);
+        AssertActiveEquals(path, model, temp.Path);
+        Assert.That(Qemu.Info(path)["snapshots"], Is.Null);
+    }
+
+    [TestCase("compat=1.1,cluster_size=65536", 11)]
+    [TestCase("compat=0.10,refcount_bits=16,cluster_size=4096", 12)]
+    [TestCase("extended_l2=on,cluster_size=16384", 13)]
+    public void Random_writes_and_snapshot_operations_stay_clean_and_match_the_model(string options, int seed)
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("r.qcow2");
+        var random = new Random(seed);
+        var model = new byte[DiskSize];
+        var saved = new Dictionary<string, byte[]>();
+        var counter = 0;
+        QcowImage.Create(path, QcowCreateOptions.Parse(options, "4M")).Dispose();
+        for (var step = 0; step < 14; step++)
+        {
+            using (var image = OpenWritable(path))
+            {
+                var action = random.Next(6);
+                if (action <= 2 || (saved.Count == 0 && action >= 4))
+                {
+                    for (var w = 0; w < 3; w++)
+                    {
+                        var length = random.Next(1, 40_000);
+                        var offset = random.Next(DiskSize - length);
+                        random.NextBytes(model.AsSpan(offset, length));
+                        image.Write(offset, model.AsSpan(offset, length));
+                    }
+                }
+                else if (action == 3)
+                {
+                    var name = "s" + counter++;
+                    image.CreateSnapshot(name, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000 + step));
+                    saved[name] = (byte[])model.Clone();
+                }
+                else if (action == 4)
+                {
+                    var name = saved.Keys.ElementAt(random.Next(saved.Count));
+                    image.ApplySnapshot(name);
+                    model = (byte[])saved[name].Clone();
+                }
+                else
+                {
+                    var name = saved.Keys.ElementAt(random.Next(saved.Count));
+                    image.DeleteSnapshot(name);
+                    saved.Remove(name);
+                }
+            }
+            AssertClean(path);
+        }
+        AssertActiveEquals(path, model, temp.Path);
+        foreach (var (name, bytes) in saved)
+        {
+            Assert.That(SnapshotBytes(path, name, temp.Path), Is.EqualTo(bytes), name);
+        }
+    }
+}
