@@ -18,6 +18,7 @@ internal static class CliApplication
         CreateCommand.Create,
         ConvertCommand.Create,
         ResizeCommand.Create,
+        SnapshotCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -50,6 +50,7 @@ public sealed partial class QcowImage
                     DateNanoseconds = (uint)(ticks % TimeSpan.TicksPerSecond * 100),
                     VmStateSizeLarge = 0,
                     DiskSize = (ulong)VirtualSize,
+                    Icount = 0, // what qemu-img writes outside record/replay
                 };
                 WriteSnapshotTable([.. SnapshotEntries, entry]);
                 EndWrite();
