@@ -144,12 +144,13 @@ public sealed class SnapshotTests
         var model = new byte[DiskSize];
         var saved = new Dictionary<string, byte[]>();
         var counter = 0;
+        var (applied, deleted) = (0, 0);
         QcowImage.Create(path, QcowCreateOptions.Parse(options, "4M")).Dispose();
         for (var step = 0; step < 14; step++)
         {
             using (var image = OpenWritable(path))
             {
-                var action = random.Next(6);
+                var action = step switch { 4 => 3, 8 => 4, 12 => 5, _ => random.Next(6) }; // every kind of step at least once
                 if (action <= 2 || (saved.Count == 0 && action >= 4))
                 {
                     for (var w = 0; w < 3; w++)
@@ -171,16 +172,19 @@ public sealed class SnapshotTests
                     var name = saved.Keys.ElementAt(random.Next(saved.Count));
                     image.ApplySnapshot(name);
                     model = (byte[])saved[name].Clone();
+                    applied++;
                 }
                 else
                 {
                     var name = saved.Keys.ElementAt(random.Next(saved.Count));
                     image.DeleteSnapshot(name);
                     saved.Remove(name);
+                    deleted++;
                 }
             }
             AssertClean(path);
         }
+        Assert.That(new[] { counter, applied, deleted }, Is.All.GreaterThan(0), "the seed must exercise create, apply and delete");
         AssertActiveEquals(path, model, temp.Path);
         foreach (var (name, bytes) in saved)
         {
