@@ -21,6 +21,11 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             BeginSnapshotChange();
+            if (Header.RefcountOrder == 0)
+            {
+                // Every cluster in use already has the maximum refcount 1: sharing one is impossible.
+                throw new InvalidOperationException("Snapshots need refcount_bits of at least 2 (this image has 1).");
+            }
             if (SnapshotEntries.Any(s => s.Name == name || s.Id == name))
             {
                 throw new InvalidOperationException($"Snapshot '{name}' already exists.");

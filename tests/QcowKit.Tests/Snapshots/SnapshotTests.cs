@@ -90,6 +90,43 @@ public sealed class SnapshotTests
     }
 
     [Test]
+    public void Compressed_clusters_are_shared_by_snapshots_and_freed_on_delete()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("c.qcow2");
+        var model = new byte[DiskSize];
+        var random = new Random(5);
+        var data = Compressible(random, 65536 * 3);
+        data.CopyTo(model, 0);
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "4M")))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                image.WriteCompressed(i * 65536L, data.AsSpan(i * 65536, 65536));
+            }
+            image.CreateSnapshot("c");
+            image.Write(65536, new byte[100]);
+            image.DeleteSnapshot("c");
+        }
+        Array.Clear(model, 65536, 100);
+        AssertCleanAndEqual(path, model, temp.Path);
+    }
+
+    [Test]
+    public void One_bit_refcounts_are_refused_before_anything_changes()
+    {
+        using var temp = new TempDirectory("snap");
+        var path = temp.File("b.qcow2");
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse("refcount_bits=1", "1M")))
+        {
+            image.Write(0, new byte[] { 9 });
+            Assert.That(() => image.CreateSnapshot("x"), Throws.InvalidOperationException);
+        }
+        AssertClean(path);
+        Assert.That(Qemu.Info(path)["snapshots"], Is.Null);
+    }
+
+    [Test]
     public void Duplicate_names_are_refused()
     {
         using var temp = new TempDirectory("snap");
