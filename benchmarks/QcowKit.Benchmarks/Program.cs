@@ -1,2 +1,19 @@
-Console.WriteLine("QcowKit benchmarks: not yet written (see issue 10).");
-return 1;
+using QcowKit.Benchmarks;
+
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "compare" => WholeProcessSuite.Run(args[1..]),
+    "micro" => MicroBenchmarks.Run(args[1..]),
+    "engine" => EngineCommands.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: QcowKit.Benchmarks compare [--quick] [--runs N] [--data-mib N] [--work DIR] [--out DIR] [--cli PATH]
+               QcowKit.Benchmarks micro [BenchmarkDotNet arguments, e.g. --filter *Inflate*]
+               QcowKit.Benchmarks engine check IMAGE | create-check IMAGE SIZE | randread IMAGE OFFSETS_FILE
+        """);
+    return 2;
+}

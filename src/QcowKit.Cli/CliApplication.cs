@@ -14,6 +14,8 @@ internal static class CliApplication
     private static readonly Func<Command>[] Verbs =
     [
         InfoCommand.Create,
+        CheckCommand.Create,
+        CreateCommand.Create,
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,

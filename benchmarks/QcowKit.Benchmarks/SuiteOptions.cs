@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace QcowKit.Benchmarks;
+
+/// <summary>Command-line options of <c>compare</c>.</summary>
+internal sealed class SuiteOptions
+{
+    /// <summary>Tiny images, one run per side: checks in CI that every row still runs.</summary>
+    public bool Quick { get; private set; }
+
+    public int Runs { get; private set; }
+
+    /// <summary>Bytes of real files put into the ext4 filesystem the convert rows use.</summary>
+    public long DataBytes { get; private set; }
+
+    /// <summary>Where the input images are made (kept between runs, keyed by size).</summary>
+    public string WorkDirectory { get; private set; } = "";
+
+    public string OutputDirectory { get; private set; } = "";
+
+    public string CliDll { get; private set; } = "";
+
+    public string Mode => Quick ? "quick" : "full";
+
+    public static SuiteOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new SuiteOptions();
+        int? runs = null;
+        long? dataMiB = null;
+        string? work = null;
+        string? output = null;
+        string? cli = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--quick": options.Quick = true; break;
+                case "--runs": runs = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--data-mib": dataMiB = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--work": work = Value(); break;
+                case "--out": output = Value(); break;
+                case "--cli": cli = Value(); break;
+                default: throw new ArgumentException($"unknown option '{args[i]}'");
+            }
+        }
+        options.Runs = runs ?? (options.Quick ? 1 : 3);
+        options.DataBytes = (dataMiB ?? (options.Quick ? 8 : 256)) << 20;
+        options.WorkDirectory = Path.GetFullPath(work ?? Path.Combine(Path.GetTempPath(), "qcowkit-bench", $"{options.Mode}-{options.DataBytes >> 20}m"));
+        options.OutputDirectory = Path.GetFullPath(output ?? Path.Combine(FindRepoRoot() ?? ".", "benchmarks", "results"));
+        options.CliDll = Path.GetFullPath(cli ?? Path.Combine(AppContext.BaseDirectory, "QcowKit.Cli.dll"));
+        if (options.Runs < 1) throw new ArgumentException("--runs must be at least 1");
+        return options;
+    }
+
+    private static string? FindRepoRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "QcowKit.sln"))) return directory.FullName;
+        }
+        return null;
+    }
+}

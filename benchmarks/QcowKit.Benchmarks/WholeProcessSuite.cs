@@ -1,0 +1,92 @@
+namespace QcowKit.Benchmarks;
+
+/// <summary>
+/// <c>compare</c>: qemu-img (or qemu-io) and QcowKit as whole processes on the same files, runs
+/// interleaved (qemu first on even runs, QcowKit first on odd ones) so load changes on a shared
+/// machine hit both sides alike; time from process start to exit, peak RSS from time(1).
+/// </summary>
+internal static class WholeProcessSuite
+{
+    public static int Run(string[] args)
+    {
+        SuiteOptions options;
+        try
+        {
+            options = SuiteOptions.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+        {
+            Console.Error.WriteLine($"compare: {ex.Message}");
+            return 2;
+        }
+        if (!File.Exists(options.CliDll))
+        {
+            Console.Error.WriteLine($"compare: {options.CliDll} not found (build benchmarks/QcowKit.Benchmarks, which references the CLI, or pass --cli)");
+            return 2;
+        }
+        static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+        var machine = MachineInfo.Capture();
+        Log($"{options.Mode} suite, {options.Runs} run(s) per side, data {options.DataBytes >> 20} MiB, build {MachineInfo.BuildConfiguration}, load {machine.LoadAverage}");
+        var data = DataSet.Prepare(options, Log);
+        var rows = new RowCatalog(options, data).Build(Log);
+        var results = new List<RowResult>();
+        foreach (var row in rows)
+        {
+            Log($"{row.Id}: {row.Title}");
+            results.Add(Measure(row, options.Runs));
+        }
+        machine = machine with { LoadAverageAfter = MachineInfo.Capture().LoadAverage };
+        var report = new SuiteReport(options, machine, results);
+        Console.WriteLine(report.Table());
+        Directory.CreateDirectory(options.OutputDirectory);
+        var jsonPath = Path.Combine(options.OutputDirectory, $"compare-{options.Mode}.json");
+        var markdownPath = Path.Combine(options.OutputDirectory, $"compare-{options.Mode}.md");
+        File.WriteAllText(jsonPath, report.Json());
+        File.WriteAllText(markdownPath, report.Markdown());
+        Log($"wrote {jsonPath} and {markdownPath}");
+        return results.Any(r => r.Status == "failed") ? 1 : 0;
+    }
+
+    private static RowResult Measure(SuiteRow row, int runs)
+    {
+        var qemu = new SideResult();
+        var ours = row.Ours is null ? null : new SideResult();
+        for (var run = 0; run < runs; run++)
+        {
+            var order = run % 2 == 0 ? new[] { (row.Qemu, qemu), (row.Ours, ours) } : [(row.Ours, ours), (row.Qemu, qemu)];
+            foreach (var (side, result) in order)
+            {
+                if (side is null || result is null || result.Error is not null) continue;
+                RunSide(row, side, result);
+            }
+        }
+        foreach (var output in row.Outputs) File.Delete(output);
+        return new RowResult(row, qemu, ours);
+    }
+
+    private static void RunSide(SuiteRow row, SideCommands side, SideResult result)
+    {
+        foreach (var output in row.Outputs) File.Delete(output);
+        var seconds = 0.0;
+        foreach (var command in side.Commands)
+        {
+            var child = ChildProcess.Measure(command);
+            if (child.ExitCode != 0)
+            {
+                result.Error = $"'{command}' exited with {child.ExitCode}: {Tail(child.StandardError + child.StandardOutput)}";
+                Console.Error.WriteLine($"  {side.Tool}: {result.Error}");
+                return;
+            }
+            seconds += child.Seconds;
+            result.MaxRssKiB = Math.Max(result.MaxRssKiB, child.MaxRssKiB);
+        }
+        result.Seconds.Add(seconds);
+        Console.Error.WriteLine($"  {side.Tool,-9} {seconds,8:F3} s  {result.MaxRssKiB / 1024.0,7:F1} MiB");
+    }
+
+    private static string Tail(string text)
+    {
+        var trimmed = text.Trim().ReplaceLineEndings(" ");
+        return trimmed.Length <= 300 ? trimmed : trimmed[^300..];
+    }
+}
