@@ -37,6 +37,12 @@ public sealed class BuildContext : ICakeContext
     /// <summary>Where Pack puts the packages.</summary>
     public DirectoryPath PackagesDirectory => Root.Combine("artifacts/packages");
 
+    /// <summary>Where the Fixtures task writes the fixture corpus.</summary>
+    public DirectoryPath FixturesDirectory => Root.Combine("fixtures");
+
+    /// <summary>Fixture images the Fixtures task validated in this run, and whether QcowValidate accepted each.</summary>
+    public IList<(FilePath Image, bool Accepted)> FixturesValidated { get; } = [];
+
     /// <summary>Package files the Pack task made in this run.</summary>
     public IList<FilePath> PackagesMade { get; } = [];
 

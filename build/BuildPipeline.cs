@@ -13,11 +13,11 @@ public static class BuildPipeline
     private static readonly Type[] TaskTypes =
     [
         typeof(CleanTask), typeof(RestoreTask), typeof(BuildTask), typeof(TestTask),
-        typeof(PackTask), typeof(DefaultTask),
+        typeof(FixturesTask), typeof(PackTask), typeof(DefaultTask),
     ];
 
     /// <summary>
-    /// Runs the pipeline. Arguments: <c>--target=NAME</c> (Default), <c>--configuration=NAME</c>
+    /// Runs the pipeline. Arguments: <c>--target=NAME</c> (Default; repeat it for several targets), <c>--configuration=NAME</c>
     /// (Release), <c>--verbosity=quiet|minimal|normal|verbose|diagnostic</c>, <c>--description</c>
     /// lists the tasks. Returns the process exit code: 0 when the target ran, 1 otherwise.
     /// </summary>
@@ -58,14 +58,15 @@ public static class BuildPipeline
             return 0;
         }
 
-        var target = arguments.Contains("target") ? arguments["target"].Last() : DefaultTask.Name;
-        host.Log.Information("QcowKit pipeline: target {0}, configuration {1}, repository {2}", target, context.Configuration, repositoryRoot);
+        // Several --target arguments run several targets in one dependency graph, as the Cake runner does.
+        string[] targets = arguments.Contains("target") ? [.. arguments["target"]] : [DefaultTask.Name];
+        host.Log.Information("QcowKit pipeline: target {0}, configuration {1}, repository {2}", string.Join(", ", targets), context.Configuration, repositoryRoot);
         var printer = new CakeReportPrinter(host.Console, host.Context);
         CakeReport report;
         try
         {
             report = engine.RunTargetAsync(host.Context, new DefaultExecutionStrategy(host.Log, printer),
-                new ExecutionSettings().SetTarget(target)).GetAwaiter().GetResult();
+                new ExecutionSettings().SetTargets(targets).UseUnifiedDependencyGraphForMultipleTargets(true)).GetAwaiter().GetResult();
         }
         catch (CakeReportException ex)
         {

@@ -22,7 +22,7 @@ public static partial class QcowAliases
     /// <param name="image">The qcow2 image.</param>
     /// <param name="settings">What to accept; null for the defaults (no errors, not dirty; leaks only warn).</param>
     /// <returns>The check's counts (same names as <c>qemu-img check --output=json</c>) and its findings.</returns>
-    /// <exception cref="CakeException">The image is not acceptable; the message lists the findings with their codes and offsets.</exception>
+    /// <exception cref="CakeException">The image is not acceptable: the message lists the findings with their codes and offsets; the inner <see cref="QcowValidationException"/> has the whole result.</exception>
     /// <example>
     /// <code>
     /// var result = QcowValidate("./out/disk.qcow2", new QcowValidateSettings()
@@ -32,6 +32,13 @@ public static partial class QcowAliases
     ///
     /// // An image from outside: open nothing else, refuse backing files and huge disks.
     /// QcowValidate("./upload.qcow2", new QcowValidateSettings().WithUntrusted().WithMaxVirtualSize(64L &lt;&lt; 30));
+    ///
+    /// // Expecting a broken image: the result travels with the exception.
+    /// try { QcowValidate("./broken.qcow2"); }
+    /// catch (CakeException ex) when (ex.InnerException is QcowValidationException invalid)
+    /// {
+    ///     Information("{0} corruptions", invalid.Result.Corruptions);
+    /// }
     /// </code>
     /// </example>
     [CakeMethodAlias]
@@ -49,11 +56,7 @@ public static partial class QcowAliases
         var result = QcowChecker.Check(path, options);
 
         var blocking = result.Findings.Where(f => IsBlocking(f, settings)).ToList();
-        foreach (var finding in result.Findings)
-        {
-            var level = blocking.Contains(finding) ? LogLevel.Error : finding.Severity == QcowFindingSeverity.Info ? LogLevel.Information : LogLevel.Warning;
-            context.Log.Write(Verbosity.Normal, level, "{0}: {1}", path, Describe(finding));
-        }
+        LogFindings(context, path, result.Findings, blocking);
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"{result.Corruptions} corruptions, {result.Leaks} leaks, {result.CheckErrors} check errors, {result.Findings.Count} findings");
 
@@ -62,11 +65,35 @@ public static partial class QcowAliases
             || ((result.Corruptions > 0 || result.CheckErrors > 0) && !result.Findings.Any(f => f.Severity == QcowFindingSeverity.Error));
         if (blocking.Count > 0 || unexplained)
         {
-            throw new CakeException(DescribeFailure(path, result, blocking, summary));
+            var message = DescribeFailure(path, result, blocking, summary);
+            throw new CakeException(message, new QcowValidationException(message, result, blocking));
         }
         context.Log.Information("QcowValidate {0}: acceptable ({1}; {2}/{3} clusters allocated)",
             path, summary, result.AllocatedClusters, result.TotalClusters);
         return result;
+    }
+
+    /// <summary>Findings logged at normal verbosity; a badly broken image has thousands, the rest go to verbose.</summary>
+    private const int FindingsLoggedAtNormal = 10;
+
+    /// <summary>
+    /// Blocking findings are logged at verbose verbosity only, because the exception lists them; the
+    /// others (allowed leaks, dirty bit, notes) are warnings a user should see.
+    /// </summary>
+    private static void LogFindings(ICakeContext context, string path, IReadOnlyList<QcowFinding> findings, List<QcowFinding> blocking)
+    {
+        var shown = 0;
+        foreach (var finding in findings)
+        {
+            var isBlocking = blocking.Contains(finding);
+            var level = isBlocking ? LogLevel.Error : finding.Severity == QcowFindingSeverity.Info ? LogLevel.Information : LogLevel.Warning;
+            var verbosity = !isBlocking && shown++ < FindingsLoggedAtNormal ? Verbosity.Normal : Verbosity.Verbose;
+            context.Log.Write(verbosity, level, "{0}: {1}", path, Describe(finding));
+        }
+        if (shown > FindingsLoggedAtNormal)
+        {
+            context.Log.Information("{0}: {1} more findings (run with verbose logging to see them)", path, shown - FindingsLoggedAtNormal);
+        }
     }
 
     private static bool IsBlocking(QcowFinding finding, QcowValidateSettings settings)

@@ -14,10 +14,13 @@ internal static class CliApplication
     private static readonly Func<Command>[] Verbs =
     [
         InfoCommand.Create,
+        CheckCommand.Create,
+        CreateCommand.Create,
         ConvertCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
+        FixtureCommand.Create,
     ];
 
     /// <summary>The root command with every verb.</summary>

@@ -74,8 +74,8 @@ public static class QcowFixtures
     private static IEnumerable<FixtureDefinition> CleanCatalogue()
     {
         const int KiB = 1024;
-        var small = new QcowFixtureOptions { VirtualSize = 256 * KiB, ClusterSize = 4 * KiB, Seed = 11 };
-        var subclusterMix = new FixtureContent().Mix(64 * KiB, 512).Hole(64 * KiB).Mix(64 * KiB, 16 * KiB);
+        var small = new QcowFixtureOptions { VirtualSize = 128 * KiB, ClusterSize = 4 * KiB, Seed = 11 };
+        var subclusterMix = new FixtureContent().Mix(32 * KiB, 512).Hole(32 * KiB).Mix(48 * KiB, 16 * KiB);
         var extended = small with { VirtualSize = 512 * KiB, ClusterSize = 16 * KiB, ExtendedL2 = true, Content = subclusterMix };
         FixtureDefinition D(string name, string description, QcowFixtureOptions options) => new(name, description, options);
 
@@ -83,7 +83,7 @@ public static class QcowFixtures
         yield return D("clean-v3", "version 3 (compat 1.1), 4 KiB clusters, the default content mix", small);
         yield return D("clean-cluster-512", "512-byte clusters: several refcount blocks and L2 tables", small with { ClusterSize = 512 });
         yield return D("clean-cluster-64k", "64 KiB clusters (qemu's default)",
-            small with { VirtualSize = 1024 * KiB, ClusterSize = 64 * KiB, Content = FixtureContent.DefaultMix(256 * KiB, 64 * KiB) });
+            small with { VirtualSize = 1024 * KiB, ClusterSize = 64 * KiB, Content = FixtureContent.DefaultMix(128 * KiB, 64 * KiB) });
         foreach (var bits in new[] { 1, 2, 4, 8, 32, 64 })
         {
             yield return D($"clean-refcount-bits-{bits}", $"refcount_order {System.Numerics.BitOperations.Log2((uint)bits)} ({bits}-bit refcounts)", small with { RefcountBits = bits });

@@ -34,8 +34,24 @@ public sealed class QcowValidateAliasTests
         using var cake = new CakeTestContext(temp.Path);
 
         Assert.That(() => cake.Context.QcowValidate(new FilePath(image)),
-            Throws.TypeOf<CakeException>().With.Message.Contains($"qcow2 image {image} failed validation")
+            Throws.InstanceOf<CakeException>().With.Message.Contains($"qcow2 image {image} failed validation")
                 .And.Message.Match(@"QCOW02\d\d ERROR at offset 0x[0-9a-f]+"));
+    }
+
+    [Test]
+    public void The_exception_carries_the_result_and_the_blocking_findings()
+    {
+        using var temp = new TempDirectory("cake-validate");
+        var image = LazyRefcountCrash(temp);
+        using var cake = new CakeTestContext(temp.Path);
+
+        var ex = (QcowValidationException)Assert.Throws<CakeException>(() => cake.Context.QcowValidate(new FilePath(image)))!.InnerException!;
+
+        var qemu = Qemu.Check(image).Report!;
+        Assert.That(ex.Result.Corruptions, Is.EqualTo((long)qemu["corruptions"]!));
+        Assert.That(ex.BlockingFindings, Is.Not.Empty);
+        Assert.That(ex.BlockingFindings.Where(f => f.Severity != QcowFindingSeverity.Error).Select(f => f.Code),
+            Is.All.EqualTo(QcowFindingCodes.Dirty), "only errors, and the dirty bit without AllowDirty, block");
     }
 
     [Test]
@@ -46,7 +62,7 @@ public sealed class QcowValidateAliasTests
         using var cake = new CakeTestContext(temp.Path);
         var findings = QcowChecker.Check(image).Findings;
 
-        Assert.That(() => cake.Context.QcowValidate(new FilePath(image)), Throws.TypeOf<CakeException>());
+        Assert.That(() => cake.Context.QcowValidate(new FilePath(image)), Throws.InstanceOf<CakeException>());
 
         Assert.That(findings, Is.Not.Empty);
         foreach (var finding in findings.Where(f => f.Severity == QcowFindingSeverity.Error))
@@ -82,7 +98,7 @@ public sealed class QcowValidateAliasTests
 
         Assert.That(cake.Context.QcowValidate(new FilePath(overlay)).ExitCode, Is.Zero);
         Assert.That(() => cake.Context.QcowValidate(new FilePath(overlay), new QcowValidateSettings().WithUntrusted()),
-            Throws.TypeOf<CakeException>().With.Message.Contains(QcowFindingCodes.BackingFileReference));
+            Throws.InstanceOf<CakeException>().With.Message.Contains(QcowFindingCodes.BackingFileReference));
     }
 
     [Test]
@@ -112,7 +128,7 @@ public sealed class QcowValidateAliasTests
         using var cake = new CakeTestContext(temp.Path);
 
         Assert.That(() => cake.Context.QcowValidate(new FilePath(image), new QcowValidateSettings().WithUntrusted().WithMaxVirtualSize(512L << 20)),
-            Throws.TypeOf<CakeException>().With.Message.Contains(QcowFindingCodes.VirtualSizeTooLarge));
+            Throws.InstanceOf<CakeException>().With.Message.Contains(QcowFindingCodes.VirtualSizeTooLarge));
     }
 
     /// <summary>

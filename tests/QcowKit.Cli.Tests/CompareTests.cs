@@ -55,6 +55,19 @@ public class CompareTests
     }
 
     [Test]
+    public void Progress_goes_to_stderr_and_the_verdict_to_stdout()
+    {
+        using var temp = new TempDirectory("cli-compare");
+        var (a, b) = Pair(temp, Size, Size);
+
+        var ours = Cli.Run("compare", "-p", a, b);
+
+        Assert.That(ours.ExitCode, Is.Zero, ours.Describe);
+        Assert.That(ours.StandardOutput, Is.EqualTo("Images are identical.\n"));
+        Assert.That(ours.StandardError, Does.StartWith("    (0.00/100%)\r").And.EndWith("    (100.00/100%)\r\n"));
+    }
+
+    [Test]
     public void A_missing_image_exits_2_with_one_error_line()
     {
         using var temp = new TempDirectory("cli-compare");

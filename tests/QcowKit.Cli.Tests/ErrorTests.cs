@@ -81,3 +81,54 @@ public class ProcessTests
         Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput));
     }
 }
+
+/// <summary>qemu-img info reads only the image's own metadata: missing backing or data files do not stop it.</summary>
+public class MissingFileInfoTests
+{
+    [Test]
+    public void Info_works_when_the_backing_file_is_missing_and_the_chain_stops_there()
+    {
+        using var temp = new TempDirectory("cli-missing");
+        var image = temp.File("orphan.qcow2");
+        Qemu.ImgOk("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", image, "1M");
+
+        var info = Cli.Run("info", "--output=json", image);
+        var chain = Cli.Run("info", "--backing-chain", image);
+
+        Assert.That(info.ExitCode, Is.Zero, info.Describe);
+        Assert.That(info.StandardOutput, Is.EqualTo(Cli.Qemu("info", "--output=json", image).StandardOutput));
+        Assert.That(chain.ExitCode, Is.EqualTo(1).And.EqualTo(Cli.Qemu("info", "--backing-chain", image).ExitCode));
+        Assert.That(chain.StandardError, Is.EqualTo($"qcowkit: error: {temp.File("gone.qcow2")}: No such file or directory\n"));
+    }
+
+    [Test]
+    public void Info_works_when_the_external_data_file_is_missing()
+    {
+        using var temp = new TempDirectory("cli-missing");
+        var image = temp.File("split.qcow2");
+        var data = temp.File("split.data");
+        Qemu.CreateQcow2(image, "1M", $"data_file={data}");
+        File.Delete(data);
+
+        var info = Cli.Run("info", "--output=json", image);
+
+        Assert.That(info.ExitCode, Is.Zero, info.Describe);
+        Assert.That(info.StandardOutput, Is.EqualTo(Cli.Qemu("info", "--output=json", image).StandardOutput));
+    }
+
+    [Test]
+    public void Map_and_convert_need_the_backing_file()
+    {
+        using var temp = new TempDirectory("cli-missing");
+        var image = temp.File("orphan.qcow2");
+        Qemu.ImgOk("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", image, "1M");
+
+        var map = Cli.Run("map", image);
+        var convert = Cli.Run("convert", "-O", "raw", image, temp.File("out.raw"));
+
+        Assert.That(map.ExitCode, Is.EqualTo(1).And.EqualTo(Cli.Qemu("map", image).ExitCode));
+        Assert.That(convert.ExitCode, Is.EqualTo(1));
+        Assert.That(map.StandardError, Does.StartWith($"qcowkit: error: {image}: "));
+        Assert.That(convert.StandardError, Does.StartWith($"qcowkit: error: {image}: "));
+    }
+}

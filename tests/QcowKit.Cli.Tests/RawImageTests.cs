@@ -45,6 +45,19 @@ public class RawImageTests
     }
 
     [Test]
+    public void Info_json_escapes_names_like_qemu_img()
+    {
+        using var temp = new TempDirectory("cli-raw");
+        var raw = temp.File("d\u00e9j\u00e0 \"vu\" \U0001F4BE\\.raw");
+        File.WriteAllBytes(raw, new byte[4096]);
+
+        var ours = Cli.Run("info", "--output=json", raw);
+
+        Assert.That(ours.StandardOutput, Does.Contain("\\u00E9"));
+        Assert.That(ours.StandardOutput, Is.EqualTo(Cli.Qemu("info", "--output=json", raw).StandardOutput));
+    }
+
+    [Test]
     public void Map_matches_qemu_img_for_a_sparse_raw_file()
     {
         using var temp = new TempDirectory("cli-raw");

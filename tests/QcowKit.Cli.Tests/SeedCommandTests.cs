@@ -146,4 +146,18 @@ public class SeedCommandTests
         Assert.That(Ok(Tool("fatlabel", raw)).StandardOutput.Trim(), Is.EqualTo("CIDATA"));
         Assert.That(Ok(Tool("mtype", "-i", raw, "::/user-data")).StandardOutput, Is.EqualTo("#cloud-config\n"));
     }
+
+    [Test]
+    public void Seed_timestamp_sets_every_entry_time()
+    {
+        using var temp = new TempDirectory("cli-seed");
+        var content = temp.File("content");
+        Directory.CreateDirectory(content);
+        File.WriteAllText(Path.Combine(content, "t.txt"), "t");
+        var image = temp.File("disk.img");
+
+        Assert.That(Cli.Run("seed", "--dir", content, "--timestamp", "2020-02-02T10:20:30Z", "-q", image).ExitCode, Is.Zero);
+
+        Assert.That(Ok(Tool("mdir", "-i", image, "::/")).StandardOutput, Does.Contain("2020-02-02  10:20"));
+    }
 }

@@ -48,7 +48,7 @@ internal static class InfoCommand
                 throw new CliException(path, $"backing chain loops back to {current.Path}");
             }
             JsonObject info;
-            using (var image = ImageOpener.Open(current.Path, current.Format))
+            using (var image = ImageOpener.Open(current.Path, current.Format, metadataOnly: true))
             {
                 info = ImageInfoJson.Describe(image);
             }

@@ -10,7 +10,8 @@ internal static class ImageOpener
     /// <param name="path">The image as the user named it.</param>
     /// <param name="format">"qcow2", "raw" or null.</param>
     /// <param name="failureExitCode">Exit code when it cannot be opened (qemu-img compare uses 2).</param>
-    public static IVirtualDisk Open(string path, string? format, int failureExitCode = 1)
+    /// <param name="metadataOnly">Open no backing or data file, as qemu-img info does (it still works when they are missing).</param>
+    public static IVirtualDisk Open(string path, string? format, int failureExitCode = 1, bool metadataOnly = false)
     {
         try
         {
@@ -19,7 +20,7 @@ internal static class ImageOpener
             {
                 throw new CliException(path, $"unsupported image format '{actual}' (qcowkit reads qcow2 and raw)", failureExitCode);
             }
-            return VirtualDisk.Open(path, actual, QcowOpenOptions.ReadOnly);
+            return VirtualDisk.Open(path, actual, metadataOnly ? QcowOpenOptions.Untrusted : QcowOpenOptions.ReadOnly);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or InvalidOperationException)
         {

@@ -19,9 +19,15 @@ internal static class WriterBase
     internal static bool Supports(QcowFixtureOptions o) =>
         o.Snapshots == 0 && o.Bitmaps == 0 && !(o.RefcountBits == 1 && o.CompressedFraction > 0);
 
+    /// <summary>
+    /// Where the scratch image lives: /dev/shm when it exists, because the write engine flushes to stable
+    /// storage (create, close) and on tmpfs that costs nothing; the bytes are the same anywhere.
+    /// </summary>
+    private static string ScratchRoot => OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+
     internal static ComposedImage Build(QcowFixtureOptions o, GuestPlan plan, CompanionNames names, byte[]? backingBytes)
     {
-        var scratch = Path.Combine(Path.GetTempPath(), $"qcowkit-fixture-{Guid.NewGuid():N}");
+        var scratch = Path.Combine(ScratchRoot, $"qcowkit-fixture-{Guid.NewGuid():N}");
         Directory.CreateDirectory(scratch);
         try
         {

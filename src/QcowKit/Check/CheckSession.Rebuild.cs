@@ -170,7 +170,7 @@ internal sealed partial class CheckSession
     /// <summary>rebuild_refcount_structure: new refcount blocks and table from the counted references; the old ones leak.</summary>
     private void RebuildRefcountStructure(CheckCounts res, RefcountArray imrt)
     {
-        Report(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Info, "Rebuilding refcount structure", -1);
+        if (Want(QcowFindingCodes.RefcountZero)) Add(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Info, "Rebuilding refcount structure", -1);
         refblockCacheOffset = ulong.MaxValue;
         ulong[] reftable = [];
         try

@@ -143,6 +143,8 @@ internal sealed partial class CheckSession
         if (l1Size == 0) return;
         IncRefcounts(res, imrt, l1Offset, (ulong)l1Size * 8, active ? ClusterUse.ActiveL1 : ClusterUse.SnapshotL1);
         var table = active && l1Offset == g.L1TableOffset ? l1Table : ReadTable(l1Offset, l1Size);
+        // L2 tables by first appearance, with how many L1 entries point at each (hostile images repeat one table millions of times).
+        var multiplicity = new Dictionary<ulong, int>();
         for (var i = 0; i < table.Length; i++)
         {
             var entry = table[i];
@@ -150,25 +152,43 @@ internal sealed partial class CheckSession
             var entryOffset = (long)(l1Offset + (ulong)i * 8);
             if ((entry & QcowMasks.L1ReservedMask) != 0)
             {
-                Report(QcowFindingCodes.L1ReservedBits, QcowFindingSeverity.Error, $"ERROR found L1 entry with reserved bits set: {entry:x}", entryOffset);
+                if (Want(QcowFindingCodes.L1ReservedBits)) Add(QcowFindingCodes.L1ReservedBits, QcowFindingSeverity.Error, $"ERROR found L1 entry with reserved bits set: {entry:x}", entryOffset);
                 res.Corruptions++;
             }
             var l2Offset = entry & QcowMasks.L1OffsetMask;
             IncRefcounts(res, imrt, l2Offset, (ulong)g.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
             if (g.OffsetIntoCluster(l2Offset) != 0)
             {
-                Report(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
+                if (Want(QcowFindingCodes.L2TableUnaligned)) Add(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
                 res.Corruptions++;
             }
-            CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active);
+            multiplicity[l2Offset] = multiplicity.GetValueOrDefault(l2Offset) + 1;
+        }
+        foreach (var (l2Offset, count) in multiplicity)
+        {
+            // Beyond the end of the file a table reads as zeros: all unallocated, nothing to count or report.
+            if (l2Offset >= (ulong)file.Length) continue;
+            if (fix == QcowRepairMode.All && count > 1)
+            {
+                // A repair may change the table during the first walk; later walks must see the change, as in qemu.
+                for (var k = 0; k < count; k++) CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active, 1);
+            }
+            else
+            {
+                CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active, count);
+            }
         }
     }
 
-    /// <summary>check_refcounts_l2.</summary>
-    private void CheckRefcountsL2(CheckCounts res, RefcountArray imrt, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active)
+    /// <summary>
+    /// check_refcounts_l2, for <paramref name="m"/> L1 entries that all point at this table: qemu walks it
+    /// once per entry, this walks it once and counts everything m times (refcount increments saturate
+    /// the same way in any order). With m above 1 the walk must not repair anything.
+    /// </summary>
+    private void CheckRefcountsL2(CheckCounts res, RefcountArray imrt, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active, long m)
     {
         var entrySize = g.L2EntrySize;
-        var table = new byte[g.ClusterSize];
+        var table = l2Buffer;
         file.Read(l2Offset, table);
         ulong nextContiguousOffset = 0;
         for (var i = 0; i < g.L2Size; i++)
@@ -180,8 +200,8 @@ internal sealed partial class CheckSession
 
             if (type != ClusterType.Compressed && (entry & QcowMasks.L2StandardReservedMask) != 0)
             {
-                Report(QcowFindingCodes.L2ReservedBits, QcowFindingSeverity.Error, $"ERROR found l2 entry with reserved bits set: {entry:x}", entryOffset);
-                res.Corruptions++;
+                if (Want(QcowFindingCodes.L2ReservedBits)) Add(QcowFindingCodes.L2ReservedBits, QcowFindingSeverity.Error, $"ERROR found l2 entry with reserved bits set: {entry:x}", entryOffset);
+                res.Corruptions += m;
             }
 
             switch (type)
@@ -190,34 +210,34 @@ internal sealed partial class CheckSession
                 {
                     if ((entry & QcowMasks.Copied) != 0)
                     {
-                        Report(QcowFindingCodes.CompressedCopied, QcowFindingSeverity.Error,
+                        if (Want(QcowFindingCodes.CompressedCopied)) Add(QcowFindingCodes.CompressedCopied, QcowFindingSeverity.Error,
                             $"ERROR: coffset=0x{entry & g.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
                         entry &= ~QcowMasks.Copied;
-                        res.Corruptions++;
+                        res.Corruptions += m;
                     }
                     if (g.HasDataFile)
                     {
-                        Report(QcowFindingCodes.CompressedWithDataFile, QcowFindingSeverity.Error, $"ERROR compressed cluster {i} with data file, entry=0x{entry:x}", entryOffset);
-                        res.Corruptions++;
+                        if (Want(QcowFindingCodes.CompressedWithDataFile)) Add(QcowFindingCodes.CompressedWithDataFile, QcowFindingSeverity.Error, $"ERROR compressed cluster {i} with data file, entry=0x{entry:x}", entryOffset);
+                        res.Corruptions += m;
                         break;
                     }
                     if (bitmap != 0)
                     {
-                        Report(QcowFindingCodes.CompressedWithSubclusterBitmap, QcowFindingSeverity.Error,
+                        if (Want(QcowFindingCodes.CompressedWithSubclusterBitmap)) Add(QcowFindingCodes.CompressedWithSubclusterBitmap, QcowFindingSeverity.Error,
                             $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry=0x{entry:x}", entryOffset);
-                        res.Corruptions++;
+                        res.Corruptions += m;
                         break;
                     }
                     var coffset = entry & g.CompressedOffsetMask;
                     var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
                     var csize = sectors * 512 - (coffset & 511);
-                    IncRefcounts(res, imrt, coffset, csize, ClusterUse.Compressed);
+                    IncRefcounts(res, imrt, coffset, csize, ClusterUse.Compressed, m);
                     if (fragInfo)
                     {
-                        res.AllocatedClusters++;
-                        res.CompressedClusters++;
+                        res.AllocatedClusters += m;
+                        res.CompressedClusters += m;
                         // Compressed clusters share sectors, so qemu counts each as fragmented.
-                        res.FragmentedClusters++;
+                        res.FragmentedClusters += m;
                     }
                     break;
                 }
@@ -227,17 +247,17 @@ internal sealed partial class CheckSession
                     var offset = entry & QcowMasks.L2OffsetMask;
                     if (((bitmap >> 32) & bitmap) != 0)
                     {
-                        res.Corruptions++;
-                        Report(QcowFindingCodes.SubclusterAllocatedAndZero, QcowFindingSeverity.Error,
+                        res.Corruptions += m;
+                        if (Want(QcowFindingCodes.SubclusterAllocatedAndZero)) Add(QcowFindingCodes.SubclusterAllocatedAndZero, QcowFindingSeverity.Error,
                             $"ERROR offset={offset:x}: Allocated cluster has corrupted subcluster allocation bitmap", entryOffset);
                     }
                     if (g.OffsetIntoCluster(offset) != 0)
                     {
-                        res.Corruptions++;
+                        res.Corruptions += m;
                         var containsData = g.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
                         if (!containsData)
                         {
-                            Report(QcowFindingCodes.PreallocatedClusterUnaligned, QcowFindingSeverity.Error,
+                            if (Want(QcowFindingCodes.PreallocatedClusterUnaligned)) Add(QcowFindingCodes.PreallocatedClusterUnaligned, QcowFindingSeverity.Error,
                                 $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} offset={offset:x}: Preallocated cluster is not properly aligned; L2 entry corrupted.", entryOffset);
                             if (fix == QcowRepairMode.All)
                             {
@@ -257,22 +277,22 @@ internal sealed partial class CheckSession
                         }
                         else
                         {
-                            Report(QcowFindingCodes.DataClusterUnaligned, QcowFindingSeverity.Error,
+                            if (Want(QcowFindingCodes.DataClusterUnaligned)) Add(QcowFindingCodes.DataClusterUnaligned, QcowFindingSeverity.Error,
                                 $"ERROR offset={offset:x}: Data cluster is not properly aligned; L2 entry corrupted.", entryOffset);
                         }
                     }
                     if (fragInfo)
                     {
-                        res.AllocatedClusters++;
+                        res.AllocatedClusters += m;
                         if (nextContiguousOffset != 0 && offset != nextContiguousOffset)
                         {
-                            res.FragmentedClusters++;
+                            res.FragmentedClusters += m;
                         }
                         nextContiguousOffset = offset + (ulong)g.ClusterSize;
                     }
                     if (!g.HasDataFile)
                     {
-                        IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData);
+                        IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData, m);
                     }
                     break;
                 }
@@ -281,14 +301,14 @@ internal sealed partial class CheckSession
                 case ClusterType.Unallocated:
                     if ((bitmap & QcowMasks.SubclusterAllAllocated) != 0)
                     {
-                        res.Corruptions++;
-                        Report(QcowFindingCodes.UnallocatedWithSubclusters, QcowFindingSeverity.Error,
+                        res.Corruptions += m;
+                        if (Want(QcowFindingCodes.UnallocatedWithSubclusters)) Add(QcowFindingCodes.UnallocatedWithSubclusters, QcowFindingSeverity.Error,
                             "ERROR: Unallocated cluster has non-zero subcluster allocation map", entryOffset);
                     }
                     break;
             }
         }
-    }
+        }
 
     /// <summary>check_refblocks: each refcount block must be aligned, inside the image and used once.</summary>
     private void CheckRefblocks(CheckCounts res, QcowRepairMode fix, ref bool rebuild, RefcountArray imrt)
@@ -361,7 +381,7 @@ internal sealed partial class CheckSession
                 res.CheckErrors++;
                 if (report)
                 {
-                    Report(QcowFindingCodes.RefcountUnreadable, QcowFindingSeverity.Error,
+                    if (Want(QcowFindingCodes.RefcountUnreadable)) Add(QcowFindingCodes.RefcountUnreadable, QcowFindingSeverity.Error,
                         $"Can't get refcount for cluster {i}: its refcount block is not cluster aligned", clusterOffset);
                 }
                 continue;
@@ -378,7 +398,7 @@ internal sealed partial class CheckSession
                 var use = DescribeUse(i);
                 if (onDisk == 0)
                 {
-                    Report(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Error, $"ERROR cluster {i} refcount=0 reference={counted}{use}", clusterOffset);
+                    if (Want(QcowFindingCodes.RefcountZero)) Add(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Error, $"ERROR cluster {i} refcount=0 reference={counted}{use}", clusterOffset);
                 }
                 else if (onDisk < counted)
                 {
@@ -389,7 +409,7 @@ internal sealed partial class CheckSession
                 }
                 else
                 {
-                    Report(QcowFindingCodes.Leak, QcowFindingSeverity.Warning, $"Leaked cluster {i} refcount={onDisk} reference={counted}", clusterOffset);
+                    if (Want(QcowFindingCodes.Leak)) Add(QcowFindingCodes.Leak, QcowFindingSeverity.Warning, $"Leaked cluster {i} refcount={onDisk} reference={counted}", clusterOffset);
                 }
             }
             if ((fixLeak || fixCorruption) && TrySetRefcount(i, counted))
@@ -443,6 +463,7 @@ internal sealed partial class CheckSession
                 }
             }
 
+            if (l2Offset >= (ulong)file.Length) continue;
             file.Read(l2Offset, table);
             var dirty = 0;
             for (var j = 0; j < g.L2Size; j++)
@@ -456,7 +477,7 @@ internal sealed partial class CheckSession
                 if ((dataRefcount == 1) != ((entry & QcowMasks.Copied) != 0))
                 {
                     res.Corruptions++;
-                    Report(QcowFindingCodes.L2CopiedFlag, QcowFindingSeverity.Error,
+                    if (Want(QcowFindingCodes.L2CopiedFlag)) Add(QcowFindingCodes.L2CopiedFlag, QcowFindingSeverity.Error,
                         $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED data cluster: l2_entry={entry:x} refcount={dataRefcount}", (long)(l2Offset + (ulong)(j * entrySize)));
                     if (repair)
                     {

@@ -20,6 +20,7 @@ internal sealed partial class CheckSession
     private long refcountTableSize;
     private ulong refcountTableOffset;
     private readonly byte[] refblockCache;
+    private readonly byte[] l2Buffer;
     private ulong refblockCacheOffset = ulong.MaxValue;
     private readonly byte[] ownerOf;
     private readonly Dictionary<long, ClusterUse> secondOwner = [];
@@ -41,6 +42,7 @@ internal sealed partial class CheckSession
         refcountTableOffset = g.RefcountTableOffset;
         refcountTable = ReadTable(g.RefcountTableOffset, refcountTableSize);
         refblockCache = new byte[g.ClusterSize];
+        l2Buffer = new byte[g.ClusterSize];
         ownerOf = new byte[(file.Length >> g.ClusterBits) + 1];
     }
 
@@ -67,18 +69,28 @@ internal sealed partial class CheckSession
 
     private static ulong Entry(ulong[] table, long index) => index < table.Length ? table[index] : 0;
 
-    internal void Report(string code, QcowFindingSeverity severity, string message, long offset)
+    /// <summary>
+    /// Counts a finding of <paramref name="code"/>; true while it should still be listed. Hot loops call
+    /// it before formatting a message: a hostile image can produce millions of the same finding.
+    /// </summary>
+    internal bool Want(string code)
     {
         findingCounts.TryGetValue(code, out var n);
         findingCounts[code] = n + 1;
-        if (n < MaxFindingsPerCode)
-        {
-            findings.Add(new QcowFinding(code, severity, message, offset));
-        }
-        else if (n == MaxFindingsPerCode)
+        if (n == MaxFindingsPerCode)
         {
             findings.Add(new QcowFinding(code, QcowFindingSeverity.Info, $"further {code} findings are not listed", -1));
         }
+        return n < MaxFindingsPerCode;
+    }
+
+    /// <summary>Lists a finding (after <see cref="Want"/>).</summary>
+    internal void Add(string code, QcowFindingSeverity severity, string message, long offset) =>
+        findings.Add(new QcowFinding(code, severity, message, offset));
+
+    internal void Report(string code, QcowFindingSeverity severity, string message, long offset)
+    {
+        if (Want(code)) Add(code, severity, message, offset);
     }
 
     /// <summary>qcow2_co_check_locked.</summary>
@@ -181,16 +193,17 @@ internal sealed partial class CheckSession
 
     // ---- in-memory refcounts (qcow2_inc_refcounts_imrt) ----
 
-    private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use)
+    /// <summary>qcow2_inc_refcounts_imrt, <paramref name="times"/> over (refcounts saturate at the maximum, each overflow a corruption).</summary>
+    private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use, long times = 1)
     {
         if (size == 0 || size > long.MaxValue) return;
         // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
         if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
         {
-            Report(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
+            if (Want(QcowFindingCodes.BeyondEndOfFile)) Add(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
                 $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
                 (long)Math.Min(offset, long.MaxValue));
-            res.Corruptions++;
+            res.Corruptions += times;
             return;
         }
         var start = g.StartOfCluster(offset);
@@ -206,18 +219,20 @@ internal sealed partial class CheckSession
                 throw new CheckAbortedException("Cannot allocate memory");
             }
             var refcount = imrt[k];
-            if (refcount == g.RefcountMax)
+            var room = g.RefcountMax - refcount;
+            var applied = (ulong)times <= room ? (ulong)times : room;
+            if (applied < (ulong)times)
             {
-                Report(QcowFindingCodes.RefcountOverflow, QcowFindingSeverity.Error,
+                if (Want(QcowFindingCodes.RefcountOverflow)) Add(QcowFindingCodes.RefcountOverflow, QcowFindingSeverity.Error,
                     $"ERROR: overflow cluster offset=0x{clusterOffset:x}", (long)clusterOffset);
-                res.Corruptions++;
-                continue;
+                res.Corruptions += times - (long)applied;
+                if (applied == 0) continue;
             }
-            imrt[k] = refcount + 1;
+            imrt[k] = refcount + applied;
             if (k < ownerOf.Length)
             {
                 if (ownerOf[k] == 0) ownerOf[k] = (byte)use;
-                else secondOwner.TryAdd(k, use);
+                if (refcount + applied > 1) secondOwner.TryAdd(k, use);
             }
             if (clusterOffset + (ulong)g.ClusterSize < clusterOffset) break;
         }

@@ -178,6 +178,53 @@ public sealed partial class QcowImage
         }
     }
 
+    /// <summary>The compression type compressed writes use (the header's compression_type).</summary>
+    internal CompressionType CompressionType => Header.CompressionType;
+
+    /// <summary>One whole cluster for <see cref="WritePrecompressed"/>: its guest bytes and, when it compressed to less than a cluster, the stream.</summary>
+    internal readonly record struct PrecompressedCluster(long Offset, ReadOnlyMemory<byte> Raw, ReadOnlyMemory<byte> Stream);
+
+    /// <summary>
+    /// Writes clusters compressed elsewhere (the converter compresses on all cores), in the given order, as one
+    /// operation: a cluster without a stream is stored uncompressed.
+    /// </summary>
+    internal void WritePrecompressed(IReadOnlyList<PrecompressedCluster> clusters)
+    {
+        if (clusters.Count == 0)
+        {
+            return;
+        }
+        lock (_writeLock)
+        {
+            BeginWrite(clusters[0].Offset, 0);
+            try
+            {
+                if (Header.HasExternalDataFile)
+                {
+                    throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
+                }
+                foreach (var cluster in clusters)
+                {
+                    CheckRange(cluster.Offset, cluster.Raw.Length, VirtualSize);
+                    if (cluster.Stream.IsEmpty)
+                    {
+                        WriteCluster(cluster.Offset, 0, cluster.Raw.Span);
+                    }
+                    else
+                    {
+                        WriteCompressedCluster(cluster.Offset, cluster.Stream.Span);
+                    }
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
     /// <summary>Forces everything written so far to stable storage (data file first, then the image).</summary>
     public void Flush()
     {
@@ -556,26 +603,43 @@ public sealed partial class QcowImage
     {
         var slot = WritableSlot(clusterStart);
         var entry = ReadSlot(slot);
-        var clusterSize = Header.ClusterSize;
-        long offset;
-        var cursorInCluster = _compressedCursor & Header.ClusterOffsetMask;
-        if (_compressedCursor != 0 && cursorInCluster != 0 && clusterSize - cursorInCluster >= stream.Length
-            && _allocator!.Get(_compressedCursor >> Header.ClusterBits) < RefcountBlock.MaxRefcount(Header.RefcountOrder))
-        {
-            // As qemu: a cluster whose refcount is at its maximum takes no more streams.
-            offset = _compressedCursor;
-            _allocator!.Update(offset & ~Header.ClusterOffsetMask, 1);
-        }
-        else
-        {
-            offset = _allocator!.Allocate(1);
-        }
+        var offset = AllocateCompressedBytes(stream.Length);
         _compressedCursor = offset + stream.Length;
         RandomAccess.Write(Handle, stream, offset);
         var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
         WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));
         Release(entry);
         ReleaseCompressedCache();
+    }
+
+    /// <summary>
+    /// Finds room for a compressed stream the way qemu's qcow2_alloc_bytes does: right after the previous
+    /// stream; into the next cluster when that one is free and adjacent (the stream then spans both, and
+    /// each gets a reference); otherwise at the start of a new cluster.
+    /// </summary>
+    private long AllocateCompressedBytes(int length)
+    {
+        var clusterBits = Header.ClusterBits;
+        var clusterSize = (long)Header.ClusterSize;
+        var cursor = _compressedCursor;
+        var cursorCluster = cursor >> clusterBits;
+        if (cursor != 0 && (cursor & Header.ClusterOffsetMask) != 0
+            && _allocator!.Get(cursorCluster) < RefcountBlock.MaxRefcount(Header.RefcountOrder))
+        {
+            // As qemu: a cluster whose refcount is at its maximum takes no more streams.
+            var free = clusterSize - (cursor & Header.ClusterOffsetMask);
+            if (length <= free)
+            {
+                _allocator.Update(cursorCluster << clusterBits, 1);
+                return cursor;
+            }
+            if (_allocator.TryAllocateAt(cursorCluster + 1))
+            {
+                _allocator.Update(cursorCluster << clusterBits, 1);
+                return cursor;
+            }
+        }
+        return _allocator!.Allocate(1);
     }
 
     /// <summary>Drops the references an entry held, after the entry itself was replaced on disk.</summary>

@@ -2,7 +2,7 @@ namespace QcowKit.EndToEnd.Tests.Cake;
 
 /// <summary>
 /// The end-to-end .cake script: everything it does to images goes through Cake.QcowKit's aliases.
-/// Given a missing image it creates one; given an existing one it only validates and inspects it.
+/// Given a missing image it creates and seeds one; given an existing one it only validates and inspects it.
 /// </summary>
 internal static class CakeScript
 {
@@ -16,6 +16,10 @@ internal static class CakeScript
             .Does(() =>
             {
                 QcowCreate(image, new QcowCreateSettings().WithSize("64M").WithClusterSize(65536).WithLazyRefcounts());
+                QcowSeed(image, new QcowSeedSettings()
+                    .WithGeneratedData(2L << 20, seed: 11, zeroBlockPercent: 20)
+                    .WithTargetOffset(1L << 20)
+                    .WithExistingImage());
             });
 
         Task("Validate")

@@ -1,4 +1,6 @@
 using System.Reflection;
+using QcowKit.Fixtures;
+using QcowKit.Seed;
 using QcowKit.TestSupport;
 
 namespace QcowKit.EndToEnd.Tests.Cake;
@@ -34,51 +36,34 @@ public sealed class CakeScriptTests
     public void DeleteTemp() => _temp?.Dispose();
 
     [Test]
-    public void Script_creates_validates_and_inspects_an_image_through_the_aliases()
+    public void Script_creates_seeds_validates_and_inspects_an_image_through_the_aliases()
     {
         var image = _temp.File("made-by-cake.qcow2");
 
         var run = RunScript(image);
 
         Assert.That(run.ExitCode, Is.Zero, run.Describe);
-        Assert.That(Qemu.Check(image).ExitCode, Is.Zero, "qemu-img check of the image the script made");
-        var check = Qemu.Check(image).Report!;
+        var check = Qemu.Check(image);
+        Assert.That(check.ExitCode, Is.Zero, "qemu-img check of the image the script made");
         Assert.That(run.StandardOutput, Does.Contain(
-            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 lazy-refcounts=True allocated={(long?)check["allocated-clusters"] ?? 0}/{check["total-clusters"]}"),
+            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 lazy-refcounts=True allocated={check.Report!["allocated-clusters"]}/{check.Report["total-clusters"]}"),
             run.Describe);
+        var expected = new byte[64 << 20];
+        QcowSeeder.FillGeneratedData(new GeneratedDataSeedOptions { Length = 2L << 20, Seed = 11, ZeroBlockPercent = 20 }, 0, expected.AsSpan(1 << 20, 2 << 20));
+        Assert.That(Qemu.RawSha256(image), Is.EqualTo(Hashing.Sha256OfStream(new MemoryStream(expected))), "guest bytes qemu reads");
     }
 
     [Test]
-    public void Script_validates_and_inspects_an_image_qemu_wrote()
+    public void Script_fails_listing_the_findings_on_a_corrupt_fixture()
     {
-        var image = _temp.File("made-by-qemu.qcow2");
-        Qemu.CreateQcow2(image, "64M", "cluster_size=65536");
-        Qemu.Io(image, "write -P 0x11 0 1M", "write -P 0x22 16M 64k");
+        var fixture = QcowFixtures.Get("corrupt-refcount-zero");
+        Assert.That(fixture.Expected.CheckExitCode, Is.EqualTo(2), "the fixture is expected to be corrupt");
 
-        var run = RunScript(image);
-
-        Assert.That(run.ExitCode, Is.Zero, run.Describe);
-        var check = Qemu.Check(image).Report!;
-        Assert.That(run.StandardOutput, Does.Contain(
-            $"qcowkit-e2e: virtual-size=67108864 cluster-size=65536 lazy-refcounts=False allocated={(long?)check["allocated-clusters"] ?? 0}/{check["total-clusters"]}"),
-            run.Describe);
-    }
-
-    [Test]
-    public void Script_fails_listing_the_findings_on_a_corrupt_image()
-    {
-        // qemu itself leaves this corruption: lazy refcounts defer refcount updates, and qemu-io's
-        // abort kills it before they are written (qemu-iotests 039).
-        var image = _temp.File("corrupt.qcow2");
-        Qemu.CreateQcow2(image, "64M", "lazy_refcounts=on");
-        ProcessRunner.Run(Qemu.IoPath, ["-f", "qcow2", "-c", "write -P 0x5a 0 512", "-c", "abort", image]);
-        Assert.That(Qemu.Check(image).ExitCode, Is.EqualTo(2), "qemu should call the image corrupt");
-
-        var run = RunScript(image);
+        var run = RunScript(fixture.ImagePath);
 
         Assert.That(run.ExitCode, Is.Not.Zero, run.Describe);
         var output = run.StandardOutput + run.StandardError;
-        Assert.That(output, Does.Contain("failed validation"), run.Describe);
+        Assert.That(output, Does.Contain($"qcow2 image {fixture.ImagePath} failed validation"), run.Describe);
         Assert.That(output, Does.Match(@"QCOW02\d\d ERROR at offset 0x[0-9a-f]+"), run.Describe);
         Assert.That(output, Does.Not.Contain("qcowkit-e2e:"), run.Describe);
     }

@@ -95,7 +95,10 @@ internal sealed class DotNetSandbox : IDisposable
                 environment[key] = null;
             }
         }
-        return ProcessRunner.Run("dotnet", arguments, folder, TimeSpan.FromMinutes(4), environment);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = ProcessRunner.Run("dotnet", arguments, folder, TimeSpan.FromMinutes(4), environment);
+        TestContext.Progress.WriteLine($"dotnet {string.Join(' ', arguments)} in {Path.GetFileName(folder)}: exit {result.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s");
+        return result;
     }
 
     public void Dispose() => _root.Dispose();

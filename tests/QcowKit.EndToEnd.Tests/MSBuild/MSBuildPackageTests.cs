@@ -128,13 +128,17 @@ public sealed class MSBuildPackageTests
     }
 
     [Test]
-    public void Created_image_is_clean_for_qemu_its_info_reaches_a_later_target_and_clean_removes_it()
+    public void Created_and_seeded_image_is_clean_for_qemu_its_info_reaches_a_later_target_the_second_build_skips_and_clean_removes_it()
     {
         var project = Sandbox.WriteProject("CreateImage", """
-              <Target Name="MakeDisk" BeforeTargets="BeforeBuild" Inputs="$(MSBuildProjectFullPath)" Outputs="$(IntermediateOutputPath)disk.qcow2">
+              <ItemGroup>
+                <DiskContent Include="content/**" />
+              </ItemGroup>
+              <Target Name="MakeDisk" BeforeTargets="BeforeBuild" Inputs="$(MSBuildProjectFullPath);@(DiskContent)" Outputs="$(IntermediateOutputPath)disk.qcow2">
                 <QcowCreate Image="$(IntermediateOutputPath)disk.qcow2" Size="32M" ClusterSize="65536">
                   <Output TaskParameter="Image" ItemName="FileWrites" />
                 </QcowCreate>
+                <QcowSeed Image="$(IntermediateOutputPath)disk.qcow2" UseExisting="true" SourceDirectory="content" Label="DATA" Reproducible="true" />
               </Target>
               <Target Name="ShowDisk" AfterTargets="MakeDisk">
                 <QcowInfo Image="$(IntermediateOutputPath)disk.qcow2">
@@ -145,6 +149,8 @@ public sealed class MSBuildPackageTests
                 <Message Importance="high" Text="disk: size=$(DiskVirtualSize) cluster=$(DiskClusterSize) compat=$(DiskCompat)" />
               </Target>
             """);
+        var content = Directory.CreateDirectory(Path.Combine(project, "content")).FullName;
+        File.WriteAllText(Path.Combine(content, "readme.txt"), "seeded by dotnet build\n");
 
         var first = Sandbox.Build(project);
         Assert.That(first.ExitCode, Is.Zero, first.Describe);
@@ -152,6 +158,11 @@ public sealed class MSBuildPackageTests
         var disk = Directory.GetFiles(Path.Combine(project, "obj"), "disk.qcow2", SearchOption.AllDirectories).Single();
         var check = Qemu.Check(disk);
         Assert.That(check.ExitCode, Is.Zero, check.Raw.Describe);
+        var raw = disk + ".raw";
+        Qemu.ImgOk("convert", "-O", "raw", disk, raw);
+        var type = ProcessRunner.Run("mtype", ["-i", raw, "::/readme.txt"]);
+        File.Delete(raw);
+        Assert.That(type.StandardOutput, Is.EqualTo("seeded by dotnet build\n"), type.Describe);
 
         var second = Sandbox.Build(project);
         Assert.That(second.ExitCode, Is.Zero, second.Describe);

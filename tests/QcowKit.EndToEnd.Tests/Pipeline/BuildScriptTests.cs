@@ -8,7 +8,7 @@ namespace QcowKit.EndToEnd.Tests.Pipeline;
 public sealed class BuildScriptTests
 {
     [Test]
-    public void Build_target_succeeds_on_a_clean_clone_run_from_another_directory()
+    public void Build_and_fixtures_targets_succeed_on_a_clean_clone_run_from_another_directory()
     {
         using var temp = new TempDirectory("pipeline");
         var clone = temp.File("clone");
@@ -17,10 +17,14 @@ public sealed class BuildScriptTests
         Assert.That(gitClone.ExitCode, Is.Zero, gitClone.Describe);
 
         // Run from a folder that is not the repository: the pipeline must find its root by itself.
-        var run = DotNetCommand.Run(elsewhere, TimeSpan.FromMinutes(8), "run", Path.Combine(clone, "build.cs"), "--", "--target=Build");
+        var run = DotNetCommand.Run(elsewhere, TimeSpan.FromMinutes(8), "run", Path.Combine(clone, "build.cs"), "--", "--target=Build", "--target=Fixtures");
 
         Assert.That(run.ExitCode, Is.Zero, run.Describe);
         Assert.That(run.StandardOutput, Does.Match(@"Build\s+\S+\s+Succeeded"), run.Describe);
+        Assert.That(run.StandardOutput, Does.Match(@"Fixtures\s+\S+\s+Succeeded"), run.Describe);
+        Assert.That(run.StandardOutput, Does.Contain("each validated to its expected verdict"), run.Describe);
+        Assert.That(Directory.GetFiles(Path.Combine(clone, "fixtures"), "*.qcow2"), Has.Length.GreaterThanOrEqualTo(QcowKit.Fixtures.QcowFixtures.All.Count()),
+            "the Fixtures target did not regenerate fixtures/");
         Assert.That(File.Exists(Path.Combine(clone, "src", "Cake.QcowKit", "bin", "Release", "net10.0", "Cake.QcowKit.dll")), Is.True,
             "the Build target did not compile the clone's projects");
     }

@@ -8,7 +8,8 @@ namespace QcowKit.Tests.Check;
 /// Seeded mutation fuzzing of valid qemu-made images: every mutant is opened, read and checked, and
 /// the only acceptable outcomes are a result or a <see cref="QcowFormatException"/>, each within a
 /// time limit. QCOWKIT_FUZZ_ITERATIONS (default 400) and QCOWKIT_FUZZ_SEED (default 20261126) make
-/// longer or different runs; a failure names the iteration so that it can be replayed.
+/// longer or different runs; a failure names the iteration, which QCOWKIT_FUZZ_START=N
+/// QCOWKIT_FUZZ_ITERATIONS=1 replays (QCOWKIT_KEEP_TEMP=1 keeps the mutant).
 /// </summary>
 [TestFixture]
 public sealed class CheckFuzzTests
@@ -33,6 +34,7 @@ public sealed class CheckFuzzTests
     {
         var iterations = EnvInt("QCOWKIT_FUZZ_ITERATIONS", 400);
         var seed = EnvInt("QCOWKIT_FUZZ_SEED", 20261126);
+        var start = EnvInt("QCOWKIT_FUZZ_START", 0);
         using var temp = new TempDirectory("fuzz");
         var seeds = SeedCases.Select(name =>
         {
@@ -43,7 +45,7 @@ public sealed class CheckFuzzTests
 
         var mutant = temp.File("mutant.qcow2");
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < iterations; i++)
+        for (var i = start; i < start + iterations; i++)
         {
             var random = new Random(seed + i);
             var bytes = (byte[])seeds[random.Next(seeds.Length)].Clone();

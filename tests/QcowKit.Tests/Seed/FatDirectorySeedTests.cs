@@ -294,4 +294,20 @@ public sealed class FatDirectorySeedTests
         var listing = FatTools.RunOk("mdir", "-i", FatTools.Spec(first, 1024 * 1024), "::/").StandardOutput;
         Assert.That(listing, Does.Contain("1980-01-01"));
     }
+
+    [Test]
+    public void Empty_folder_gives_an_empty_clean_volume()
+    {
+        using var temp = new TempDirectory("seed");
+        var source = temp.File("content");
+        Directory.CreateDirectory(source);
+        var image = temp.File("disk.img");
+
+        var result = Seed(source, image, FatFileSystemType.Auto, size: null, label: null);
+
+        Assert.That((result.FileCount, result.DirectoryCount), Is.EqualTo((0, 0)));
+        FatTools.AssertFsckClean(image);
+        Assert.That(FatTools.RunOk("mdir", "-i", image, "-b", "::/").StandardOutput.Trim(), Is.Empty);
+        Assert.That(FatTools.RunOk("mlabel", "-s", "-i", image, "::").StandardOutput, Does.Contain("no label"));
+    }
 }

@@ -135,6 +135,19 @@ internal sealed class RefcountAllocator
         }
     }
 
+    /// <summary>Allocates the cluster with index <paramref name="cluster"/> if it is free (refcount 1); false if it is in use.</summary>
+    public bool TryAllocateAt(long cluster)
+    {
+        EnsureBlock(cluster >> blockShift); // a new block may take this very cluster
+        if (Get(cluster) != 0)
+        {
+            return false;
+        }
+        SetExisting(cluster, 1);
+        if (cluster == freeHint) freeHint = cluster + 1;
+        return true;
+    }
+
     /// <summary>Lowest index of a run of <paramref name="count"/> clusters with refcount zero.</summary>
     private long FindFreeRun(long count)
     {

@@ -46,6 +46,11 @@ internal sealed record FatGeometry(
         var type = requested != FatFileSystemType.Auto ? requested
             : volumeSectors * SectorSize >= AutoFat32Threshold ? FatFileSystemType.Fat32 : FatFileSystemType.Fat16;
         problem = null;
+        if (volumeSectors > uint.MaxValue)
+        {
+            problem = $"{Describe(volumeSectors)} is too large for FAT, whose sector count is 32 bits (2 TiB)";
+            return null;
+        }
         if (type == FatFileSystemType.Fat32)
         {
             var spc = volumeSectors <= 532_480 ? 1 : volumeSectors <= 16_777_216 ? 8 : volumeSectors <= 33_554_432 ? 16

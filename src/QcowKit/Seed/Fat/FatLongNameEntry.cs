@@ -11,7 +11,8 @@ internal static class FatLongNameEntry
     internal const int CharactersPerEntry = 13;
     internal const int MaxNameLength = 255;
     private const byte LastEntryFlag = 0x40;
-    private static readonly int[] CharacterOffsets = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+    /// <summary>Where the 13 UTF-16 units sit in an entry: 5 at 1, 6 at 14, 2 at 28.</summary>
+    private static ReadOnlySpan<byte> CharacterOffsets => [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
 
     public static int EntryCount(string name) => (name.Length + CharactersPerEntry - 1) / CharactersPerEntry;
 

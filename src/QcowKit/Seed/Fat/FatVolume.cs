@@ -257,10 +257,10 @@ internal sealed class FatVolume
         {
             // "..": cluster 0 means the root, also on FAT32 where the root has a real cluster.
             var parentCluster = parent!.Path == "/" ? 0u : parent.FirstCluster;
-            FatDirectoryEntry.Write(buffer.AsSpan(at), "."u8.ToArray().Concat(Enumerable.Repeat((byte)' ', 10)).ToArray(),
+            FatDirectoryEntry.Write(buffer.AsSpan(at), ".          "u8,
                 FatDirectoryEntry.AttributeDirectory, directory.Timestamp, directory.FirstCluster, 0);
             at += FatDirectoryEntry.Size;
-            FatDirectoryEntry.Write(buffer.AsSpan(at), ".."u8.ToArray().Concat(Enumerable.Repeat((byte)' ', 9)).ToArray(),
+            FatDirectoryEntry.Write(buffer.AsSpan(at), "..         "u8,
                 FatDirectoryEntry.AttributeDirectory, directory.Timestamp, parentCluster, 0);
             at += FatDirectoryEntry.Size;
         }

@@ -1,0 +1,226 @@
+using QcowKit.Compression;
+using QcowKit.Image;
+
+namespace QcowKit;
+
+/// <summary>
+/// Converts any readable disk (qcow2 or raw) into a new qcow2 image, like <c>qemu-img convert -O qcow2</c>:
+/// clusters that read as zeros stay unallocated, <see cref="QcowConvertOptions.Compress"/> compresses every
+/// cluster on all cores (written in guest order, so the output does not depend on thread timing), and with
+/// a backing file only clusters that differ from it are written.
+/// </summary>
+public static class QcowConverter
+{
+    /// <summary>Guest bytes handled per step: read, compared, compressed in parallel, then written in order.</summary>
+    private const int BatchBytes = 8 * 1024 * 1024;
+
+    /// <summary>Opens <paramref name="sourcePath"/> (format probed when <paramref name="sourceFormat"/> is null) and converts it.</summary>
+    public static void Convert(string sourcePath, string? sourceFormat, string destinationPath, QcowConvertOptions options,
+        IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var source = VirtualDisk.Open(sourcePath, sourceFormat);
+        Convert(source, destinationPath, options, progress, cancellationToken);
+    }
+
+    /// <summary>Converts <paramref name="source"/> into a new qcow2 image at <paramref name="destinationPath"/> (replaced if it exists).</summary>
+    /// <exception cref="QcowOptionsException">qemu-img would refuse the create options.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the partial output is deleted.</exception>
+    public static void Convert(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
+        IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentException.ThrowIfNullOrEmpty(destinationPath);
+        ArgumentNullException.ThrowIfNull(options);
+        var create = options.CreateOptions.Clone();
+        create.Size ??= source.VirtualSize;
+        IVirtualDisk? backing = null;
+        try
+        {
+            if (options.BackingFile is not null)
+            {
+                var backingPath = QcowImage.CombineBackingName(destinationPath, options.BackingFile);
+                var backingFormat = options.BackingFormat ?? VirtualDisk.Probe(backingPath);
+                backing = VirtualDisk.Open(backingPath, backingFormat);
+                create.BackingFile = options.BackingFile;
+                create.BackingFormat = backingFormat;
+            }
+            if (options.Compress && create.DataFile is not null)
+            {
+                throw new QcowOptionsException("Compression not supported with an external data file");
+            }
+            using (var image = QcowImage.Create(destinationPath, create))
+            {
+                Copy(source, backing, image, options, progress, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            TryDelete(destinationPath);
+            throw;
+        }
+        finally
+        {
+            backing?.Dispose();
+        }
+    }
+
+    private static void Copy(IVirtualDisk source, IVirtualDisk? backing, QcowImage image, QcowConvertOptions options,
+        IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
+    {
+        var size = Math.Min(source.VirtualSize, image.VirtualSize);
+        var clusterSize = image.ClusterSize;
+        var batchBytes = Math.Max(clusterSize, BatchBytes / clusterSize * clusterSize);
+        var buffer = new byte[batchBytes];
+        var backingBuffer = backing is null ? null : new byte[batchBytes];
+        using var compressors = new ThreadLocal<ClusterCompressor>(() => new ClusterCompressor(image.CompressionType), trackAllValues: true);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
+        try
+        {
+            for (long offset = 0; offset < size; offset += batchBytes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = (int)Math.Min(batchBytes, size - offset);
+                var chunk = buffer.AsMemory(0, length);
+                source.Read(offset, chunk.Span);
+                var clusters = (length + clusterSize - 1) / clusterSize;
+                var kinds = new ClusterKind[clusters];
+                for (var i = 0; i < clusters; i++)
+                {
+                    var part = chunk.Span.Slice(i * clusterSize, Math.Min(clusterSize, length - (i * clusterSize)));
+                    var zero = !part.ContainsAnyExcept((byte)0);
+                    kinds[i] = zero ? ClusterKind.Zero : ClusterKind.Data;
+                }
+                if (backing is not null)
+                {
+                    MarkSameAsBacking(backing, offset, length, clusterSize, chunk.Span, backingBuffer!, kinds);
+                }
+
+                if (options.Compress)
+                {
+                    var streams = new byte[clusters][];
+                    var lengths = new int[clusters];
+                    Parallel.For(0, clusters, parallel, i =>
+                    {
+                        if (kinds[i] != ClusterKind.Data) return;
+                        var cluster = new byte[clusterSize];
+                        var part = chunk.Span.Slice(i * clusterSize, Math.Min(clusterSize, length - (i * clusterSize)));
+                        part.CopyTo(cluster);
+                        var stream = new byte[clusterSize];
+                        if (compressors.Value!.TryCompress(cluster, stream, out var compressed))
+                        {
+                            streams[i] = stream;
+                            lengths[i] = compressed;
+                        }
+                    });
+                    var batch = new List<QcowImage.PrecompressedCluster>(clusters);
+                    for (var i = 0; i < clusters; i++)
+                    {
+                        if (kinds[i] != ClusterKind.Data) continue;
+                        var start = i * clusterSize;
+                        var raw = chunk.Slice(start, Math.Min(clusterSize, length - start));
+                        batch.Add(new QcowImage.PrecompressedCluster(offset + start, raw, streams[i] is null ? default : streams[i].AsMemory(0, lengths[i])));
+                    }
+                    image.WritePrecompressed(batch);
+                }
+                else
+                {
+                    WriteDataRuns(image, offset, chunk.Span, clusterSize, kinds);
+                }
+                WriteZeroRuns(image, offset, length, clusterSize, kinds);
+                progress?.Report(new QcowConvertProgress(offset + length, size));
+            }
+            if (size == 0) progress?.Report(new QcowConvertProgress(0, 0));
+            image.Flush();
+        }
+        finally
+        {
+            foreach (var compressor in compressors.Values)
+            {
+                compressor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// With a backing file, clusters equal to it are skipped, and zero clusters over non-zero backing data
+    /// must be written as zeros (they would otherwise show the backing file).
+    /// </summary>
+    private static void MarkSameAsBacking(IVirtualDisk backing, long offset, int length, int clusterSize, ReadOnlySpan<byte> chunk, byte[] backingBuffer, ClusterKind[] kinds)
+    {
+        var backingSpan = backingBuffer.AsSpan(0, length);
+        var inside = (int)Math.Clamp(backing.VirtualSize - offset, 0, length);
+        if (inside > 0) backing.Read(offset, backingSpan[..inside]);
+        backingSpan[inside..].Clear();
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            var start = i * clusterSize;
+            var count = Math.Min(clusterSize, length - start);
+            if (chunk.Slice(start, count).SequenceEqual(backingSpan.Slice(start, count)))
+            {
+                kinds[i] = ClusterKind.Same;
+            }
+            else if (kinds[i] == ClusterKind.Zero)
+            {
+                kinds[i] = ClusterKind.ZeroOverBacking;
+            }
+        }
+    }
+
+    private static void WriteDataRuns(QcowImage image, long offset, ReadOnlySpan<byte> chunk, int clusterSize, ClusterKind[] kinds)
+    {
+        for (var i = 0; i < kinds.Length;)
+        {
+            if (kinds[i] != ClusterKind.Data)
+            {
+                i++;
+                continue;
+            }
+            var first = i;
+            while (i < kinds.Length && kinds[i] == ClusterKind.Data) i++;
+            var start = first * clusterSize;
+            var end = Math.Min(i * clusterSize, chunk.Length);
+            image.Write(offset + start, chunk[start..end]);
+        }
+    }
+
+    private static void WriteZeroRuns(QcowImage image, long offset, int length, int clusterSize, ClusterKind[] kinds)
+    {
+        for (var i = 0; i < kinds.Length;)
+        {
+            if (kinds[i] != ClusterKind.ZeroOverBacking)
+            {
+                i++;
+                continue;
+            }
+            var first = i;
+            while (i < kinds.Length && kinds[i] == ClusterKind.ZeroOverBacking) i++;
+            var start = first * clusterSize;
+            var end = Math.Min(i * clusterSize, length);
+            image.WriteZeroes(offset + start, end - start);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: the caller already gets the cancellation.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    private enum ClusterKind : byte
+    {
+        Zero,
+        Data,
+        Same,
+        ZeroOverBacking,
+    }
+}
