@@ -17,6 +17,7 @@ internal static class CliApplication
         CheckCommand.Create,
         CreateCommand.Create,
         ConvertCommand.Create,
+        ResizeCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -40,17 +40,17 @@ public class ErrorTests
     }
 
     [Test]
-    public void Convert_to_qcow2_is_refused_until_the_write_engine_exists()
+    public void Convert_to_an_unknown_format_is_refused_without_creating_the_target()
     {
         using var temp = new TempDirectory("cli-errors");
         var source = temp.File("source.raw");
         File.WriteAllBytes(source, new byte[4096]);
-        var target = temp.File("target.qcow2");
+        var target = temp.File("target.vmdk");
 
-        var result = Cli.Run("convert", "-O", "qcow2", source, target);
+        var result = Cli.Run("convert", "-O", "vmdk", source, target);
 
         Assert.That(result.ExitCode, Is.EqualTo(1));
-        Assert.That(result.StandardError, Does.StartWith($"qcowkit: error: {target}: convert -O qcow2 is not available yet"));
+        Assert.That(result.StandardError, Does.StartWith($"qcowkit: error: {target}: unknown output format 'vmdk'"));
         Assert.That(File.Exists(target), Is.False);
     }
 

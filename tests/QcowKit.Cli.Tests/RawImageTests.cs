@@ -3,14 +3,15 @@ using QcowKit.TestSupport;
 namespace QcowKit.Cli.Tests;
 
 /// <summary>
-/// The verbs on raw files, where qemu-img's answers come from the host file system alone. Sizes are
-/// whole 512-byte sectors: qemu rounds a raw file's size up to the sector, the engine's RawImage
-/// does not (yet).
+/// The verbs on raw files, where qemu-img's answers come from the host file system alone. qemu rounds
+/// a raw file's size up to a whole 512-byte sector, and so do we.
 /// </summary>
 public class RawImageTests
 {
     [TestCase(512L)]
+    [TestCase(1000L)]
     [TestCase(1536L)]
+    [TestCase(4097L)]
     [TestCase(1000L * 1024)]
     [TestCase(1023L * 1024)]
     [TestCase(5L * 1024 * 1024 + 12800)]
@@ -68,6 +69,25 @@ public class RawImageTests
 
         Assert.That(json.StandardOutput, Is.EqualTo(Cli.Qemu("map", "--output=json", raw).StandardOutput));
         Assert.That(human.StandardOutput, Is.EqualTo(Cli.Qemu("map", raw).StandardOutput));
+    }
+
+    [TestCase(1000)]
+    [TestCase(4097)]
+    public void A_raw_file_of_partial_sectors_converts_and_maps_like_qemu(int size)
+    {
+        using var temp = new TempDirectory("cli-raw");
+        var raw = temp.File("odd.raw");
+        var content = new byte[size];
+        new Random(size).NextBytes(content);
+        File.WriteAllBytes(raw, content);
+        var copy = temp.File("copy.raw");
+
+        var converted = Cli.Run("convert", "-O", "raw", raw, copy);
+        var map = Cli.Run("map", "--output=json", raw);
+
+        Assert.That(converted.ExitCode, Is.Zero, converted.Describe);
+        Assert.That(Hashing.Sha256OfFile(copy), Is.EqualTo(Qemu.RawSha256(raw, "raw")));
+        Assert.That(map.StandardOutput, Is.EqualTo(Cli.Qemu("map", "--output=json", raw).StandardOutput));
     }
 
     [Test]

@@ -69,4 +69,20 @@ public sealed class WriteVerbTests
         Assert.That(Qemu.Compare(source, output), Is.Zero);
         Assert.That(report!["compressed-clusters"]?.GetValue<long>() ?? 0, compress.Length > 0 ? Is.GreaterThan(0) : Is.Zero);
     }
+
+    [Test]
+    public void Resize_grows_like_qemu_img_resize()
+    {
+        using var temp = new TempDirectory("cli-resize");
+        var image = temp.File("r.qcow2");
+        Qemu.CreateQcow2(image, "1M");
+        var ours = Cli.Run("resize", image, "+3M");
+        Assert.That(ours.ExitCode, Is.Zero, ours.Describe);
+        Assert.That(ours.StandardOutput, Is.EqualTo("Image resized." + Environment.NewLine));
+        Assert.That(Qemu.Info(image)["virtual-size"]!.GetValue<long>(), Is.EqualTo(4L * 1024 * 1024));
+        Assert.That(Qemu.Check(image).ExitCode, Is.Zero);
+        var refused = Cli.Run("resize", image, "1M");
+        Assert.That(refused.ExitCode, Is.EqualTo(1));
+        Assert.That(refused.StandardError, Does.Contain("Use the --shrink option to perform a shrink operation."));
+    }
 }

@@ -12,7 +12,8 @@ public sealed class RawImage : IVirtualDisk
         FileName = fileName;
         FullPath = fullPath;
         _handle = handle;
-        VirtualSize = RandomAccess.GetLength(handle);
+        // qemu's raw driver sees whole 512-byte sectors: the last partial sector reads as zeros past EOF.
+        VirtualSize = (RandomAccess.GetLength(handle) + 511) & ~511L;
     }
 
     /// <summary>Opens a raw image read-only.</summary>

@@ -8,14 +8,33 @@ public sealed class CorpusCase
     internal CorpusCase(string name, Action<string> build)
     {
         Name = name;
-        Build = build;
+        BuildOnce = build;
+        bytes = new Lazy<byte[]>(Make, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public string Name { get; }
 
-    internal Action<string> Build { get; }
+    private Action<string> BuildOnce { get; }
+
+    private readonly Lazy<byte[]> bytes;
+
+    /// <summary>Writes the image to <paramref name="path"/>; qemu builds it once per test run, later calls copy it.</summary>
+    internal void Build(string path) => File.WriteAllBytes(path, bytes.Value);
 
     public override string ToString() => Name;
+
+    private static readonly string CacheFolder = Path.Combine(Path.GetTempPath(), $"qcowkit-corpus-{Environment.ProcessId}");
+
+    private byte[] Make()
+    {
+        Directory.CreateDirectory(CacheFolder);
+        var path = Path.Combine(CacheFolder, Name + ".qcow2");
+        File.Delete(path);
+        BuildOnce(path);
+        var content = File.ReadAllBytes(path);
+        File.Delete(path);
+        return content;
+    }
 }
 
 /// <summary>
@@ -43,8 +62,12 @@ public static class CheckCorpus
         edit(e);
     });
 
-    /// <summary>Images whose check result (exit code and every count) must equal qemu's.</summary>
-    public static IEnumerable<CorpusCase> Images()
+    private static readonly Lazy<IReadOnlyList<CorpusCase>> All = new(() => MakeImages().ToList());
+
+    /// <summary>Images whose check result (exit code and every count) must equal qemu's; the same instances for the whole run, so each is built once.</summary>
+    public static IReadOnlyList<CorpusCase> Images() => All.Value;
+
+    private static IEnumerable<CorpusCase> MakeImages()
     {
         // Clean layouts.
         yield return Case("clean_empty", p => Qemu.CreateQcow2(p, "64M"));

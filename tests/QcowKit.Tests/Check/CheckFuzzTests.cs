@@ -7,7 +7,7 @@ namespace QcowKit.Tests.Check;
 /// <summary>
 /// Seeded mutation fuzzing of valid qemu-made images: every mutant is opened, read and checked, and
 /// the only acceptable outcomes are a result or a <see cref="QcowFormatException"/>, each within a
-/// time limit. QCOWKIT_FUZZ_ITERATIONS (default 400) and QCOWKIT_FUZZ_SEED (default 20261126) make
+/// time limit. QCOWKIT_FUZZ_ITERATIONS (default 300) and QCOWKIT_FUZZ_SEED (default 20261126) make
 /// longer or different runs; a failure names the iteration, which QCOWKIT_FUZZ_START=N
 /// QCOWKIT_FUZZ_ITERATIONS=1 replays (QCOWKIT_KEEP_TEMP=1 keeps the mutant).
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class CheckFuzzTests
     [Test]
     public void Mutated_images_give_a_result_or_a_format_error_within_the_time_limit()
     {
-        var iterations = EnvInt("QCOWKIT_FUZZ_ITERATIONS", 400);
+        var iterations = EnvInt("QCOWKIT_FUZZ_ITERATIONS", 300);
         var seed = EnvInt("QCOWKIT_FUZZ_SEED", 20261126);
         var start = EnvInt("QCOWKIT_FUZZ_START", 0);
         using var temp = new TempDirectory("fuzz");

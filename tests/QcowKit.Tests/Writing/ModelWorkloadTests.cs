@@ -11,7 +11,7 @@ namespace QcowKit.Tests.Writing;
 [TestFixture]
 public sealed class ModelWorkloadTests
 {
-    private const int Operations = 1200;
+    private const int Operations = 1000;
 
     [TestCase("cluster_size=64k", "4M", 11)]
     [TestCase("compat=0.10", "4M", 12)]
