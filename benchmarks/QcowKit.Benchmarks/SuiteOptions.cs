@@ -20,6 +20,9 @@ internal sealed class SuiteOptions
 
     public string CliDll { get; private set; } = "";
 
+    /// <summary>Row ids to run (all when empty), e.g. to re-measure rows after an engine change.</summary>
+    public IReadOnlyList<string> Rows { get; private set; } = [];
+
     public string Mode => Quick ? "quick" : "full";
 
     public static SuiteOptions Parse(IReadOnlyList<string> args)
@@ -41,6 +44,7 @@ internal sealed class SuiteOptions
                 case "--work": work = Value(); break;
                 case "--out": output = Value(); break;
                 case "--cli": cli = Value(); break;
+                case "--rows": options.Rows = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
         }

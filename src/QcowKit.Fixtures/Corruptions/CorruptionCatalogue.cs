@@ -132,11 +132,13 @@ public static class CorruptionCatalogue
             });
 
         // Table entries.
-        yield return E(Corruption.L1EntryUnaligned, "an active L1 entry's L2 offset is 512 bytes past a cluster boundary",
-            new(2, Corruptions: 90, Leaks: 9), Same, NeedsSmallerThanClusterAlignment, e =>
+        // The unaligned offset lands in the refcount table rather than the L2 table's own cluster, so what qemu
+        // parses as L2 entries is metadata, not guest data, and the counts do not depend on the content seed.
+        yield return E(Corruption.L1EntryUnaligned, "an active L1 entry points 512 bytes into the refcount table (not cluster-aligned)",
+            new(2, Corruptions: 10, Leaks: 11), Same, NeedsSmallerThanClusterAlignment, e =>
             {
                 var table = e.L2Tables().First();
-                e.SetU64(table.EntryOffset, e.U64(table.EntryOffset) + 512);
+                e.SetU64(table.EntryOffset, L1Entry.Create((long)e.Header.RefcountTableOffset + 512, copied: true).Raw);
                 e.Guest.MarkUnreadable();
             });
         yield return E(Corruption.L1EntryBeyondEof, "an active L1 entry points 16 clusters past the end of the file",

@@ -22,7 +22,7 @@ internal sealed class ImageEditor
     {
         Image = image;
         Guest = guest;
-        Header = QcowHeader.Parse(image.AsSpan(0, Math.Max(image.Length, HeaderFieldOffsets.Version3HeaderLength)), image.Length);
+        Header = QcowHeader.Parse(image, image.Length);
     }
 
     /// <summary>The file's bytes; corruptions may replace the array (truncation, growth).</summary>

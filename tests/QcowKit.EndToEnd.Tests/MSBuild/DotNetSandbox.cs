@@ -44,7 +44,9 @@ internal sealed class DotNetSandbox : IDisposable
     public void Pack()
     {
         var project = Path.Combine(RepoPaths.Root, "tasks", "QcowKit.Tasks", "QcowKit.Tasks.csproj");
-        var result = DotNet(RepoPaths.Root, "pack", project, "-o", Feed, "-nodeReuse:false");
+        // Debug: a solution test run has already built these projects in Debug, so the pack is incremental
+        // instead of a second full Release build (the package layout does not depend on the configuration).
+        var result = DotNet(RepoPaths.Root, "pack", project, "-c", "Debug", "-o", Feed, "-nodeReuse:false");
         Assert.That(result.ExitCode, Is.Zero, result.Describe);
         var package = Directory.GetFiles(Feed, "QcowKit.MSBuild.*.nupkg").Single();
         PackageVersion = Path.GetFileNameWithoutExtension(package)["QcowKit.MSBuild.".Length..];
