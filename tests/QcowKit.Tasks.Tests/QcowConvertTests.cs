@@ -166,4 +166,23 @@ public sealed class QcowConvertTests
         Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1006"), engine.Describe);
         Assert.That(File.Exists(destination), Is.False);
     }
+
+    [Test]
+    public void Cancel_during_conversion_fails_with_QCOW1006_and_deletes_the_partial_output()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = temp.File("source.qcow2");
+        Qemu.CreateQcow2(source, "24M");
+        Qemu.Io(source, "write -P 0x21 0 64k", "write -P 0x22 20M 64k");
+        var destination = temp.File("out.qcow2");
+        var engine = new FakeBuildEngine();
+        using var task = new QcowConvert { BuildEngine = engine, Source = TestImages.Item(source), Destination = TestImages.Item(destination) };
+        // The first progress report comes after the first 8 MiB step; canceling there stops the next step.
+        engine.OnMessage = m => { if (m.Message!.StartsWith("Converting ", StringComparison.Ordinal)) task.Cancel(); };
+        var ok = task.Execute();
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1006"), engine.Describe);
+        Assert.That(engine.Messages.Count(m => m.Message!.StartsWith("Converting ", StringComparison.Ordinal)), Is.EqualTo(1), "stopped after the first step");
+        Assert.That(File.Exists(destination), Is.False);
+    }
 }
