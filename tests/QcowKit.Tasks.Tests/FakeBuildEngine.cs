@@ -29,7 +29,14 @@ internal sealed class FakeBuildEngine : IBuildEngine
 
     public void LogWarningEvent(BuildWarningEventArgs e) => _warnings.Enqueue(e);
 
-    public void LogMessageEvent(BuildMessageEventArgs e) => _messages.Enqueue(e);
+    /// <summary>Called for every logged message, e.g. to cancel a task in the middle of its work.</summary>
+    public Action<BuildMessageEventArgs>? OnMessage { get; set; }
+
+    public void LogMessageEvent(BuildMessageEventArgs e)
+    {
+        _messages.Enqueue(e);
+        OnMessage?.Invoke(e);
+    }
 
     public void LogCustomEvent(CustomBuildEventArgs e)
     {

@@ -1,0 +1,143 @@
+using Microsoft.Build.Framework;
+using QcowKit.Image;
+
+namespace QcowKit.Tasks;
+
+/// <summary>
+/// Converts a qcow2 or raw image into a new qcow2 image, as
+/// <c>qemu-img convert -O qcow2 [-c] [-o OPTIONS] [-B BACKING [-F FMT]] SRC DST</c> does. <see cref="Destination"/>
+/// is also an output, so a target can add it to <c>FileWrites</c>. Raw output is not offered: the engine's
+/// converter writes qcow2 only.
+/// </summary>
+/// <example>
+/// <code>
+/// &lt;QcowConvert Source="images/base.img" Destination="$(IntermediateOutputPath)base.qcow2" Compress="true"
+///              Options="compression_type=zstd"&gt;
+///   &lt;Output TaskParameter="Destination" ItemName="FileWrites" /&gt;
+/// &lt;/QcowConvert&gt;
+/// </code>
+/// </example>
+public sealed class QcowConvert : QcowTask
+{
+    /// <summary>Progress is logged at most this often (in steps of the whole), so big images do not flood the log.</summary>
+    private const double ProgressStep = 0.1;
+
+    /// <summary>The image to read (qcow2 or raw); never written.</summary>
+    [Required]
+    public ITaskItem Source { get; set; } = null!;
+
+    /// <summary>Format of <see cref="Source"/> (qemu-img's <c>-f</c>): qcow2 or raw; probed when empty.</summary>
+    public string? SourceFormat { get; set; }
+
+    /// <summary>The qcow2 image to write.</summary>
+    [Required]
+    [Output]
+    public ITaskItem Destination { get; set; } = null!;
+
+    /// <summary>Output format (<c>-O</c>): only <c>qcow2</c> (the default) is supported.</summary>
+    public string? OutputFormat { get; set; }
+
+    /// <summary>Compress every cluster (<c>-c</c>) with the output's compression_type.</summary>
+    public bool Compress { get; set; }
+
+    /// <summary>A qemu-img option list (<c>-o</c>) for the output, e.g. <c>cluster_size=4k,compression_type=zstd</c>.</summary>
+    public string? Options { get; set; }
+
+    /// <summary>Backing file of the output (<c>-B</c>), relative to the destination's folder; only what differs is written.</summary>
+    public string? BackingFile { get; set; }
+
+    /// <summary>Format of <see cref="BackingFile"/> (<c>-F</c>); probed when empty.</summary>
+    public string? BackingFormat { get; set; }
+
+    /// <summary>Replace an existing destination (default true, so that a rebuild regenerates it).</summary>
+    public bool Overwrite { get; set; } = true;
+
+    /// <inheritdoc />
+    protected override void Run()
+    {
+        var sourcePath = Source.GetMetadata("FullPath");
+        var destinationPath = Destination.GetMetadata("FullPath");
+        var outputFormat = string.IsNullOrWhiteSpace(OutputFormat) ? "qcow2" : OutputFormat.Trim();
+        if (!string.Equals(outputFormat, "qcow2", StringComparison.Ordinal))
+        {
+            LogErrorFor(destinationPath, "ConvertOutputFormat", destinationPath, outputFormat);
+            return;
+        }
+        QcowConvertOptions options;
+        try
+        {
+            options = new QcowConvertOptions
+            {
+                CreateOptions = CreateOptionParameters.Build(Options, null, []),
+                Compress = Compress,
+                BackingFile = string.IsNullOrWhiteSpace(BackingFile) ? null : BackingFile.Trim(),
+                BackingFormat = string.IsNullOrWhiteSpace(BackingFormat) ? null : BackingFormat.Trim(),
+            };
+        }
+        catch (QcowOptionsException exception)
+        {
+            LogErrorFor(destinationPath, "InvalidCreateOptions", destinationPath, exception.Message);
+            return;
+        }
+        if (!ImageFile.Exists(this, sourcePath)) return;
+        if (string.Equals(sourcePath, destinationPath, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+        {
+            LogErrorFor(destinationPath, "ConvertOntoSource", destinationPath);
+            return;
+        }
+        if (!Overwrite && (File.Exists(destinationPath) || Directory.Exists(destinationPath)))
+        {
+            LogErrorFor(destinationPath, "ConvertDestinationExists", destinationPath);
+            return;
+        }
+
+        CancellationToken.ThrowIfCancellationRequested();
+        IVirtualDisk source;
+        try
+        {
+            source = VirtualDisk.Open(sourcePath, string.IsNullOrWhiteSpace(SourceFormat) ? null : SourceFormat.Trim());
+        }
+        catch (Exception exception) when (ImageFile.IsImageProblem(exception))
+        {
+            ImageFile.LogOpenFailure(this, sourcePath, exception);
+            return;
+        }
+        using (source)
+        {
+            try
+            {
+                var folder = Path.GetDirectoryName(destinationPath);
+                if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+                QcowConverter.Convert(source, destinationPath, options, new LogProgress(this, sourcePath), CancellationToken);
+            }
+            catch (QcowOptionsException exception)
+            {
+                LogErrorFor(destinationPath, "InvalidCreateOptions", destinationPath, exception.Message);
+                return;
+            }
+            catch (Exception exception) when (ImageFile.IsImageProblem(exception))
+            {
+                LogErrorFor(destinationPath, "ConvertFailed", sourcePath, destinationPath, exception.Message);
+                return;
+            }
+            Log.LogMessageFromResources(MessageImportance.Normal, "Converted", sourcePath, destinationPath, source.VirtualSize,
+                new FileInfo(destinationPath).Length);
+        }
+    }
+
+    /// <summary>
+    /// Logs synchronously on the converter's own thread (Progress&lt;T&gt; would post to the thread pool and
+    /// could log after Execute returned), once per tenth of the image.
+    /// </summary>
+    private sealed class LogProgress(QcowConvert task, string sourcePath) : IProgress<QcowConvertProgress>
+    {
+        private double _next = ProgressStep;
+
+        public void Report(QcowConvertProgress value)
+        {
+            if (value.Fraction < _next && value.BytesDone != value.TotalBytes) return;
+            _next = Math.Floor(value.Fraction / ProgressStep) * ProgressStep + ProgressStep;
+            task.Log.LogMessageFromResources(MessageImportance.Low, "ConvertProgress", sourcePath, value.Fraction, value.TotalBytes);
+        }
+    }
+}
