@@ -16,6 +16,7 @@ namespace Cake.QcowKit;
 [CakeNamespaceImport("QcowKit.Image")]
 [CakeNamespaceImport("QcowKit.Check")]
 [CakeNamespaceImport("QcowKit.Format")]
+[CakeNamespaceImport("QcowKit.Compare")]
 public static partial class QcowAliases
 {
     /// <summary>An alias's path argument made absolute against the build's working directory, as every Cake alias does.</summary>

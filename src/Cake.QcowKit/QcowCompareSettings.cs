@@ -1,0 +1,34 @@
+using Cake.Core.IO;
+
+namespace Cake.QcowKit;
+
+/// <summary>
+/// The options of <see cref="QcowAliases.QcowCompare(Cake.Core.ICakeContext, FilePath, FilePath, QcowCompareSettings?)"/>:
+/// those of <c>qemu-img compare [-f fmt] [-F fmt] [-s]</c>.
+/// </summary>
+public sealed class QcowCompareSettings
+{
+    /// <summary>Format of the first image (<c>-f</c>): <c>qcow2</c> or <c>raw</c>; probed when null.</summary>
+    public string? FirstFormat { get; set; }
+
+    /// <summary>Format of the second image (<c>-F</c>); probed when null.</summary>
+    public string? SecondFormat { get; set; }
+
+    /// <summary>Strict mode (<c>-s</c>): images of different size, or allocated differently, are different.</summary>
+    public bool Strict { get; set; }
+
+    /// <summary>Sets <see cref="FirstFormat"/> and <see cref="SecondFormat"/>.</summary>
+    public QcowCompareSettings WithFormats(string? firstFormat, string? secondFormat)
+    {
+        FirstFormat = firstFormat;
+        SecondFormat = secondFormat;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Strict"/>.</summary>
+    public QcowCompareSettings WithStrict(bool strict = true)
+    {
+        Strict = strict;
+        return this;
+    }
+}
