@@ -35,12 +35,8 @@ internal static class QemuImages
         if (Folder.IsValueCreated) Folder.Value.Dispose();
     }
 
-    /// <summary>
-    /// Kinds whose map qemu-img and the engine agree on. Left out: external-data-file, where qemu 7.2
-    /// reports a sparse data file's holes as data (it asks the host file only when its
-    /// metadata-preallocation heuristic fires) and the engine reports them as zero.
-    /// </summary>
-    public static readonly string[] MapKinds = [.. Kinds.Where(kind => kind != "external-data-file")];
+    /// <summary>Kinds whose map is compared with qemu-img's: every kind.</summary>
+    public static readonly string[] MapKinds = Kinds;
 
     /// <summary>The image of <paramref name="kind"/> (absolute path), building it on first use.</summary>
     public static string Get(string kind)
