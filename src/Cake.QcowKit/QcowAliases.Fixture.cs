@@ -11,7 +11,8 @@ public static partial class QcowAliases
     /// <summary>
     /// Builds test fixtures from QcowKit's catalogue into a folder: clean images with every feature
     /// bit, compression type, cluster size and refcount width, and one image per corruption kind,
-    /// each with the verdict qemu-img check gives it. Files of the same name are replaced.
+    /// each with the verdict qemu-img check gives it, plus the manifest.json that <c>qcowkit fixture</c>
+    /// writes. Files of the same name are replaced.
     /// </summary>
     /// <param name="context">The Cake context.</param>
     /// <param name="directory">The folder to write to; created when missing.</param>
@@ -46,13 +47,11 @@ public static partial class QcowAliases
             throw new CakeException($"QcowFixture: no fixture named {string.Join(", ", unknown)} among the selected ones of the catalogue.");
         }
 
-        Directory.CreateDirectory(folder);
-        var built = new List<BuiltFixture>(selected.Count);
-        foreach (var definition in selected)
+        // The same images and manifest.json as `qcowkit fixture NAME... -o DIR`.
+        var (_, built) = FixtureCorpus.Build(folder, selected, settings.Seed);
+        foreach (var fixture in built)
         {
-            var fixture = (settings.Seed is { } seed ? definition.WithSeed(seed) : definition).Build(folder);
             context.Log.Verbose("QcowFixture {0}: {1} file(s), expected check exit code {2}", fixture.ImagePath, fixture.Files.Count, fixture.Expected.CheckExitCode);
-            built.Add(fixture);
         }
         context.Log.Information("QcowFixture {0}: {1} fixtures built", folder, built.Count);
         return built;

@@ -1,6 +1,7 @@
 using Cake.Core;
 using Cake.Core.IO;
 using QcowKit.Fixtures;
+using QcowKit.Fixtures.Manifest;
 using QcowKit.TestSupport;
 
 namespace Cake.QcowKit.Tests;
@@ -35,6 +36,21 @@ public sealed class QcowFixtureAliasTests
         Assert.That(() => cake.Context.QcowFixture(new DirectoryPath(temp.Path), new QcowFixtureSettings().WithCleanOnly().WithNames("clean-v3", corrupt)),
             Throws.TypeOf<CakeException>().With.Message.Contains(corrupt).And.Message.Not.Contains("clean-v3"));
         Assert.That(Directory.GetFiles(temp.Path), Is.Empty, "nothing is built when a name is refused");
+    }
+
+    [Test]
+    public void Writes_the_same_manifest_as_qcowkit_fixture()
+    {
+        using var temp = new TempDirectory("cake-fixture");
+        using var cake = new CakeTestContext(temp.Path);
+        var names = new[] { "clean-v2", QcowFixtures.Corrupted.First().Name };
+
+        cake.Context.QcowFixture(new DirectoryPath("alias"), new QcowFixtureSettings().WithNames(names));
+        FixtureCorpus.Generate(temp.File("corpus"), names.Select(name => QcowFixtures.Find(name)));
+
+        var fromAlias = File.ReadAllText(System.IO.Path.Combine(temp.File("alias"), FixtureManifest.FileName));
+        Assert.That(fromAlias, Is.EqualTo(File.ReadAllText(System.IO.Path.Combine(temp.File("corpus"), FixtureManifest.FileName))));
+        Assert.That(FixtureManifest.Parse(fromAlias).Fixtures.Select(f => f.Name), Is.EqualTo(names));
     }
 
     [Test]
