@@ -52,6 +52,20 @@ internal abstract class RawDeflate
     /// <summary>Z_DEFAULT_STRATEGY.</summary>
     protected const int ZDefaultStrategy = 0;
 
+    /// <summary>
+    /// The compressed length after a one-shot deflate with Z_FINISH, or -1 when the output space ran
+    /// out before the stream ended (Z_OK or Z_BUF_ERROR): the caller then stores the cluster as it is.
+    /// </summary>
+    protected static int FinishedLength(int status, uint availableOut, int destinationLength, string library, string call) => status switch
+    {
+        ZStreamEnd => destinationLength - (int)availableOut,
+        ZOk or ZBufError => -1,
+        _ => throw Failure(library, call, status),
+    };
+
+    /// <summary>Z_BUF_ERROR: no progress possible (here: the output buffer is full).</summary>
+    protected const int ZBufError = -5;
+
     /// <summary>Throws for a zlib status that is neither success nor "output full".</summary>
     protected static InvalidOperationException Failure(string library, string call, int status) =>
         new($"{library}: {call} failed with zlib status {status}");

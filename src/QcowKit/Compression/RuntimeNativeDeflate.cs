@@ -64,16 +64,7 @@ internal sealed unsafe class RuntimeNativeDeflate : RawDeflate
             try
             {
                 status = _deflate(&stream, ZFinish);
-                if (status == ZStreamEnd)
-                {
-                    return destination.Length - (int)stream.AvailOut;
-                }
-                // Z_OK or Z_BUF_ERROR under Z_FINISH: the output space ran out before the stream ended.
-                if (status == ZOk || status == -5)
-                {
-                    return -1;
-                }
-                throw Failure(LibraryName, "Deflate", status);
+                return FinishedLength(status, stream.AvailOut, destination.Length, LibraryName, "Deflate");
             }
             finally
             {

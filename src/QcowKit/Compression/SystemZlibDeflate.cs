@@ -70,15 +70,7 @@ internal sealed unsafe class SystemZlibDeflate : RawDeflate
             try
             {
                 status = _deflate(&stream, ZFinish);
-                if (status == ZStreamEnd)
-                {
-                    return destination.Length - (int)stream.AvailOut;
-                }
-                if (status == ZOk || status == -5)
-                {
-                    return -1;
-                }
-                throw Failure(_name, "deflate", status);
+                return FinishedLength(status, stream.AvailOut, destination.Length, _name, "deflate");
             }
             finally
             {
