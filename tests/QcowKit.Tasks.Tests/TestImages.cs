@@ -30,12 +30,11 @@ internal static class TestImages
         return path;
     }
 
-    /// <summary>A LUKS-encrypted qcow2 made by qemu-img.</summary>
+    /// <summary>An encrypted qcow2 made by qemu-img.</summary>
     public static string Encrypted(TempDirectory temp, string name = "encrypted.qcow2")
     {
         var path = temp.File(name);
-        Qemu.ImgOk("create", "-q", "--object", "secret,id=sec0,data=hunter2", "-f", "qcow2",
-            "-o", "encrypt.format=luks,encrypt.key-secret=sec0", path, "4M");
+        Qemu.CreateEncrypted(path, "4M");
         return path;
     }
 
