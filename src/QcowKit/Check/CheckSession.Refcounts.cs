@@ -13,6 +13,13 @@ internal sealed partial class CheckSession
         Compressed,
     }
 
+    /// <summary>Index of the first entry at or after <paramref name="start"/> with a non-zero byte, or <paramref name="count"/> (vectorized scan).</summary>
+    private static int NextNonZeroEntry(byte[] table, int start, int count, int entrySize)
+    {
+        var found = table.AsSpan(start * entrySize, (count - start) * entrySize).IndexOfAnyExcept((byte)0);
+        return found < 0 ? count : start + (found / entrySize);
+    }
+
     /// <summary>qcow2_get_cluster_type.</summary>
     private ClusterType TypeOf(ulong entry)
     {
@@ -191,10 +198,18 @@ internal sealed partial class CheckSession
         var table = l2Buffer;
         file.Read(l2Offset, table);
         ulong nextContiguousOffset = 0;
-        for (var i = 0; i < g.L2Size; i++)
+        var l2Size = g.L2Size;
+        for (var i = 0; i < l2Size; i++)
         {
             var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize));
             var bitmap = g.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
+            if (entry == 0 && bitmap == 0)
+            {
+                // An all-zero entry is unallocated and counts nothing: jump over the whole zero run at once
+                // (sparse images are mostly such runs).
+                i = NextNonZeroEntry(table, i, l2Size, entrySize) - 1;
+                continue;
+            }
             var entryOffset = (long)(l2Offset + (ulong)(i * entrySize));
             var type = TypeOf(entry);
 
@@ -466,9 +481,16 @@ internal sealed partial class CheckSession
             if (l2Offset >= (ulong)file.Length) continue;
             file.Read(l2Offset, table);
             var dirty = 0;
-            for (var j = 0; j < g.L2Size; j++)
+            var l2Size = g.L2Size;
+            for (var j = 0; j < l2Size; j++)
             {
                 var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * entrySize));
+                if (entry == 0)
+                {
+                    // Max: on extended L2 a zero entry may still have a (meaningless) bitmap; always move on.
+                    j = Math.Max(j, NextNonZeroEntry(table, j, l2Size, entrySize) - 1);
+                    continue;
+                }
                 var type = TypeOf(entry);
                 if (type is not (ClusterType.Normal or ClusterType.ZeroAlloc)) continue;
                 var dataOffset = entry & QcowMasks.L2OffsetMask;
