@@ -4,12 +4,13 @@ using QcowKit.Image;
 namespace QcowKit;
 
 /// <summary>
-/// Converts any readable disk (qcow2 or raw) into a new qcow2 image, like <c>qemu-img convert -O qcow2</c>:
-/// clusters that read as zeros stay unallocated, <see cref="QcowConvertOptions.Compress"/> compresses every
-/// cluster on all cores (written in guest order, so the output does not depend on thread timing), and with
-/// a backing file only clusters that differ from it are written.
+/// Converts any readable disk (qcow2 or raw) into a new qcow2 or raw image, like <c>qemu-img convert</c>.
+/// qcow2 output: clusters that read as zeros stay unallocated, <see cref="QcowConvertOptions.Compress"/>
+/// compresses every cluster on all cores (written in guest order, so the output does not depend on thread
+/// timing), and with a backing file only clusters that differ from it are written. Raw output: a sparse copy
+/// written by all cores. Neither is fsynced unless <see cref="QcowConvertOptions.FlushToDisk"/> asks for it.
 /// </summary>
-public static class QcowConverter
+public static partial class QcowConverter
 {
     /// <summary>Guest bytes handled per step: read, compared, compressed in parallel, then written in order.</summary>
     private const int BatchBytes = 8 * 1024 * 1024;
@@ -22,8 +23,8 @@ public static class QcowConverter
         Convert(source, destinationPath, options, progress, cancellationToken);
     }
 
-    /// <summary>Converts <paramref name="source"/> into a new qcow2 image at <paramref name="destinationPath"/> (replaced if it exists).</summary>
-    /// <exception cref="QcowOptionsException">qemu-img would refuse the create options.</exception>
+    /// <summary>Converts <paramref name="source"/> into a new image at <paramref name="destinationPath"/> (replaced if it exists).</summary>
+    /// <exception cref="QcowOptionsException">qemu-img would refuse the options (unknown output format, create options, or compression or a backing file with raw output).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the partial output is deleted.</exception>
     public static void Convert(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -31,6 +32,22 @@ public static class QcowConverter
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         ArgumentNullException.ThrowIfNull(options);
+        switch (options.OutputFormat)
+        {
+            case "qcow2":
+                ToQcow2(source, destinationPath, options, progress, cancellationToken);
+                break;
+            case "raw":
+                ToRaw(source, destinationPath, options, progress, cancellationToken);
+                break;
+            default:
+                throw new QcowOptionsException($"Unknown output format '{options.OutputFormat}' (qcow2 or raw)");
+        }
+    }
+
+    private static void ToQcow2(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
+        IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
+    {
         var create = options.CreateOptions.Clone();
         create.Size ??= source.VirtualSize;
         IVirtualDisk? backing = null;
@@ -48,7 +65,7 @@ public static class QcowConverter
             {
                 throw new QcowOptionsException("Compression not supported with an external data file");
             }
-            using (var image = QcowImage.Create(destinationPath, create))
+            using (var image = QcowImage.CreateAndOpen(destinationPath, create, options.FlushToDisk))
             {
                 Copy(source, backing, image, options, progress, cancellationToken);
             }

@@ -29,10 +29,13 @@ public sealed partial class QcowImage
     /// <param name="path">The new image; an existing file is replaced.</param>
     /// <param name="options">qemu's create options; validated with qemu's rules and messages.</param>
     /// <exception cref="QcowOptionsException">qemu-img would refuse these options (same message).</exception>
-    public static QcowImage Create(string path, QcowCreateOptions options)
+    public static QcowImage Create(string path, QcowCreateOptions options) => CreateAndOpen(path, options, flushToDisk: true);
+
+    /// <summary>Creates and opens read-write; with <paramref name="flushToDisk"/> false nothing is fsynced after creation (qemu's cache=unsafe).</summary>
+    internal static QcowImage CreateAndOpen(string path, QcowCreateOptions options, bool flushToDisk)
     {
         QcowCreator.Create(path, options);
-        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite, FlushToDisk = flushToDisk });
     }
 
     /// <summary>True when the image was opened read-write.</summary>
@@ -231,7 +234,7 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!Options.Writable)
+            if (!Options.Writable || !Options.FlushToDisk)
             {
                 return;
             }
@@ -252,16 +255,17 @@ public sealed partial class QcowImage
         }
         lock (_writeLock)
         {
-            if (DataHandle is { } data && !ReferenceEquals(data, Handle))
+            var sync = Options.FlushToDisk;
+            if (sync && DataHandle is { } data && !ReferenceEquals(data, Handle))
             {
                 RandomAccess.FlushToDisk(data);
             }
-            RandomAccess.FlushToDisk(Handle);
+            if (sync) RandomAccess.FlushToDisk(Handle);
             if (_markedDirty)
             {
                 Header.IncompatibleFeatures &= ~IncompatibleFeatures.Dirty;
                 WriteIncompatibleFeatures();
-                RandomAccess.FlushToDisk(Handle);
+                if (sync) RandomAccess.FlushToDisk(Handle);
                 _markedDirty = false;
             }
             _compressor?.Dispose();

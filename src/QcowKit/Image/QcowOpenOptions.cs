@@ -24,5 +24,11 @@ public sealed class QcowOpenOptions
     /// <summary>Deepest backing chain accepted (guards against loops and hostile chains).</summary>
     public int MaxBackingChainDepth { get; init; } = 64;
 
+    /// <summary>
+    /// False: <see cref="QcowImage.Flush"/> and closing never fsync (qemu's cache=unsafe, what qemu-img convert
+    /// uses for its output). Only the converter turns this off.
+    /// </summary>
+    internal bool FlushToDisk { get; init; } = true;
+
     internal bool Writable => (Access & FileAccess.Write) != 0;
 }
