@@ -9,14 +9,14 @@ namespace Cake.QcowKit;
 public static partial class QcowAliases
 {
     /// <summary>
-    /// Converts a qcow2 or raw image into a new qcow2 image, like <c>qemu-img convert -O qcow2</c>:
-    /// zero clusters stay unallocated, <see cref="QcowConvertSettings.Compress"/> compresses every
+    /// Converts a qcow2 or raw image into a new qcow2 image (or, with <see cref="QcowConvertSettings.OutputFormat"/>
+    /// <c>raw</c>, a sparse raw copy), like <c>qemu-img convert</c>: zero clusters stay unallocated, <see cref="QcowConvertSettings.Compress"/> compresses every
     /// cluster, and with a backing file only clusters that differ from it are written. An existing
     /// file at <paramref name="destination"/> is replaced. Progress is logged at verbose level.
     /// </summary>
     /// <param name="context">The Cake context.</param>
     /// <param name="source">The image to read (never written).</param>
-    /// <param name="destination">The qcow2 image to create.</param>
+    /// <param name="destination">The image to create.</param>
     /// <param name="settings">Source format, compression, qemu's <c>-o</c> options, backing file; null for the defaults.</param>
     /// <exception cref="CakeException">qemu-img would refuse the options; the message is qemu's.</exception>
     /// <example>
@@ -26,6 +26,7 @@ public static partial class QcowAliases
     ///     .WithCompression(QcowKit.Format.CompressionType.Zstd)
     ///     .WithOptions("cluster_size=128k"));
     /// QcowConvert("./out/new.qcow2", "./out/delta.qcow2", new QcowConvertSettings().WithBackingFile("disk.qcow2", "qcow2"));
+    /// QcowConvert("./out/disk.qcow2", "./out/disk.img", new QcowConvertSettings().WithOutputFormat("raw"));
     /// </code>
     /// </example>
     [CakeMethodAlias]

@@ -6,12 +6,18 @@ namespace Cake.QcowKit;
 
 /// <summary>
 /// The options of <see cref="QcowAliases.QcowConvert(Cake.Core.ICakeContext, FilePath, FilePath, QcowConvertSettings)"/>:
-/// those of <c>qemu-img convert -O qcow2 [-f fmt] [-c] [-o ...] [-B backing [-F fmt]]</c>.
+/// those of <c>qemu-img convert [-O qcow2|raw] [-f fmt] [-c] [-o ...] [-B backing [-F fmt]]</c>.
 /// </summary>
 public sealed class QcowConvertSettings
 {
     /// <summary>Format of the source (<c>-f</c>): <c>qcow2</c> or <c>raw</c>; probed when null.</summary>
     public string? SourceFormat { get; set; }
+
+    /// <summary>Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c>, a sparse copy of the guest bytes.</summary>
+    public string OutputFormat { get; set; } = "qcow2";
+
+    /// <summary>Flush the output to stable storage before the alias returns (default false: like qemu-img convert, no fsync).</summary>
+    public bool FlushToDisk { get; set; }
 
     /// <summary>Compress every data cluster (<c>-c</c>) with <see cref="CompressionType"/>.</summary>
     public bool Compress { get; set; }
@@ -32,6 +38,20 @@ public sealed class QcowConvertSettings
     public QcowConvertSettings WithSourceFormat(string format)
     {
         SourceFormat = format;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="OutputFormat"/>: <c>qcow2</c> or <c>raw</c>.</summary>
+    public QcowConvertSettings WithOutputFormat(string format)
+    {
+        OutputFormat = format;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="FlushToDisk"/>.</summary>
+    public QcowConvertSettings WithFlushToDisk(bool flush = true)
+    {
+        FlushToDisk = flush;
         return this;
     }
 
@@ -73,6 +93,8 @@ public sealed class QcowConvertSettings
         if (!string.IsNullOrEmpty(Options)) create.Apply(Options);
         return new QcowConvertOptions
         {
+            OutputFormat = OutputFormat,
+            FlushToDisk = FlushToDisk,
             CreateOptions = create,
             Compress = Compress,
             BackingFile = BackingFile,

@@ -4,10 +4,9 @@ using QcowKit.Image;
 namespace QcowKit.Tasks;
 
 /// <summary>
-/// Converts a qcow2 or raw image into a new qcow2 image, as
-/// <c>qemu-img convert -O qcow2 [-c] [-o OPTIONS] [-B BACKING [-F FMT]] SRC DST</c> does. <see cref="Destination"/>
-/// is also an output, so a target can add it to <c>FileWrites</c>. Raw output is not offered: the engine's
-/// converter writes qcow2 only.
+/// Converts a qcow2 or raw image into a new qcow2 or raw image, as
+/// <c>qemu-img convert [-O qcow2|raw] [-c] [-o OPTIONS] [-B BACKING [-F FMT]] SRC DST</c> does. <see cref="Destination"/>
+/// is also an output, so a target can add it to <c>FileWrites</c>.
 /// </summary>
 /// <example>
 /// <code>
@@ -29,13 +28,16 @@ public sealed class QcowConvert : QcowTask
     /// <summary>Format of <see cref="Source"/> (qemu-img's <c>-f</c>): qcow2 or raw; probed when empty.</summary>
     public string? SourceFormat { get; set; }
 
-    /// <summary>The qcow2 image to write.</summary>
+    /// <summary>The image to write.</summary>
     [Required]
     [Output]
     public ITaskItem Destination { get; set; } = null!;
 
-    /// <summary>Output format (<c>-O</c>): only <c>qcow2</c> (the default) is supported.</summary>
+    /// <summary>Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c> (a sparse copy of the guest bytes).</summary>
     public string? OutputFormat { get; set; }
+
+    /// <summary>Flush the output to stable storage before the task ends (default false, like qemu-img convert).</summary>
+    public bool FlushToDisk { get; set; }
 
     /// <summary>Compress every cluster (<c>-c</c>) with the output's compression_type.</summary>
     public bool Compress { get; set; }
@@ -58,7 +60,7 @@ public sealed class QcowConvert : QcowTask
         var sourcePath = Source.GetMetadata("FullPath");
         var destinationPath = Destination.GetMetadata("FullPath");
         var outputFormat = string.IsNullOrWhiteSpace(OutputFormat) ? "qcow2" : OutputFormat.Trim();
-        if (!string.Equals(outputFormat, "qcow2", StringComparison.Ordinal))
+        if (outputFormat is not ("qcow2" or "raw"))
         {
             LogErrorFor(destinationPath, "ConvertOutputFormat", destinationPath, outputFormat);
             return;
@@ -66,12 +68,18 @@ public sealed class QcowConvert : QcowTask
         QcowConvertOptions options;
         try
         {
+            if (outputFormat == "raw" && !string.IsNullOrWhiteSpace(Options))
+            {
+                throw new QcowOptionsException($"raw output takes no options (got '{Options.Trim()}')");
+            }
             options = new QcowConvertOptions
             {
+                OutputFormat = outputFormat,
                 CreateOptions = CreateOptionParameters.Build(Options, null, []),
                 Compress = Compress,
                 BackingFile = string.IsNullOrWhiteSpace(BackingFile) ? null : BackingFile.Trim(),
                 BackingFormat = string.IsNullOrWhiteSpace(BackingFormat) ? null : BackingFormat.Trim(),
+                FlushToDisk = FlushToDisk,
             };
         }
         catch (QcowOptionsException exception)

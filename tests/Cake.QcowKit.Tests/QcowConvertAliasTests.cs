@@ -75,6 +75,20 @@ public sealed class QcowConvertAliasTests
     }
 
     [Test]
+    public void Converts_to_raw_with_the_guest_bytes_of_the_source()
+    {
+        using var temp = new TempDirectory("cake-convert");
+        var source = QemuImage(temp);
+        using var cake = new CakeTestContext(temp.Path);
+
+        cake.Context.QcowConvert(new FilePath("source.qcow2"), new FilePath("out.img"), new QcowConvertSettings().WithOutputFormat("raw"));
+
+        var output = temp.File("out.img");
+        Assert.That(Hashing.Sha256OfFile(output), Is.EqualTo(Qemu.RawSha256(source)));
+        Assert.That(new FileInfo(output).Length, Is.EqualTo(32L << 20));
+    }
+
+    [Test]
     public void Refuses_what_qemu_img_refuses_with_a_cake_exception()
     {
         using var temp = new TempDirectory("cake-convert");

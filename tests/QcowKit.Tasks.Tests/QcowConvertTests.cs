@@ -119,14 +119,42 @@ public sealed class QcowConvertTests
     }
 
     [Test]
-    public void Raw_output_is_refused_with_QCOW1040()
+    public void Raw_output_has_the_guest_bytes_and_leaves_zeros_as_holes()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = TestImages.Clean(temp, "source.qcow2");
+        Qemu.Io(source, "write -P 0x5a 1M 64k", "write -P 0x00 2M 64k");
+        var destination = temp.File("out.img");
+        var (ok, engine, _) = Run(source, destination, t => t.OutputFormat = "raw");
+        Assert.That(ok, Is.True, engine.Describe);
+        Assert.That(Hashing.Sha256OfFile(destination), Is.EqualTo(Qemu.RawSha256(source)));
+        Assert.That(new FileInfo(destination).Length, Is.EqualTo((long)Qemu.Info(source)["virtual-size"]!));
+        Assert.That((long)Qemu.Info(destination)["actual-size"]!, Is.LessThanOrEqualTo(192 * 1024), "only the 192 KiB of 0x5a are written, not the zeros");
+    }
+
+    [Test]
+    public void Unknown_output_format_fails_with_QCOW1040()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = TestImages.Clean(temp, "source.qcow2");
+        var destination = temp.File("out.vmdk");
+        var (ok, engine, _) = Run(source, destination, t => t.OutputFormat = "vmdk");
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1040"), engine.Describe);
+        Assert.That(File.Exists(destination), Is.False);
+    }
+
+    [Test]
+    public void Raw_output_with_compression_fails_with_QCOW1010_and_qemus_words()
     {
         using var temp = new TempDirectory("convert");
         var source = TestImages.Clean(temp, "source.qcow2");
         var destination = temp.File("out.img");
-        var (ok, engine, _) = Run(source, destination, t => t.OutputFormat = "raw");
+        var (ok, engine, _) = Run(source, destination, t => { t.OutputFormat = "raw"; t.Compress = true; });
         Assert.That(ok, Is.False);
-        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1040"), engine.Describe);
+        var error = engine.Errors.Single();
+        Assert.That(error.Code, Is.EqualTo("QCOW1010"), engine.Describe);
+        Assert.That(error.Message, Does.Contain("Compression not supported for this file format"));
         Assert.That(File.Exists(destination), Is.False);
     }
 

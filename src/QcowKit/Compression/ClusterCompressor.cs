@@ -19,14 +19,23 @@ internal sealed class ClusterCompressor : IDisposable
     public const int QemuZstdLevel = 3;
 
     private readonly RawDeflate? _deflate;
+    private readonly NativeZstd? _nativeZstd;
     private Compressor? _zstd;
+    private nint _nativeContext;
     private bool _disposed;
 
-    /// <summary>Creates a compressor for one compression type.</summary>
+    /// <summary>Creates a compressor for one compression type (zstd through the system libzstd when there is one).</summary>
     /// <exception cref="PlatformNotSupportedException">Deflate was asked for and no native deflate library with window control exists.</exception>
     public ClusterCompressor(CompressionType type)
+        : this(type, NativeZstd.Instance)
+    {
+    }
+
+    /// <summary>With <paramref name="nativeZstd"/> null zstd always goes through ZstdSharp (tests compare the two).</summary>
+    internal ClusterCompressor(CompressionType type, NativeZstd? nativeZstd)
     {
         Type = type;
+        _nativeZstd = type == CompressionType.Zstd ? nativeZstd : null;
         switch (type)
         {
             case CompressionType.Deflate:
@@ -64,6 +73,12 @@ internal sealed class ClusterCompressor : IDisposable
             compressedLength = _deflate!.CompressLikeQemu(cluster, limit);
             return compressedLength >= 0;
         }
+        if (_nativeZstd is not null)
+        {
+            if (_nativeContext == 0) _nativeContext = _nativeZstd.CreateCompressionContext(QemuZstdLevel);
+            compressedLength = _nativeZstd.Compress(_nativeContext, cluster, limit);
+            return compressedLength >= 0;
+        }
         _zstd ??= new Compressor(QemuZstdLevel);
         if (_zstd.TryWrap(cluster, limit, out compressedLength))
         {
@@ -85,6 +100,11 @@ internal sealed class ClusterCompressor : IDisposable
     {
         _zstd?.Dispose();
         _zstd = null;
+        if (_nativeContext != 0)
+        {
+            _nativeZstd!.FreeCompressionContext(_nativeContext);
+            _nativeContext = 0;
+        }
         _disposed = true;
     }
 }

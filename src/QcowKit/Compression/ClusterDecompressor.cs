@@ -17,9 +17,20 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
     private readonly ConcurrentBag<nint> _zstdContexts = [];
     private bool _disposed;
 
+    // System libzstd when present (several times faster), else the managed port; fixed per instance so the
+    // pooled contexts are all of one kind.
+    private readonly NativeZstd? _native;
+
     internal ClusterDecompressor(CompressionType type)
+        : this(type, NativeZstd.Instance)
+    {
+    }
+
+    /// <summary>With <paramref name="nativeZstd"/> null zstd always goes through ZstdSharp (tests compare the two).</summary>
+    internal ClusterDecompressor(CompressionType type, NativeZstd? nativeZstd)
     {
         Type = type;
+        _native = type == CompressionType.Zstd ? nativeZstd : null;
     }
 
     internal CompressionType Type { get; }
@@ -69,10 +80,14 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
     {
         if (!_zstdContexts.TryTake(out var context))
         {
-            context = (nint)Methods.ZSTD_createDCtx();
+            context = _native is not null ? _native.CreateDecompressionContext() : (nint)Methods.ZSTD_createDCtx();
         }
         try
         {
+            if (_native is not null)
+            {
+                return _native.Decompress(context, source, destination);
+            }
             var dctx = (ZSTD_DCtx_s*)context;
             Methods.ZSTD_DCtx_reset(dctx, ZSTD_ResetDirective.ZSTD_reset_session_only);
             fixed (byte* src = source)
@@ -118,7 +133,14 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
         _disposed = true;
         while (_zstdContexts.TryTake(out var context))
         {
-            Methods.ZSTD_freeDCtx((ZSTD_DCtx_s*)context);
+            if (_native is not null)
+            {
+                _native.FreeDecompressionContext(context);
+            }
+            else
+            {
+                Methods.ZSTD_freeDCtx((ZSTD_DCtx_s*)context);
+            }
         }
     }
 }

@@ -91,6 +91,9 @@ public static partial class QcowConverter
         var backingBuffer = backing is null ? null : new byte[batchBytes];
         using var compressors = new ThreadLocal<ClusterCompressor>(() => new ClusterCompressor(image.CompressionType), trackAllValues: true);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
+        // Without a backing file, ranges the source maps as holes or zeros need not be read at all (qemu asks
+        // for block status the same way): a sparse raw disk or a mostly empty qcow2 is copied at the speed of its data.
+        using var dataRanges = backing is null ? DataRangeCursor.Create(source, size) : null;
         try
         {
             for (long offset = 0; offset < size; offset += batchBytes)
@@ -98,11 +101,17 @@ public static partial class QcowConverter
                 cancellationToken.ThrowIfCancellationRequested();
                 var length = (int)Math.Min(batchBytes, size - offset);
                 var chunk = buffer.AsMemory(0, length);
-                source.Read(offset, chunk.Span);
                 var clusters = (length + clusterSize - 1) / clusterSize;
                 var kinds = new ClusterKind[clusters];
+                var maybeData = dataRanges?.Mark(offset, length, clusterSize);
+                ReadMaybeData(source, offset, chunk.Span, clusterSize, maybeData);
                 for (var i = 0; i < clusters; i++)
                 {
+                    if (maybeData is not null && !maybeData[i])
+                    {
+                        kinds[i] = ClusterKind.Zero;
+                        continue;
+                    }
                     var part = chunk.Span.Slice(i * clusterSize, Math.Min(clusterSize, length - (i * clusterSize)));
                     var zero = !part.ContainsAnyExcept((byte)0);
                     kinds[i] = zero ? ClusterKind.Zero : ClusterKind.Data;
@@ -156,6 +165,64 @@ public static partial class QcowConverter
                 compressor.Dispose();
             }
         }
+    }
+
+    /// <summary>Reads the clusters <paramref name="maybeData"/> marks (all of them when it is null).</summary>
+    private static void ReadMaybeData(IVirtualDisk source, long offset, Span<byte> chunk, int clusterSize, bool[]? maybeData)
+    {
+        if (maybeData is null)
+        {
+            source.Read(offset, chunk);
+            return;
+        }
+        for (var i = 0; i < maybeData.Length;)
+        {
+            if (!maybeData[i])
+            {
+                i++;
+                continue;
+            }
+            var first = i;
+            while (i < maybeData.Length && maybeData[i]) i++;
+            var start = first * clusterSize;
+            var end = Math.Min(i * clusterSize, chunk.Length);
+            source.Read(offset + start, chunk[start..end]);
+        }
+    }
+
+    /// <summary>The source's data ranges in guest order, consumed batch by batch.</summary>
+    private sealed class DataRangeCursor(IEnumerator<AllocationRange> ranges) : IDisposable
+    {
+        private bool _hasCurrent = ranges.MoveNext();
+
+        public static DataRangeCursor Create(IVirtualDisk source, long size) =>
+            new(source.GetAllocationMap(0, size).Where(r => r.Data && !r.Zero).GetEnumerator());
+
+        /// <summary>Which clusters of the batch at <paramref name="offset"/> overlap a data range.</summary>
+        public bool[] Mark(long offset, int length, int clusterSize)
+        {
+            var marks = new bool[(length + clusterSize - 1) / clusterSize];
+            var end = offset + length;
+            while (_hasCurrent)
+            {
+                var range = ranges.Current;
+                var rangeEnd = range.Start + range.Length;
+                if (rangeEnd <= offset)
+                {
+                    _hasCurrent = ranges.MoveNext();
+                    continue;
+                }
+                if (range.Start >= end) break;
+                var first = (int)((Math.Max(range.Start, offset) - offset) / clusterSize);
+                var last = (int)((Math.Min(rangeEnd, end) - offset + clusterSize - 1) / clusterSize);
+                marks.AsSpan(first, last - first).Fill(true);
+                if (rangeEnd > end) break;
+                _hasCurrent = ranges.MoveNext();
+            }
+            return marks;
+        }
+
+        public void Dispose() => ranges.Dispose();
     }
 
     /// <summary>

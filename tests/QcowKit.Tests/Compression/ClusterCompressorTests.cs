@@ -35,6 +35,42 @@ public class ClusterCompressorTests
         Assert.That(Inflate(output.AsSpan(0, length)), Is.EqualTo(cluster));
     }
 
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    public void Native_libzstd_and_the_managed_port_read_each_others_clusters(bool nativeWrites, bool nativeReads)
+    {
+        var native = NativeZstd.Instance;
+        Assert.That(native, Is.Not.Null, "libzstd.so.1 (installed with qemu-utils) not found");
+        using var compressor = new ClusterCompressor(CompressionType.Zstd, nativeWrites ? native : null);
+        using var decompressor = new ClusterDecompressor(CompressionType.Zstd, nativeReads ? native : null);
+        var stream = new byte[ClusterSize + 4096];
+        var inflated = new byte[ClusterSize];
+        var compressed = 0;
+        foreach (var cluster in RealData.Clusters(RealData.Read(8 * ClusterSize), ClusterSize))
+        {
+            if (!compressor.TryCompress(cluster.Span, stream, out var length)) continue;
+            compressed++;
+            // Trailing bytes after the frame (the next cluster's, in an image) must be ignored, as qemu does.
+            stream.AsSpan(length, 512).Fill(0xA5);
+            Assert.That(decompressor.Decompress(stream.AsSpan(0, length + 512), inflated), Is.Null);
+            Assert.That(inflated, Is.EqualTo(cluster.ToArray()));
+        }
+        Assert.That(compressed, Is.Positive);
+    }
+
+    [Test]
+    public void Native_zstd_reports_a_truncated_frame_instead_of_returning_short_data()
+    {
+        var native = NativeZstd.Instance;
+        Assert.That(native, Is.Not.Null, "libzstd.so.1 (installed with qemu-utils) not found");
+        using var compressor = new ClusterCompressor(CompressionType.Zstd, native);
+        using var decompressor = new ClusterDecompressor(CompressionType.Zstd, native);
+        var cluster = RealData.Read(ClusterSize);
+        var stream = new byte[ClusterSize];
+        Assert.That(compressor.TryCompress(cluster, stream, out var length), Is.True);
+        Assert.That(decompressor.Decompress(stream.AsSpan(0, length / 2), new byte[ClusterSize]), Does.Contain("zstd stream"));
+    }
+
     [TestCase(CompressionType.Deflate)]
     [TestCase(CompressionType.Zstd)]
     public void Round_trips_real_clusters(CompressionType type)

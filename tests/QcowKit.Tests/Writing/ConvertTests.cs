@@ -100,6 +100,52 @@ public sealed class ConvertTests
         Assert.That(File.Exists(output), Is.False);
     }
 
+    [Test]
+    public void Converts_a_compressed_qcow2_to_raw_with_the_same_bytes_and_holes_as_qemu()
+    {
+        var image = _temp!.File("to-raw-source.qcow2");
+        Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", "-o", "compression_type=zstd", _source, image);
+        var ours = _temp.File("to-raw-ours.img");
+        var theirs = _temp.File("to-raw-theirs.img");
+        var reports = new List<QcowConvertProgress>();
+        QcowConverter.Convert(image, "qcow2", ours, new QcowConvertOptions { OutputFormat = "raw" }, new SynchronousProgress(reports.Add));
+        Qemu.ImgOk("convert", "-f", "qcow2", "-O", "raw", image, theirs);
+
+        Assert.That(Hashing.Sha256OfFile(ours), Is.EqualTo(Hashing.Sha256OfFile(_source)));
+        Assert.That(new FileInfo(ours).Length, Is.EqualTo(new FileInfo(_source).Length));
+        // Allocated bytes as qemu's within 64 KiB (the host file system's extent blocks differ by a block or two).
+        Assert.That((long)Qemu.Info(ours)["actual-size"]!, Is.LessThanOrEqualTo((long)Qemu.Info(theirs)["actual-size"]! + (64 * 1024)), "zero blocks stay holes, as with qemu");
+        Assert.That(reports.Select(r => r.BytesDone), Is.Ordered, "progress only moves forward");
+        Assert.That(reports[^1], Is.EqualTo(new QcowConvertProgress(80L * 1024 * 1024, 80L * 1024 * 1024)));
+    }
+
+    [Test]
+    public void Raw_output_refuses_compression_and_a_backing_file_with_qemus_words()
+    {
+        var output = _temp!.File("refused.img");
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", Compress = true }),
+                Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Compression not supported for this file format"));
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", BackingFile = "base.qcow2" }),
+                Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Backing file not supported for file format 'raw'"));
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "vmdk" }),
+                Throws.TypeOf<QcowOptionsException>());
+        });
+        Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void Cancelling_a_raw_conversion_deletes_the_partial_output()
+    {
+        var output = _temp!.File("cancelled.img");
+        using var cancellation = new CancellationTokenSource();
+        var progress = new SynchronousProgress(_ => cancellation.Cancel());
+        Assert.Throws<OperationCanceledException>(() =>
+            QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", MaxDegreeOfParallelism = 1 }, progress, cancellation.Token));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<QcowConvertProgress> report) : IProgress<QcowConvertProgress>
     {
