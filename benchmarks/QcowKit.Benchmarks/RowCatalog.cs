@@ -26,7 +26,8 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
         var rows = new List<SuiteRow>();
 
         void ToRaw(string id, string title, string input, string bound) => rows.Add(new SuiteRow(id, "1 convert qcow2 -> raw", title,
-            Img("convert", "-f", "qcow2", "-O", "raw", input, rawOut), Cli("convert", "-f", "qcow2", "-O", "raw", input, rawOut), null, [rawOut], bound));
+            Img("convert", "-f", "qcow2", "-O", "raw", input, rawOut), Cli("convert", "-f", "qcow2", "-O", "raw", input, rawOut), null, [rawOut], bound,
+            [Qemu("compare", "-f", "qcow2", "-F", "raw", input, rawOut)]));
         ToRaw("convert-raw-plain", $"uncompressed ({dataMiB} MiB of files)", data.Plain, "page-cache copy + write of the output (I/O)");
         ToRaw("convert-raw-deflate", "deflate-compressed", data.Deflate, "inflate (CPU)");
         ToRaw("convert-raw-zstd", "zstd-compressed", data.Zstd, "zstd decompression (CPU)");
@@ -34,7 +35,8 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
         void ToQcow2(string id, string title, string[] flags, string? unavailable, string bound) => rows.Add(new SuiteRow(id, "2 convert raw -> qcow2", title,
             Img(["convert", "-f", "raw", "-O", "qcow2", .. flags, data.Raw, qcowOut]),
             unavailable is null ? Cli(["convert", "-f", "raw", "-O", "qcow2", .. flags, data.Raw, qcowOut]) : null,
-            unavailable, [qcowOut], bound));
+            unavailable, [qcowOut], bound,
+            [Qemu("check", "-f", "qcow2", qcowOut), Qemu("compare", "-f", "raw", "-F", "qcow2", data.Raw, qcowOut)]));
         ToQcow2("convert-qcow2-plain", "plain", [], qcow2Plain, "zero detection + write (I/O)");
         ToQcow2("convert-qcow2-deflate", "-c deflate", ["-c", "-o", "compression_type=zlib"], qcow2Deflate, "deflate (CPU)");
         ToQcow2("convert-qcow2-zstd", "-c zstd", ["-c", "-o", "compression_type=zstd"], qcow2Zstd, "zstd compression (CPU)");
@@ -46,7 +48,8 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
             Img("check", "-f", "qcow2", data.SparseHuge), OurCheck(data.SparseHuge), null, [], "process start + L1 walk"));
 
         rows.Add(new SuiteRow("chain-convert", "4 backing chain / random reads", "4-deep backing chain -> raw",
-            Img("convert", "-O", "raw", data.ChainTop, rawOut), Cli("convert", "-O", "raw", data.ChainTop, rawOut), null, [rawOut], "chain resolution + copy (I/O)"));
+            Img("convert", "-O", "raw", data.ChainTop, rawOut), Cli("convert", "-O", "raw", data.ChainTop, rawOut), null, [rawOut], "chain resolution + copy (I/O)",
+            [Qemu("compare", "-f", "raw", "-F", "raw", data.ChainFlat, rawOut)]));
         rows.Add(new SuiteRow("chain-compare", "4 backing chain / random reads", "compare 4-deep chain with its raw copy",
             Img("compare", data.ChainTop, data.ChainFlat), Cli("compare", data.ChainTop, data.ChainFlat), null, [], "reading both images + memcmp (I/O)"));
         var reads = File.ReadAllLines(data.RandomOffsets);
@@ -64,6 +67,8 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
     }
 
     private static SideCommands Img(params string[] arguments) => new(QemuImg, [new CommandLine(QemuImg, arguments)]);
+
+    private static CommandLine Qemu(params string[] arguments) => new(QemuImg, arguments);
 
     private SideCommands Cli(params string[] arguments) => new(CliTool, [CliCommand(arguments)]);
 

@@ -20,6 +20,15 @@ internal sealed class SuiteOptions
 
     public string CliDll { get; private set; } = "";
 
+    /// <summary>
+    /// The CLI project to publish ReadyToRun for linux-x64 into the work folder and measure (the full suite's
+    /// default), or null to measure <see cref="CliDll"/> as built (<c>--quick</c>, <c>--jit-cli</c>, <c>--cli</c>).
+    /// </summary>
+    public string? PublishCliProject { get; private set; }
+
+    /// <summary>How the measured CLI was built, for the report.</summary>
+    public string CliBuild => PublishCliProject is not null ? "ReadyToRun publish (linux-x64)" : "portable build (JIT)";
+
     /// <summary>Row ids to run (all when empty), e.g. to re-measure rows after an engine change.</summary>
     public IReadOnlyList<string> Rows { get; private set; } = [];
 
@@ -33,6 +42,7 @@ internal sealed class SuiteOptions
         string? work = null;
         string? output = null;
         string? cli = null;
+        bool? publish = null;
         for (var i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -44,6 +54,8 @@ internal sealed class SuiteOptions
                 case "--work": work = Value(); break;
                 case "--out": output = Value(); break;
                 case "--cli": cli = Value(); break;
+                case "--jit-cli": publish = false; break;
+                case "--r2r-cli": publish = true; break;
                 case "--rows": options.Rows = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
@@ -53,6 +65,12 @@ internal sealed class SuiteOptions
         options.WorkDirectory = Path.GetFullPath(work ?? Path.Combine(Path.GetTempPath(), "qcowkit-bench", $"{options.Mode}-{options.DataBytes >> 20}m"));
         options.OutputDirectory = Path.GetFullPath(output ?? Path.Combine(FindRepoRoot() ?? ".", "benchmarks", "results"));
         options.CliDll = Path.GetFullPath(cli ?? Path.Combine(AppContext.BaseDirectory, "QcowKit.Cli.dll"));
+        var project = FindRepoRoot() is { } root ? Path.Combine(root, "src", "QcowKit.Cli", "QcowKit.Cli.csproj") : null;
+        if (cli is null && (publish ?? !options.Quick))
+        {
+            options.PublishCliProject = project ?? throw new ArgumentException("--r2r-cli needs the repository (QcowKit.sln above this exe); use --jit-cli or --cli");
+            options.CliDll = Path.Combine(options.WorkDirectory, "cli-r2r", "QcowKit.Cli.dll");
+        }
         if (options.Runs < 1) throw new ArgumentException("--runs must be at least 1");
         return options;
     }

@@ -35,7 +35,7 @@ internal sealed class SuiteReport(SuiteOptions options, MachineInfo machine, IRe
     public string Markdown()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Mode `{options.Mode}`, {options.Runs} run(s) per side (interleaved), {options.DataBytes >> 20} MiB of files in the ext4, {MachineInfo.BuildConfiguration} build.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Mode `{options.Mode}`, {options.Runs} run(s) per side (interleaved), {options.DataBytes >> 20} MiB of files in the ext4, {MachineInfo.BuildConfiguration} build, CLI: {options.CliBuild}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine.Processors} cores, {machine.CpuModel}, {machine.MemoryMiB / 1024} GiB RAM, load average {machine.LoadAverage} at start, {machine.LoadAverageAfter} at end.");
         text.AppendLine("Ratio = qemu median / qcowkit median (above 1.0: QcowKit faster). `qcowkit*` = the engine run through `QcowKit.Benchmarks engine` (the CLI has no such verb on this build).");
         text.AppendLine();
@@ -79,6 +79,7 @@ internal sealed class SuiteReport(SuiteOptions options, MachineInfo machine, IRe
             ["mode"] = options.Mode,
             ["date"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["build"] = MachineInfo.BuildConfiguration,
+            ["cli"] = options.CliBuild,
             ["runsPerSide"] = options.Runs,
             ["dataMiB"] = options.DataBytes >> 20,
             ["machine"] = new JsonObject

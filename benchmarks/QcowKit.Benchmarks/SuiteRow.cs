@@ -6,7 +6,8 @@ internal sealed record SideCommands(string Tool, IReadOnlyList<CommandLine> Comm
 /// <summary>
 /// One comparison: qemu's commands and ours on the same inputs. <see cref="NotAvailable"/> says why
 /// our side cannot run on this build (a feature absent from the engine or CLI); such a row is
-/// reported as not available, never measured with a substitute.
+/// reported as not available, never measured with a substitute. <see cref="Verify"/> (qemu-img check /
+/// compare) runs once after QcowKit's first run: a fast but wrong output fails the row.
 /// </summary>
 internal sealed record SuiteRow(
     string Id,
@@ -16,7 +17,8 @@ internal sealed record SuiteRow(
     SideCommands? Ours,
     string? NotAvailable,
     IReadOnlyList<string> Outputs,
-    string Bound);
+    string Bound,
+    IReadOnlyList<CommandLine>? Verify = null);
 
 /// <summary>Runs of one side of a row.</summary>
 internal sealed class SideResult

@@ -19,14 +19,22 @@ internal static class WholeProcessSuite
             Console.Error.WriteLine($"compare: {ex.Message}");
             return 2;
         }
+        static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+        if (options.PublishCliProject is { } project)
+        {
+            // What users get from `dotnet publish -r linux-x64` (ReadyToRun is on for RID-specific publishes in
+            // the CLI's csproj): the start-up cost of a short command is mostly JIT otherwise.
+            Log($"publishing {project} ReadyToRun for linux-x64 into {Path.GetDirectoryName(options.CliDll)}");
+            ChildProcess.Check("dotnet", "publish", project, "-c", MachineInfo.BuildConfiguration, "-r", "linux-x64", "--self-contained", "false",
+                "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(options.CliDll)!, "-nologo", "-v", "q");
+        }
         if (!File.Exists(options.CliDll))
         {
             Console.Error.WriteLine($"compare: {options.CliDll} not found (build benchmarks/QcowKit.Benchmarks, which references the CLI, or pass --cli)");
             return 2;
         }
-        static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
         var machine = MachineInfo.Capture();
-        Log($"{options.Mode} suite, {options.Runs} run(s) per side, data {options.DataBytes >> 20} MiB, build {MachineInfo.BuildConfiguration}, load {machine.LoadAverage}");
+        Log($"{options.Mode} suite, {options.Runs} run(s) per side, data {options.DataBytes >> 20} MiB, build {MachineInfo.BuildConfiguration}, CLI {options.CliBuild}, load {machine.LoadAverage}");
         var data = DataSet.Prepare(options, Log);
         var rows = new RowCatalog(options, data).Build(Log).Where(r => options.Rows.Count == 0 || options.Rows.Contains(r.Id)).ToList();
         var results = new List<RowResult>();
@@ -64,6 +72,7 @@ internal static class WholeProcessSuite
             {
                 if (side is null || result is null || result.Error is not null) continue;
                 RunSide(row, side, result);
+                if (ReferenceEquals(result, ours) && result.Error is null && result.Seconds.Count == 1) Verify(row, result);
             }
         }
         foreach (var output in row.Outputs) File.Delete(output);
@@ -88,6 +97,21 @@ internal static class WholeProcessSuite
         }
         result.Seconds.Add(seconds);
         Console.Error.WriteLine($"  {side.Tool,-9} {seconds,8:F3} s  {result.MaxRssKiB / 1024.0,7:F1} MiB");
+    }
+
+    private static void Verify(SuiteRow row, SideResult result)
+    {
+        foreach (var command in row.Verify ?? [])
+        {
+            var child = ChildProcess.Run(command);
+            if (child.ExitCode != 0)
+            {
+                result.Error = $"output failed '{command}' (exit {child.ExitCode}): {Tail(child.StandardOutput + child.StandardError)}";
+                Console.Error.WriteLine($"  {result.Error}");
+                return;
+            }
+        }
+        if (row.Verify is { Count: > 0 }) Console.Error.WriteLine($"  verified: {string.Join("; ", row.Verify)}");
     }
 
     private static string Tail(string text)

@@ -50,8 +50,7 @@ public static partial class QcowConverter
     private static void CopyToRaw(IVirtualDisk source, SafeFileHandle output, long size, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
     {
-        var pieces = source.GetAllocationMap(0, size)
-            .Where(range => range.Data && !range.Zero)
+        var pieces = Coalesce(source.GetAllocationMap(0, size).Where(range => range.Data && !range.Zero))
             .SelectMany(range => Split(range.Start, range.Length));
         var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism) };
         // Reports are serialized so that callers see a monotonic sequence, one call at a time; holes count as
@@ -80,6 +79,26 @@ public static partial class QcowConverter
         {
             ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
         }
+    }
+
+    /// <summary>
+    /// Joins guest-adjacent data ranges (compressed clusters are one map range each) so that pieces are
+    /// 2 MiB: one Read per piece then inflates its clusters in parallel and writes in large blocks.
+    /// </summary>
+    private static IEnumerable<(long Start, long Length)> Coalesce(IEnumerable<AllocationRange> ranges)
+    {
+        long start = 0, length = 0;
+        foreach (var range in ranges)
+        {
+            if (length > 0 && start + length == range.Start)
+            {
+                length += range.Length;
+                continue;
+            }
+            if (length > 0) yield return (start, length);
+            (start, length) = (range.Start, range.Length);
+        }
+        if (length > 0) yield return (start, length);
     }
 
     private static IEnumerable<(long Offset, int Length)> Split(long start, long length)
