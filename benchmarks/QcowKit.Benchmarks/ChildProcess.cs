@@ -12,7 +12,7 @@ internal sealed record CommandLine(string FileName, IReadOnlyList<string> Argume
 }
 
 /// <summary>The outcome of one child process.</summary>
-internal sealed record ChildResult(int ExitCode, double Seconds, long MaxRssKiB, string StandardOutput, string StandardError);
+internal sealed record ChildResult(int ExitCode, double Seconds, long MaxRssKiB, string StandardOutput, string StandardError, double CpuSeconds = double.NaN);
 
 /// <summary>Runs children, under <c>/usr/bin/time</c> when measuring so their peak RSS is known.</summary>
 internal static class ChildProcess
@@ -28,13 +28,17 @@ internal static class ChildProcess
         var rssFile = Path.GetTempFileName();
         try
         {
-            var wrapped = new CommandLine(TimeTool, ["-f", "%M", "-o", rssFile, command.FileName, .. command.Arguments]);
+            var wrapped = new CommandLine(TimeTool, ["-f", "%M %U %S", "-o", rssFile, command.FileName, .. command.Arguments]);
             var result = Run(wrapped);
             var text = File.ReadAllText(rssFile).Trim();
             // time(1) writes "Command exited with non-zero status N" before the format line.
-            var last = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
-            var rss = long.TryParse(last, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kib) ? kib : -1;
-            return result with { MaxRssKiB = rss };
+            var last = (text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "").Split(' ');
+            var rss = last.Length == 3 && long.TryParse(last[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var kib) ? kib : -1;
+            // User + system CPU seconds: on a loaded machine far steadier than wall time.
+            var cpu = last.Length == 3
+                && double.TryParse(last[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var user)
+                && double.TryParse(last[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var system) ? user + system : double.NaN;
+            return result with { MaxRssKiB = rss, CpuSeconds = cpu };
         }
         finally
         {

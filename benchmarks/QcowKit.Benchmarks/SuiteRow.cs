@@ -25,6 +25,19 @@ internal sealed class SideResult
 {
     public List<double> Seconds { get; } = [];
 
+    /// <summary>User + system CPU seconds of each run (NaN without /usr/bin/time).</summary>
+    public List<double> CpuSeconds { get; } = [];
+
+    public double CpuMedian
+    {
+        get
+        {
+            if (CpuSeconds.Count == 0 || CpuSeconds.Any(double.IsNaN)) return double.NaN;
+            var sorted = CpuSeconds.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+    }
+
     public long MaxRssKiB { get; set; } = -1;
 
     public string? Error { get; set; }
@@ -49,6 +62,9 @@ internal sealed record RowResult(SuiteRow Row, SideResult Qemu, SideResult? Ours
     public double? Ratio => Ours is { Error: null, Seconds.Count: > 0 } && Qemu is { Error: null, Seconds.Count: > 0 }
         ? Qemu.Median / Ours.Median
         : null;
+
+    /// <summary>qemu's median CPU seconds over ours: above 1.0 means QcowKit needs less CPU.</summary>
+    public double? CpuRatio => Ratio is not null && Ours!.CpuMedian > 0 && Qemu.CpuMedian > 0 ? Qemu.CpuMedian / Ours.CpuMedian : null;
 
     public string Status => Row.NotAvailable is not null ? "not available"
         : Qemu.Error is not null || Ours?.Error is not null ? "failed"

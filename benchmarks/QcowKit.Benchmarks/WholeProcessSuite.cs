@@ -82,10 +82,15 @@ internal static class WholeProcessSuite
     private static void RunSide(SuiteRow row, SideCommands side, SideResult result)
     {
         foreach (var output in row.Outputs) File.Delete(output);
+        // Neither side fsyncs its output, so without this the previous run's dirty pages are written back
+        // during (and charged to) the next run. Untimed.
+        ChildProcess.Run(new CommandLine("sync", []));
         var seconds = 0.0;
+        var cpu = 0.0;
         foreach (var command in side.Commands)
         {
             var child = ChildProcess.Measure(command);
+            cpu += child.CpuSeconds;
             if (child.ExitCode != 0)
             {
                 result.Error = $"'{command}' exited with {child.ExitCode}: {Tail(child.StandardError + child.StandardOutput)}";
@@ -96,7 +101,8 @@ internal static class WholeProcessSuite
             result.MaxRssKiB = Math.Max(result.MaxRssKiB, child.MaxRssKiB);
         }
         result.Seconds.Add(seconds);
-        Console.Error.WriteLine($"  {side.Tool,-9} {seconds,8:F3} s  {result.MaxRssKiB / 1024.0,7:F1} MiB");
+        result.CpuSeconds.Add(cpu);
+        Console.Error.WriteLine($"  {side.Tool,-9} {seconds,8:F3} s  cpu {cpu,7:F2} s  {result.MaxRssKiB / 1024.0,7:F1} MiB");
     }
 
     private static void Verify(SuiteRow row, SideResult result)
