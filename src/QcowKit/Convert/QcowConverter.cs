@@ -87,40 +87,61 @@ public static partial class QcowConverter
         var size = Math.Min(source.VirtualSize, image.VirtualSize);
         var clusterSize = image.ClusterSize;
         var batchBytes = Math.Max(clusterSize, BatchBytes / clusterSize * clusterSize);
-        var buffer = new byte[batchBytes];
-        var backingBuffer = backing is null ? null : new byte[batchBytes];
+        // Two buffer sets: the next batch is read (and zero-checked, and compared with the backing file) on
+        // the thread pool while this one is compressed and written, so reading overlaps writing as in qemu.
+        var buffers = new[] { new byte[batchBytes], new byte[batchBytes] };
+        var backingBuffers = backing is null ? null : new[] { new byte[batchBytes], new byte[batchBytes] };
         byte[]? streamBuffer = null;
         using var compressors = new ThreadLocal<ClusterCompressor>(() => new ClusterCompressor(image.CompressionType), trackAllValues: true);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
         // Without a backing file, ranges the source maps as holes or zeros need not be read at all (qemu asks
         // for block status the same way): a sparse raw disk or a mostly empty qcow2 is copied at the speed of its data.
         using var dataRanges = backing is null ? DataRangeCursor.Create(source, size) : null;
+
+        ClusterKind[] ReadBatch(long offset, byte[] into, byte[]? backingInto)
+        {
+            var length = (int)Math.Min(batchBytes, size - offset);
+            var chunk = into.AsSpan(0, length);
+            var clusters = (length + clusterSize - 1) / clusterSize;
+            var kinds = new ClusterKind[clusters];
+            var maybeData = dataRanges?.Mark(offset, length, clusterSize);
+            ReadMaybeData(source, offset, chunk, clusterSize, maybeData);
+            for (var i = 0; i < clusters; i++)
+            {
+                if (maybeData is not null && !maybeData[i])
+                {
+                    kinds[i] = ClusterKind.Zero;
+                    continue;
+                }
+                var part = chunk.Slice(i * clusterSize, Math.Min(clusterSize, length - (i * clusterSize)));
+                kinds[i] = part.ContainsAnyExcept((byte)0) ? ClusterKind.Data : ClusterKind.Zero;
+            }
+            if (backing is not null)
+            {
+                MarkSameAsBacking(backing, offset, length, clusterSize, chunk, backingInto!, kinds);
+            }
+            return kinds;
+        }
+
+        Task<ClusterKind[]>? pending = size > 0 ? Task.Run(() => ReadBatch(0, buffers[0], backingBuffers?[0]), cancellationToken) : null;
         try
         {
-            for (long offset = 0; offset < size; offset += batchBytes)
+            var index = 0;
+            for (long offset = 0; offset < size; offset += batchBytes, index = 1 - index)
             {
+                var kinds = pending!.GetAwaiter().GetResult();
+                pending = null;
                 cancellationToken.ThrowIfCancellationRequested();
+                var next = offset + batchBytes;
+                var nextIndex = 1 - index;
+                if (next < size)
+                {
+                    pending = Task.Run(() => ReadBatch(next, buffers[nextIndex], backingBuffers?[nextIndex]), cancellationToken);
+                }
+                var buffer = buffers[index];
                 var length = (int)Math.Min(batchBytes, size - offset);
                 var chunk = buffer.AsMemory(0, length);
-                var clusters = (length + clusterSize - 1) / clusterSize;
-                var kinds = new ClusterKind[clusters];
-                var maybeData = dataRanges?.Mark(offset, length, clusterSize);
-                ReadMaybeData(source, offset, chunk.Span, clusterSize, maybeData);
-                for (var i = 0; i < clusters; i++)
-                {
-                    if (maybeData is not null && !maybeData[i])
-                    {
-                        kinds[i] = ClusterKind.Zero;
-                        continue;
-                    }
-                    var part = chunk.Span.Slice(i * clusterSize, Math.Min(clusterSize, length - (i * clusterSize)));
-                    var zero = !part.ContainsAnyExcept((byte)0);
-                    kinds[i] = zero ? ClusterKind.Zero : ClusterKind.Data;
-                }
-                if (backing is not null)
-                {
-                    MarkSameAsBacking(backing, offset, length, clusterSize, chunk.Span, backingBuffer!, kinds);
-                }
+                var clusters = kinds.Length;
 
                 if (options.Compress)
                 {
@@ -165,6 +186,18 @@ public static partial class QcowConverter
         }
         finally
         {
+            // A read still in flight must end before the caller disposes the source.
+            if (pending is not null)
+            {
+                try
+                {
+                    pending.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // The operation already failed or was cancelled; that exception is the one to report.
+                }
+            }
             foreach (var compressor in compressors.Values)
             {
                 compressor.Dispose();
