@@ -127,6 +127,10 @@ internal static class QcowAmender
                 throw new QcowOptionsException("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
             }
             resize = size;
+            if (rounded < (long)h.Size)
+            {
+                RefuseShrinkOverData(file.Path, rounded);
+            }
         }
         var downgrade = newVersion < oldVersion;
         if (downgrade)
@@ -175,6 +179,28 @@ internal static class QcowAmender
             // qemu 7.2 keeps the bitmaps extension but clears the autoclear bit that validates it, so the next
             // open drops the bitmaps and leaks their clusters; QcowKit refuses rather than write a leaking image.
             throw new QcowOptionsException("Cannot downgrade an image with persistent bitmaps (compat=0.10 cannot keep them); remove them first");
+        }
+    }
+
+    /// <summary>
+    /// The resize that amend delegates to shrinks only when no cluster past the new end is allocated (qemu would
+    /// discard them): refuse here, before any other step writes.
+    /// </summary>
+    private static void RefuseShrinkOverData(string path, long size)
+    {
+        using var image = QcowImage.Open(path);
+        var firstCluster = (size + image.ClusterSize - 1) / image.ClusterSize * image.ClusterSize;
+        if (firstCluster >= image.VirtualSize)
+        {
+            return;
+        }
+        foreach (var range in image.GetAllocationMap(firstCluster, image.VirtualSize - firstCluster))
+        {
+            if (range.Depth == 0 && range.Present)
+            {
+                throw new QcowOptionsException(string.Create(CultureInfo.InvariantCulture,
+                    $"Cannot shrink to {size} bytes: guest cluster at {range.Start} is allocated (discard it first)"));
+            }
         }
     }
 

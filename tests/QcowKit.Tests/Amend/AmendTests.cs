@@ -149,6 +149,46 @@ public sealed class AmendTests
     }
 
     [Test]
+    public void Size_shrinks_like_qemu_when_nothing_is_allocated_past_the_new_end()
+    {
+        using var temp = new TempDirectory("amend");
+        var start = temp.File("start.qcow2");
+        Qemu.CreateQcow2(start, "4M");
+        Qemu.Io(start, DataWorkload);
+        var (ours, _) = SideBySide(temp, start, "size=1M", sameGuestBytes: false);
+        Assert.That(Qemu.Info(ours)["virtual-size"]!.GetValue<long>(), Is.EqualTo(1L << 20));
+    }
+
+    [Test]
+    public void Size_shrink_over_allocated_data_is_refused_before_any_change()
+    {
+        // qemu discards the data past the new end; QcowKit's resize refuses instead, and an amend decides that first.
+        using var temp = new TempDirectory("amend");
+        var path = temp.File("start.qcow2");
+        Qemu.CreateQcow2(path, "4M", "compat=0.10");
+        Qemu.Io(path, ZeroWorkload[0], ZeroWorkload[^1]);
+        var before = Hashing.Sha256OfFile(path);
+        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse("compat=1.1,size=1M")),
+            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains("is allocated"));
+        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Cancelled_amend_writes_nothing()
+    {
+        using var temp = new TempDirectory("amend");
+        var path = temp.File("start.qcow2");
+        Qemu.CreateQcow2(path, "4M");
+        Qemu.Io(path, DataWorkload);
+        var before = Hashing.Sha256OfFile(path);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse("refcount_bits=8"), null, cancelled.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
+    }
+
+    [Test]
     public void Several_options_at_once_match_qemu()
     {
         using var temp = new TempDirectory("amend");
