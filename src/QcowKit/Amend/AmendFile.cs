@@ -11,10 +11,13 @@ namespace QcowKit.Amend;
 /// </summary>
 internal sealed class AmendFile : IDisposable
 {
-    private AmendFile(string path, SafeFileHandle handle)
+    private readonly Action<string>? _checkpoint;
+
+    private AmendFile(string path, SafeFileHandle handle, Action<string>? checkpoint)
     {
         Path = path;
         Handle = handle;
+        _checkpoint = checkpoint;
     }
 
     public string Path { get; }
@@ -23,11 +26,16 @@ internal sealed class AmendFile : IDisposable
 
     public long Length => RandomAccess.GetLength(Handle);
 
-    public static AmendFile Open(string path)
+    /// <param name="path">The image.</param>
+    /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
+    public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-        return new AmendFile(path, handle);
+        return new AmendFile(path, handle, checkpoint);
     }
+
+    /// <summary>Everything written so far is flushed and the image is consistent (at worst leaking).</summary>
+    public void Reached(string point) => _checkpoint?.Invoke(point);
 
     public QcowHeader ReadHeader() => QcowHeader.Read(Handle, Length);
 
@@ -54,6 +62,7 @@ internal sealed class AmendFile : IDisposable
         RandomAccess.FlushToDisk(Handle);
         RandomAccess.Write(Handle, cluster, 0);
         RandomAccess.FlushToDisk(Handle);
+        Reached("header written");
     }
 
     /// <summary>Reads <paramref name="entries"/> big-endian 64-bit entries at <paramref name="offset"/> (zeros past the end of the file).</summary>

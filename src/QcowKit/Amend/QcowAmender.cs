@@ -14,7 +14,16 @@ internal static class QcowAmender
 {
     private const int CompatibleDowngradeVersion = 2;
 
-    public static void Amend(string path, QcowAmendOptions options, IProgress<QcowAmendProgress>? progress, CancellationToken cancellationToken)
+    public static void Amend(string path, QcowAmendOptions options, IProgress<QcowAmendProgress>? progress, CancellationToken cancellationToken) =>
+        Amend(path, options, progress, null, cancellationToken);
+
+    /// <param name="path">The image.</param>
+    /// <param name="options">What to change.</param>
+    /// <param name="progress">Progress receiver, or null.</param>
+    /// <param name="checkpoint">Called wherever the image on disk is consistent; crash tests throw from it.</param>
+    /// <param name="cancellationToken">Checked between consistent steps.</param>
+    internal static void Amend(string path, QcowAmendOptions options, IProgress<QcowAmendProgress>? progress, Action<string>? checkpoint,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
@@ -35,7 +44,7 @@ internal static class QcowAmender
         cancellationToken.ThrowIfCancellationRequested();
 
         var steps = new ProgressSteps(progress, plan.Operations);
-        using (var file = AmendFile.Open(path))
+        using (var file = AmendFile.Open(path, checkpoint))
         {
             if (plan.Upgrade)
             {
@@ -67,7 +76,7 @@ internal static class QcowAmender
         }
         if (plan.Downgrade)
         {
-            using var file = AmendFile.Open(path);
+            using var file = AmendFile.Open(path, checkpoint);
             ZeroClusterExpansion.Run(file, steps.Report, cancellationToken);
             Downgrade(file);
             steps.Next();

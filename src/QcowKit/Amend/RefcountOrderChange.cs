@@ -95,6 +95,8 @@ internal static class RefcountOrderChange
                 break;
             }
         }
+        file.Flush();
+        file.Reached("new refcount structures allocated");
         progress(0.3);
 
         // Fill and write the new blocks from the old refcounts (which now count the new structures too).
@@ -122,6 +124,7 @@ internal static class RefcountOrderChange
         }
         file.WriteTable(table, tableOffset);
         file.Flush();
+        file.Reached("new refcount structures written");
 
         // The old table may have moved while allocating: free what the header names now, after the switch.
         var oldTableOffset = old.TableOffset;
@@ -147,6 +150,7 @@ internal static class RefcountOrderChange
             fresh.Update(oldTableOffset + (i << clusterBits), -1);
         }
         file.Flush();
+        file.Reached("old refcount structures freed");
         progress(1);
     }
 

@@ -57,16 +57,19 @@ internal static class SnapshotTableUpgrade
         }
         RandomAccess.Write(file.Handle, buffer, newOffset);
         file.Flush();
+        file.Reached("new snapshot table written");
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
         RandomAccess.Write(file.Handle, fields, HeaderFieldOffsets.NbSnapshots);
         file.Flush();
+        file.Reached("snapshot table switched");
         var oldStart = (long)h.SnapshotsOffset & ~h.ClusterOffsetMask;
         for (var cluster = oldStart; cluster < oldEnd; cluster += h.ClusterSize)
         {
             allocator.Update(cluster, -1);
         }
         file.Flush();
+        file.Reached("old snapshot table freed");
     }
 }

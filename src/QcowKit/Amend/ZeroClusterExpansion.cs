@@ -76,6 +76,7 @@ internal static class ZeroClusterExpansion
                     file.Flush();
                     file.WriteTable(l2, l2Offset);
                     file.Flush();
+                    file.Reached("L2 table expanded");
                 }
                 progress((double)visited / totalEntries);
             }

@@ -279,7 +279,7 @@ public sealed class AmendTests
         Qemu.Io(start, DataWorkload);
         Qemu.ImgOk("snapshot", "-c", "s1", start);
         Qemu.Io(start, "write -P 0x55 0 64k");
-        DropSnapshotExtraData(start);
+        LegacySnapshotTable.DropExtraData(start);
         var (ours, theirs) = SideBySide(temp, start, "compat=1.1");
         AssertSnapshotsEqual(temp, ours, theirs, "s1");
         Assert.That(SnapshotExtraDataSize(ours), Is.GreaterThanOrEqualTo(16));
@@ -380,29 +380,6 @@ public sealed class AmendTests
         Qemu.ImgOk("snapshot", "-a", snapshot, theirsCopy);
         Assert.That(Qemu.Compare(oursCopy, theirsCopy), Is.Zero, $"snapshot {snapshot} differs");
         Assert.That(Qemu.Check(oursCopy).ExitCode, Is.Zero);
-    }
-
-    /// <summary>
-    /// Rewrites the first snapshot table entry without extra data, as qemu before 1.1 wrote them (a poke_file-style
-    /// edit of a qemu-made image): the entry shrinks, so it still fits where it is.
-    /// </summary>
-    private static void DropSnapshotExtraData(string path)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        var header = new byte[72];
-        RandomAccess.Read(file, header, 0);
-        Assert.That(BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(60)), Is.EqualTo(1u), "one snapshot expected");
-        var offset = (long)BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(64));
-        var entry = new byte[1024];
-        RandomAccess.Read(file, entry, offset);
-        var extra = (int)BinaryPrimitives.ReadUInt32BigEndian(entry.AsSpan(36));
-        var idSize = BinaryPrimitives.ReadUInt16BigEndian(entry.AsSpan(12));
-        var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entry.AsSpan(14));
-        var rewritten = new byte[40 + extra + idSize + nameSize];
-        entry.AsSpan(0, 40).CopyTo(rewritten);
-        BinaryPrimitives.WriteUInt32BigEndian(rewritten.AsSpan(36), 0);
-        entry.AsSpan(40 + extra, idSize + nameSize).CopyTo(rewritten.AsSpan(40));
-        RandomAccess.Write(file, rewritten, offset);
     }
 
     private static int SnapshotExtraDataSize(string path)
