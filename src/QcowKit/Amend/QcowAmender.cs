@@ -109,6 +109,21 @@ internal static class QcowAmender
         {
             throw new QcowOptionsException("data-file can only be set for images that use an external data file");
         }
+        if (o.DataFile is { Length: > 0 } dataFile)
+        {
+            // The header is rewritten with the new name after other steps ran: make sure it fits now.
+            var trial = file.ReadHeader();
+            trial.ExternalDataFile = dataFile;
+            trial.FeatureNameTable = [];
+            try
+            {
+                trial.Write(new byte[trial.ClusterSize]);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new QcowOptionsException("Failed to update the image header: the data file name does not fit in the header cluster", ex);
+            }
+        }
         if (o.DataFileRaw == true && !h.DataFileIsRaw)
         {
             throw new QcowOptionsException("data-file-raw cannot be set on existing images");

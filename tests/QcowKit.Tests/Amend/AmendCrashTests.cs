@@ -40,7 +40,6 @@ public sealed class AmendCrashTests
 
     private static void AssertEveryStopIsSafe(TempDirectory temp, string start, string options, int minimumStops)
     {
-        var before = Qemu.RawSha256(start);
         var points = new List<string>();
         var complete = temp.File("complete.qcow2");
         File.Copy(start, complete);
@@ -60,7 +59,7 @@ public sealed class AmendCrashTests
             var (exitCode, report, raw) = Qemu.Check(copy);
             Assert.That(exitCode, Is.AnyOf(0, 3), () => $"stopped after '{points[at]}' (#{at}): {raw.Describe()}");
             Assert.That(report?["corruptions"]?.GetValue<int>() ?? 0, Is.Zero, raw.Describe);
-            Assert.That(Qemu.RawSha256(copy), Is.EqualTo(before), $"guest bytes after a stop at '{points[at]}' (#{at})");
+            Assert.That(Qemu.Compare(start, copy), Is.Zero, $"guest bytes after a stop at '{points[at]}' (#{at})");
             File.Delete(copy);
         }
     }
