@@ -31,15 +31,12 @@ internal static class QcowAmender
         {
             throw new QcowOptionsException("Must specify options (-o)");
         }
-        Plan plan;
-        using (var file = AmendFile.Open(path))
-        {
-            var header = file.ReadHeader();
-            plan = Validate(file, header, options);
-        }
+        var plan = Validate(path, options);
         if (plan.Dirty)
         {
             RepairDirty(path);
+            // Refusals that depend on refcounts (a narrower width) must see the repaired ones.
+            plan = Validate(path, options);
         }
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -88,6 +85,12 @@ internal static class QcowAmender
     private sealed record Plan(bool Dirty, bool Upgrade, int? RefcountOrder, long? Resize, bool Downgrade)
     {
         public int Operations => (Upgrade ? 1 : 0) + (RefcountOrder is null ? 0 : 1) + (Downgrade ? 1 : 0);
+    }
+
+    private static Plan Validate(string path, QcowAmendOptions options)
+    {
+        using var file = AmendFile.Open(path);
+        return Validate(file, file.ReadHeader(), options);
     }
 
     private static Plan Validate(AmendFile file, QcowHeader h, QcowAmendOptions o)
@@ -165,7 +168,11 @@ internal static class QcowAmender
         if (refcountBits != h.RefcountBits)
         {
             newOrder = System.Numerics.BitOperations.Log2((uint)refcountBits);
-            RefcountOrderChange.RefuseNarrowing(file, h, newOrder.Value);
+            if (!h.IsDirty)
+            {
+                // A dirty image's refcounts are stale: this is checked again after the repair.
+                RefcountOrderChange.RefuseNarrowing(file, h, newOrder.Value);
+            }
         }
         return new Plan(h.IsDirty, newVersion > oldVersion, newOrder, resize, downgrade);
     }
