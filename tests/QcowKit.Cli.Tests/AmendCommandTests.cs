@@ -94,6 +94,16 @@ public sealed class AmendCommandTests
     }
 
     [Test]
+    public void Amend_help_lists_qemus_amend_options()
+    {
+        var ours = Cli.Run("amend", "-f", "qcow2", "-o", "help", "unused.qcow2");
+        var theirs = Cli.Qemu("amend", "-f", "qcow2", "-o", "help", "unused.qcow2");
+        Assert.That(ours.ExitCode, Is.EqualTo(theirs.ExitCode));
+        var qemuLines = theirs.StandardOutput.Split('\n').Where(line => !line.Contains("encrypt.", StringComparison.Ordinal));
+        Assert.That(ours.StandardOutput, Is.EqualTo(string.Join('\n', qemuLines)));
+    }
+
+    [Test]
     public void Amend_is_listed_among_the_verbs()
     {
         var help = Cli.Run("--help");

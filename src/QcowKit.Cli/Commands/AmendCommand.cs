@@ -33,6 +33,11 @@ internal static class AmendCommand
             {
                 throw new CliException(null, "Must specify options (-o)");
             }
+            if (lists.Any(list => list is "help" or "?"))
+            {
+                PrintHelp(context.Out);
+                return 0;
+            }
             QcowAmendOptions amend;
             try
             {
@@ -73,6 +78,27 @@ internal static class AmendCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>qemu-img's <c>-o help</c> listing, without the LUKS options (QcowKit cannot open encrypted images).</summary>
+    private static void PrintHelp(TextWriter output)
+    {
+        (string Option, string Help)[] options =
+        [
+            ("backing_file=<str>", "File name of a base image"),
+            ("backing_fmt=<str>", "Image format of the base image"),
+            ("compat=<str>", "Compatibility level (v2 [0.10] or v3 [1.1])"),
+            ("data_file=<str>", "File name of an external data file"),
+            ("data_file_raw=<bool (on/off)>", "The external data file must stay valid as a raw image"),
+            ("lazy_refcounts=<bool (on/off)>", "Postpone refcount updates"),
+            ("refcount_bits=<num>", "Width of a reference count entry in bits"),
+            ("size=<size>", "Virtual disk size"),
+        ];
+        output.WriteLine("Amend options for 'qcow2':");
+        foreach (var (option, help) in options)
+        {
+            output.WriteLine($"  {option,-22} - {help}");
+        }
     }
 
     /// <summary>Synchronous adapter: <see cref="Progress{T}"/> would post to a thread pool and print out of order.</summary>
