@@ -429,7 +429,7 @@ public sealed partial class QcowImage
         var zero = (entry.Raw & L2Entry.ZeroFlag) != 0;
         if (hasHost && entry.Copied && !zero)
         {
-            HostIo.Write(DataHandle!, data, entry.HostOffset + within, Options.WriteObserver);
+            HostIo.Write(DataHandle!, data, entry.HostOffset + within, Options.WriteObserver, guestData: true);
             return;
         }
         var clusterBytes = ClusterBytes(clusterStart);
@@ -479,7 +479,7 @@ public sealed partial class QcowImage
     {
         if (within == regionStart && within + data.Length == regionEnd)
         {
-            HostIo.Write(DataHandle!, data, host + within, Options.WriteObserver);
+            HostIo.Write(DataHandle!, data, host + within, Options.WriteObserver, guestData: true);
             return;
         }
         var length = regionEnd - regionStart;
@@ -489,7 +489,7 @@ public sealed partial class QcowImage
             var region = buffer.AsSpan(0, length);
             Read(clusterStart + regionStart, region);
             data.CopyTo(region[(within - regionStart)..]);
-            HostIo.Write(DataHandle!, region, host + regionStart, Options.WriteObserver);
+            HostIo.Write(DataHandle!, region, host + regionStart, Options.WriteObserver, guestData: true);
         }
         finally
         {
@@ -605,7 +605,7 @@ public sealed partial class QcowImage
         var entry = ReadSlot(slot);
         var offset = AllocateCompressedBytes(stream.Length);
         _compressedCursor = offset + stream.Length;
-        HostIo.Write(Handle, stream, offset, Options.WriteObserver);
+        HostIo.Write(Handle, stream, offset, Options.WriteObserver, guestData: true);
         var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
         WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));
         Release(entry);

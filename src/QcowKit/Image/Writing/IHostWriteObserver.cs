@@ -9,8 +9,11 @@ namespace QcowKit.Image.Writing;
 /// </summary>
 internal interface IHostWriteObserver
 {
-    /// <summary><paramref name="data"/> is about to be written at <paramref name="offset"/> of <paramref name="file"/>.</summary>
-    void Writing(SafeFileHandle file, long offset, ReadOnlySpan<byte> data);
+    /// <summary>
+    /// <paramref name="data"/> is about to be written at <paramref name="offset"/> of <paramref name="file"/>;
+    /// <paramref name="guestData"/> tells guest data (including compressed streams) from metadata.
+    /// </summary>
+    void Writing(SafeFileHandle file, long offset, ReadOnlySpan<byte> data, bool guestData);
 
     /// <summary><paramref name="file"/> is about to be flushed to stable storage.</summary>
     void Flushing(SafeFileHandle file);
@@ -19,9 +22,9 @@ internal interface IHostWriteObserver
 /// <summary>The engine's only path to the disk for writes and flushes, so that an observer sees all of them.</summary>
 internal static class HostIo
 {
-    public static void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset, IHostWriteObserver? observer)
+    public static void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset, IHostWriteObserver? observer, bool guestData = false)
     {
-        observer?.Writing(file, offset, data);
+        observer?.Writing(file, offset, data, guestData);
         RandomAccess.Write(file, data, offset);
     }
 
