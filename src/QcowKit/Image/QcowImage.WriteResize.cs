@@ -30,6 +30,7 @@ public sealed partial class QcowImage
                     }
                     RefuseAllocatedPast(size);
                 }
+                PrepareBitmapsForResize();
                 var required = (long)QcowHeader.RequiredL1EntriesFor((ulong)size, Header.ClusterBits, Header.L2Bits);
                 if (required > QcowLimits.MaxL1SizeBytes / 8)
                 {
@@ -47,6 +48,7 @@ public sealed partial class QcowImage
                 Span<byte> field = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)size);
                 RandomAccess.Write(Handle, field, HeaderFieldOffsets.Size);
+                ResizeBitmaps(size);
                 if (size > oldSize && Backing is { } backing && backing.VirtualSize > oldSize)
                 {
                     // The grown area must read as zeros, not as the (larger) backing file's data.
