@@ -242,4 +242,40 @@ public sealed class BitmapTrackingTests
         Assert.That(qemu.StandardError, Does.Contain("Could not apply snapshot 's': Device has active dirty bitmaps"), qemu.Describe);
         AssertClean(path);
     }
+
+    [Test]
+    public void Bitmaps_of_the_fixture_corpus_are_tracked_like_qemu_does()
+    {
+        using var temp = new TempDirectory("bitmaps");
+        var byQemu = temp.File("qemu.qcow2");
+        var byUs = temp.File("ours.qcow2");
+        File.Copy(Path.Combine(RepoPaths.Root, "fixtures", "clean-bitmaps.qcow2"), byQemu);
+        File.Copy(byQemu, byUs);
+        Op[] ops = [new(Kind.Write, 9000, 100), new(Kind.Zero, 40960, 8192), new(Kind.Discard, 126976, 4096)];
+        Qemu.Io(byQemu, ops.Select(o => o.QemuIo).ToArray());
+        using (var image = OpenWritable(byUs))
+        {
+            foreach (var op in ops)
+            {
+                op.Apply(image);
+            }
+        }
+        Assert.That(Describe(BitmapContents.Read(byUs)), Is.EqualTo(Describe(BitmapContents.Read(byQemu))));
+        AssertClean(byUs);
+    }
+
+    [Test]
+    public void A_bitmap_table_qemu_cannot_load_refuses_the_first_write_and_nothing_is_written()
+    {
+        using var temp = new TempDirectory("bitmaps");
+        var path = temp.File("bad.qcow2");
+        File.Copy(Path.Combine(RepoPaths.Root, "fixtures", "corrupt-bitmap-table-entry-reserved-bits.qcow2"), path);
+        var before = File.ReadAllBytes(path);
+        using (var image = OpenWritable(path))
+        {
+            Assert.That(() => image.Write(0, new byte[512]),
+                Throws.InstanceOf<QcowFormatException>().With.Message.Contains("table entry 0").And.Message.Contains("reserved bits"));
+        }
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(before));
+    }
 }
