@@ -19,7 +19,7 @@ public sealed class AmendTests
 
     private static readonly string[] InfoFields = ["virtual-size", "backing-filename", "backing-filename-format", "full-backing-filename"];
 
-    private static readonly string[] SpecificFields = ["compat", "lazy-refcounts", "refcount-bits", "compression-type", "extended-l2", "data-file", "data-file-raw"];
+    private static readonly string[] SpecificFields = ["compat", "lazy-refcounts", "refcount-bits", "compression-type", "extended-l2", "data-file", "data-file-raw", "bitmaps"];
 
     [Test]
     public void Upgrade_from_0_10_to_1_1_matches_qemu()
@@ -236,6 +236,32 @@ public sealed class AmendTests
         Qemu.CreateQcow2(start, "4M", create == "DATAFILE" ? $"data_file={temp.File("data.raw")}" : create);
         Qemu.Io(start, DataWorkload);
         RefusedLikeQemu(temp, start, amend);
+    }
+
+    [Test]
+    public void Refcount_width_change_keeps_persistent_bitmaps_like_qemu()
+    {
+        using var temp = new TempDirectory("amend");
+        var start = temp.File("start.qcow2");
+        Qemu.CreateQcow2(start, "4M");
+        Qemu.ImgOk("bitmap", "--add", start, "b1");
+        Qemu.Io(start, DataWorkload);
+        var (ours, _) = SideBySide(temp, start, "refcount_bits=32");
+        Assert.That(Specific(ours)["bitmaps"]!.AsArray(), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void Downgrade_with_persistent_bitmaps_is_refused_before_any_change()
+    {
+        // qemu 7.2 downgrades and leaves the bitmaps' clusters leaking; QcowKit refuses instead.
+        using var temp = new TempDirectory("amend");
+        var path = temp.File("start.qcow2");
+        Qemu.CreateQcow2(path, "4M");
+        Qemu.ImgOk("bitmap", "--add", path, "b1");
+        var before = Hashing.Sha256OfFile(path);
+        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse("compat=0.10")),
+            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains("persistent bitmaps"));
+        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
     }
 
     [Test]
