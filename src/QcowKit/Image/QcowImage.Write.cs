@@ -206,6 +206,7 @@ public sealed partial class QcowImage
                 foreach (var cluster in clusters)
                 {
                     CheckRange(cluster.Offset, cluster.Raw.Length, VirtualSize);
+                    MarkBitmapsDirty(cluster.Offset, cluster.Raw.Length);
                     if (cluster.Stream.IsEmpty)
                     {
                         WriteCluster(cluster.Offset, 0, cluster.Raw.Span);
@@ -257,6 +258,7 @@ public sealed partial class QcowImage
                 HostIo.Flush(data, Options.WriteObserver);
             }
             HostIo.Flush(Handle, Options.WriteObserver);
+            StoreBitmaps();
             if (_markedDirty)
             {
                 Header.IncompatibleFeatures &= ~IncompatibleFeatures.Dirty;
@@ -304,6 +306,7 @@ public sealed partial class QcowImage
                 _markedDirty = true;
             }
         }
+        TrackBitmaps(offset, length);
     }
 
     private void EndWrite()

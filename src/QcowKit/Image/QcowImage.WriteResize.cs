@@ -31,6 +31,7 @@ public sealed partial class QcowImage
                     }
                     RefuseAllocatedPast(size);
                 }
+                PrepareBitmapsForResize();
                 var required = (long)QcowHeader.RequiredL1EntriesFor((ulong)size, Header.ClusterBits, Header.L2Bits);
                 if (required > QcowLimits.MaxL1SizeBytes / 8)
                 {
@@ -48,6 +49,7 @@ public sealed partial class QcowImage
                 Span<byte> field = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)size);
                 HostIo.Write(Handle, field, HeaderFieldOffsets.Size, Options.WriteObserver);
+                ResizeBitmaps(size);
                 if (size > oldSize && Backing is { } backing && backing.VirtualSize > oldSize)
                 {
                     // The grown area must read as zeros, not as the (larger) backing file's data.
