@@ -30,11 +30,16 @@ public sealed class CrashConsistencyTests
     public void Every_cut_leaves_an_image_at_worst_leaking_with_completed_data_intact(string options, string size, bool nearRefcountTableEnd, int operations, int seed)
         => RunCuts(options, size, nearRefcountTableEnd, operations, seed, snapshots: false);
 
+    /// <summary>With a persistent dirty bitmap: marked in_use on the first write, stored again on close.</summary>
+    [TestCase("cluster_size=4k", "2M", 24, 36)]
+    public void Every_cut_leaves_an_image_with_a_persistent_bitmap_at_worst_leaking(string options, string size, int operations, int seed)
+        => RunCuts(options, size, false, operations, seed, snapshots: false, bitmap: true);
+
     [TestCase("cluster_size=64k", "4M", 14, 35)]
     public void Every_cut_around_snapshot_create_and_delete_is_at_worst_leaking_or_a_repairable_copied_flag_mismatch(string options, string size, int operations, int seed)
         => RunCuts(options, size, false, operations, seed, snapshots: true);
 
-    private static void RunCuts(string options, string size, bool nearRefcountTableEnd, int operations, int seed, bool snapshots)
+    private static void RunCuts(string options, string size, bool nearRefcountTableEnd, int operations, int seed, bool snapshots, bool bitmap = false)
     {
         var watch = Stopwatch.StartNew();
         using var temp = new TempDirectory("crash");
@@ -54,6 +59,10 @@ public sealed class CrashConsistencyTests
                 coverageBefore = FillToNearRefcountTableEnd(image, random);
             }
             tableClustersBefore = image.Header.RefcountTableClusters;
+        }
+        if (bitmap)
+        {
+            Qemu.ImgOk("bitmap", "--add", "-f", "qcow2", start, "b0");
         }
 
         var work = temp.File("work.qcow2");
@@ -146,6 +155,11 @@ public sealed class CrashConsistencyTests
         }
         Assert.That(model, Is.EqualTo(finalBytes));
         AssertCleanAndEqual(replay, finalBytes, temp.Path);
+        if (bitmap)
+        {
+            var stored = Qemu.Info(replay)["format-specific"]!["data"]!["bitmaps"]!.AsArray().Single()!;
+            Assert.That(stored["flags"]!.AsArray().Select(f => f!.GetValue<string>()), Is.EqualTo(new[] { "auto" }), "the bitmap was stored on close");
+        }
         var metadata = writes.Count(w => w.IsMetadata);
         var flushes = writes.Count(w => w.IsFlush);
         TestContext.Out.WriteLine($"{options}: {ops.Count} operations, {writes.Count} recorded entries ({metadata} metadata writes, "
