@@ -94,6 +94,40 @@ public sealed class CrashConsistencyTests
         var completed = 0;
         var lastFlush = -1;
         var actual = new byte[diskSize];
+        var tornChecks = 0;
+
+        void CheckMetadata(RecordedOperation? inFlight, Func<string> where)
+        {
+            var (exitCode, _, raw) = Qemu.Check(replay);
+            if (exitCode == 2 && inFlight is { IsSnapshotOperation: true })
+            {
+                AssertOnlyCopiedFlagsDisagree(replay, temp.File("repair.qcow2"), raw, repair: copiedFlagCuts % RepairSample == 0, where);
+                copiedFlagCuts++;
+            }
+            else
+            {
+                Assert.That(exitCode, Is.EqualTo(0).Or.EqualTo(3), () => $"qemu-img check must find at worst leaks; {where()}\n{raw.Describe()}");
+            }
+            checks++;
+        }
+
+        void CheckData(RecordedOperation? inFlight, bool sampleQemu, Func<string> where)
+        {
+            using (var image = QcowImage.Open(replay))
+            {
+                image.Read(0, actual);
+            }
+            AssertIntact(actual, model, inFlight, where);
+            dataChecks++;
+            if (sampleQemu)
+            {
+                var expectedRaw = temp.File("cut.raw");
+                File.WriteAllBytes(expectedRaw, actual);
+                var compare = Qemu.Img("compare", "-U", "-f", "qcow2", "-F", "raw", replay, expectedRaw);
+                Assert.That(compare.ExitCode, Is.Zero, () => $"qemu reads the cut image as the engine does; {where()}\n{compare.Describe()}");
+            }
+        }
+
         using (var handle = File.OpenHandle(replay, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
             for (var cut = 0; cut <= writes.Count; cut++)
@@ -111,33 +145,22 @@ public sealed class CrashConsistencyTests
                 var atMetadataState = cut == writes.Count || writes[cut].IsMetadata;
                 if (atMetadataState)
                 {
-                    var (exitCode, _, raw) = Qemu.Check(replay);
-                    if (exitCode == 2 && inFlight is { IsSnapshotOperation: true })
-                    {
-                        AssertOnlyCopiedFlagsDisagree(replay, temp.File("repair.qcow2"), raw, repair: copiedFlagCuts % RepairSample == 0, Where);
-                        copiedFlagCuts++;
-                    }
-                    else
-                    {
-                        Assert.That(exitCode, Is.EqualTo(0).Or.EqualTo(3), () => $"qemu-img check must find at worst leaks; {Where()}\n{raw.Describe()}");
-                    }
-                    checks++;
+                    CheckMetadata(inFlight, Where);
                 }
                 if (cut == writes.Count || !writes[cut].IsFlush)
                 {
-                    using (var image = QcowImage.Open(replay))
-                    {
-                        image.Read(0, actual);
-                    }
-                    AssertIntact(actual, model, inFlight, Where);
-                    dataChecks++;
-                    if (atMetadataState && checks % QemuReadSample == 0)
-                    {
-                        var expectedRaw = temp.File("cut.raw");
-                        File.WriteAllBytes(expectedRaw, actual);
-                        var compare = Qemu.Img("compare", "-U", "-f", "qcow2", "-F", "raw", replay, expectedRaw);
-                        Assert.That(compare.ExitCode, Is.Zero, () => $"qemu reads the cut image as the engine does; {Where()}\n{compare.Describe()}");
-                    }
+                    CheckData(inFlight, sampleQemu: atMetadataState && checks % QemuReadSample == 0, Where);
+                }
+                if (cut < writes.Count && writes[cut] is { IsMetadata: true, Data.Length: > 512 } large)
+                {
+                    // A torn write: only its first sectors reached the file (a kill can cut a long write between pages).
+                    var torn = large.Data!.Length / 2 & ~511;
+                    RandomAccess.Write(handle, large.Data.AsSpan(0, torn), large.Offset);
+                    var tornOperation = completed < ops.Count ? ops[completed] : null;
+                    string TornWhere() => $"{torn} of {large.Data.Length} bytes of write {cut} at {large.Offset} applied; " + Where();
+                    CheckMetadata(tornOperation, TornWhere);
+                    CheckData(tornOperation, sampleQemu: false, TornWhere);
+                    tornChecks++;
                 }
                 if (cut < writes.Count)
                 {
@@ -163,7 +186,7 @@ public sealed class CrashConsistencyTests
         var metadata = writes.Count(w => w.IsMetadata);
         var flushes = writes.Count(w => w.IsFlush);
         TestContext.Out.WriteLine($"{options}: {ops.Count} operations, {writes.Count} recorded entries ({metadata} metadata writes, "
-            + $"{writes.Count - metadata - flushes} data writes, {flushes} flushes); {checks} qemu-img checks, {dataChecks} data checks, "
+            + $"{writes.Count - metadata - flushes} data writes, {flushes} flushes); {checks} qemu-img checks ({tornChecks} of torn metadata writes), {dataChecks} data checks, "
             + $"{(checks + QemuReadSample - 1) / QemuReadSample} qemu-img compares; {copiedFlagCuts} cuts inside snapshot operations with COPIED flag mismatches ({(copiedFlagCuts + RepairSample - 1) / RepairSample} repaired); "
             + $"{watch.Elapsed.TotalSeconds:F1} s");
     }
