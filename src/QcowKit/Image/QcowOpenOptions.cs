@@ -30,5 +30,8 @@ public sealed class QcowOpenOptions
     /// </summary>
     internal bool FlushToDisk { get; init; } = true;
 
+    /// <summary>Sees every host write and flush of the write engine (crash-consistency tests); null otherwise.</summary>
+    internal Writing.IHostWriteObserver? WriteObserver { get; init; }
+
     internal bool Writable => (Access & FileAccess.Write) != 0;
 }
