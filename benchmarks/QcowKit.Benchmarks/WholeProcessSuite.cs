@@ -19,7 +19,16 @@ internal static class WholeProcessSuite
             Console.Error.WriteLine($"compare: {ex.Message}");
             return 2;
         }
+        if (options.PublishCliProject is null && !File.Exists(options.CliDll))
+        {
+            Console.Error.WriteLine($"compare: {options.CliDll} not found (build benchmarks/QcowKit.Benchmarks, which references the CLI, or pass --cli)");
+            return 2;
+        }
         static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+        var machine = MachineInfo.Capture();
+        Log($"{options.Mode} suite, {options.Runs} run(s) per side, data {options.DataBytes >> 20} MiB, build {MachineInfo.BuildConfiguration}, CLI {options.CliBuild}, load {machine.LoadAverage}");
+        // Inputs first: making a new data set clears the work folder, where the published CLI goes.
+        var data = DataSet.Prepare(options, Log);
         if (options.PublishCliProject is { } project)
         {
             // What users get from `dotnet publish -r linux-x64` (ReadyToRun is on for RID-specific publishes in
@@ -28,14 +37,6 @@ internal static class WholeProcessSuite
             ChildProcess.Check("dotnet", "publish", project, "-c", MachineInfo.BuildConfiguration, "-r", "linux-x64", "--self-contained", "false",
                 "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(options.CliDll)!, "-nologo", "-v", "q");
         }
-        if (!File.Exists(options.CliDll))
-        {
-            Console.Error.WriteLine($"compare: {options.CliDll} not found (build benchmarks/QcowKit.Benchmarks, which references the CLI, or pass --cli)");
-            return 2;
-        }
-        var machine = MachineInfo.Capture();
-        Log($"{options.Mode} suite, {options.Runs} run(s) per side, data {options.DataBytes >> 20} MiB, build {MachineInfo.BuildConfiguration}, CLI {options.CliBuild}, load {machine.LoadAverage}");
-        var data = DataSet.Prepare(options, Log);
         var rows = new RowCatalog(options, data).Build(Log).Where(r => options.Rows.Count == 0 || options.Rows.Contains(r.Id)).ToList();
         var results = new List<RowResult>();
         foreach (var row in rows)
