@@ -33,11 +33,17 @@ internal sealed class PersistentBitmap
     /// <summary>The guest size the bitmap describes now (changes on resize).</summary>
     internal long DiskSize { get; private set; }
 
+    /// <summary>
+    /// Table index from which the stored entries no longer count: a shrink dropped the bits they held, so a
+    /// later grow must show zeros there rather than the old clusters.
+    /// </summary>
+    internal long DroppedFrom { get; private set; } = long.MaxValue;
+
     /// <summary>Data clusters with new content, by table index.</summary>
     internal IReadOnlyDictionary<long, byte[]> Changed => _changed;
 
     /// <summary>True when the stored form must be rewritten: bits were set, or the disk size changed the table size.</summary>
-    internal bool NeedsStore => _changed.Count > 0 || TableSizeFor(DiskSize, Entry.GranularityBits, _clusterSize) != Table.Length;
+    internal bool NeedsStore => _changed.Count > 0 || DroppedFrom < Table.Length || TableSizeFor(DiskSize, Entry.GranularityBits, _clusterSize) != Table.Length;
 
     private long BitsPerCluster => (long)_clusterSize * 8;
 
@@ -130,14 +136,16 @@ internal sealed class PersistentBitmap
                 ClearBits(ClusterForChange(index), within, BitsPerCluster - within);
             }
         }
-        foreach (var stale in _changed.Keys.Where(k => k * BitsPerCluster >= keep).ToList())
+        var dropFrom = (keep + BitsPerCluster - 1) / BitsPerCluster;
+        foreach (var stale in _changed.Keys.Where(k => k >= dropFrom).ToList())
         {
             _changed.Remove(stale);
         }
+        DroppedFrom = Math.Min(DroppedFrom, dropFrom);
         DiskSize = newDiskSize;
     }
 
-    private BitmapTableEntry StoredEntry(long index) => index < Table.Length ? new BitmapTableEntry(Table[index]) : default;
+    private BitmapTableEntry StoredEntry(long index) => index < Table.Length && index < DroppedFrom ? new BitmapTableEntry(Table[index]) : default;
 
     /// <summary>The changed copy of a data cluster, read from its stored form the first time.</summary>
     private byte[] ClusterForChange(long index)

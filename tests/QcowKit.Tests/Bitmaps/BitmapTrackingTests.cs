@@ -183,34 +183,49 @@ public sealed class BitmapTrackingTests
         AssertClean(killed);
     }
 
-    [Test]
-    public void Resizing_follows_qemu_for_enabled_and_disabled_bitmaps()
+    [TestCase("cluster_size=65536", "4M", "3M", "1M", "300M", "290M", 2, false)]
+    [TestCase("cluster_size=4096", "64M", "40M", "8M", "64M", "60M", 4, true)]
+    public void Resizing_follows_qemu_for_enabled_and_disabled_bitmaps(string options, string size, string dataAt, string shrinkTo, string growTo,
+        string lastWrite, int fineTableSize, bool reopen)
     {
         using var temp = new TempDirectory("bitmaps");
         var byQemu = temp.File("qemu.qcow2");
         var byUs = temp.File("ours.qcow2");
-        MakeImageWithBitmaps(byQemu, "cluster_size=65536", 4L << 20);
+        MakeImageWithBitmaps(byQemu, options, Parse(size));
         File.Copy(byQemu, byUs);
-        Qemu.Io(byQemu, "write 3M 64k", "discard 3M 64k");
-        Qemu.ImgOk("resize", "--shrink", byQemu, "1M");
-        Qemu.ImgOk("resize", byQemu, "300M");
-        Qemu.Io(byQemu, "write 290M 64k");
-        using (var image = OpenWritable(byUs))
+        Qemu.Io(byQemu, $"write {dataAt} 64k", $"discard {dataAt} 64k");
+        Qemu.ImgOk("resize", "--shrink", byQemu, shrinkTo);
+        Qemu.ImgOk("resize", byQemu, growTo);
+        Qemu.Io(byQemu, $"write {lastWrite} 64k");
+        var image = OpenWritable(byUs);
+        try
         {
-            image.Write(3 << 20, new byte[65536]);
-            image.Discard(3 << 20, 65536);
-            image.Resize(1 << 20, allowShrink: true);
-            image.Resize(300L << 20);
-            image.Write(290L << 20, new byte[65536]);
+            image.Write(Parse(dataAt), new byte[65536]);
+            image.Discard(Parse(dataAt), 65536);
+            if (reopen)
+            {
+                // The dirty bits past the shrink are then stored ones, not only ones in memory.
+                image.Dispose();
+                image = OpenWritable(byUs);
+            }
+            image.Resize(Parse(shrinkTo), allowShrink: true);
+            image.Resize(Parse(growTo));
+            image.Write(Parse(lastWrite), new byte[65536]);
+        }
+        finally
+        {
+            image.Dispose();
         }
         var expected = BitmapContents.Read(byQemu);
-        Assert.That(expected.Single(b => b.Name == "b1").TableSize, Is.EqualTo(2), "the 512-byte bitmap needs a second data cluster at 300 MiB");
+        Assert.That(expected.Single(b => b.Name == "b1").TableSize, Is.EqualTo(fineTableSize), "the 512-byte bitmap spans several data clusters");
         Assert.That(Describe(BitmapContents.Read(byUs)), Is.EqualTo(Describe(expected)));
         AssertClean(byUs);
         var copy = temp.File("copy.qcow2");
         Qemu.ImgOk("convert", "--bitmaps", "-O", "qcow2", byUs, copy);
         Assert.That(DirtyOnly(BitmapContents.Read(copy)), Is.EqualTo(DirtyOnly(expected)));
     }
+
+    private static long Parse(string size) => long.Parse(size.TrimEnd('M'), CultureInfo.InvariantCulture) << 20;
 
     [Test]
     public void Opening_for_writing_without_changes_leaves_the_file_as_it_was()
