@@ -16,15 +16,17 @@ namespace QcowKit.Image;
 internal sealed class BitmapStore
 {
     private readonly SafeFileHandle _file;
+    private readonly IHostWriteObserver? _observer;
     private readonly QcowHeader _header;
     private readonly IReadOnlyList<BitmapDirectoryEntry> _entries;
     private readonly int _clusterSize;
     private readonly List<PersistentBitmap> _tracked = [];
     private readonly HashSet<BitmapDirectoryEntry> _inconsistent = [];
 
-    private BitmapStore(SafeFileHandle file, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries)
+    private BitmapStore(SafeFileHandle file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries)
     {
         _file = file;
+        _observer = observer;
         _header = header;
         _entries = entries;
         _clusterSize = header.ClusterSize;
@@ -38,9 +40,9 @@ internal sealed class BitmapStore
     /// Loads the enabled, consistent bitmaps and marks them in_use on disk, so that an image whose writer dies
     /// before <see cref="Store"/> shows them as inconsistent rather than silently missing the new writes.
     /// </summary>
-    internal static BitmapStore Activate(SafeFileHandle file, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries, long diskSize, long fileLength)
+    internal static BitmapStore Activate(SafeFileHandle file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries, long diskSize, long fileLength)
     {
-        var store = new BitmapStore(file, header, entries);
+        var store = new BitmapStore(file, observer, header, entries);
         var enabled = entries.Where(e => (e.Flags & (BitmapFlags.InUse | BitmapFlags.Auto)) == BitmapFlags.Auto).ToList();
         store.Track(enabled, diskSize, fileLength);
         return store;
@@ -109,7 +111,7 @@ internal sealed class BitmapStore
             }
             bitmap.Entry.Flags &= ~BitmapFlags.InUse;
         }
-        RandomAccess.FlushToDisk(_file);
+        HostIo.Flush(_file, _observer);
         WriteDirectory();
         foreach (var offset in released)
         {
@@ -151,7 +153,7 @@ internal sealed class BitmapStore
         foreach (var (index, data) in bitmap.Changed.OrderBy(c => c.Key))
         {
             var at = allocator.Allocate(1);
-            RandomAccess.Write(_file, data, at);
+            HostIo.Write(_file, data, at, _observer);
             if (index < old.Length && new BitmapTableEntry(old[index]).DataOffset is var replaced and not 0)
             {
                 released.Add(replaced);
@@ -164,7 +166,7 @@ internal sealed class BitmapStore
             BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
         }
         var tableOffset = allocator.Allocate((bytes.Length + _clusterSize - 1) / _clusterSize);
-        RandomAccess.Write(_file, bytes, tableOffset);
+        HostIo.Write(_file, bytes, tableOffset, _observer);
         var oldClusters = (((long)old.Length * 8) + _clusterSize - 1) / _clusterSize;
         for (var c = 0L; c < oldClusters; c++)
         {
@@ -194,8 +196,8 @@ internal sealed class BitmapStore
             at += entry.Write(directory.AsSpan(at));
         }
         WriteAutoclear(_header.AutoclearFeatures & ~AutoclearFeatures.Bitmaps);
-        RandomAccess.Write(_file, directory, (long)extension.BitmapDirectoryOffset);
-        RandomAccess.FlushToDisk(_file);
+        HostIo.Write(_file, directory, (long)extension.BitmapDirectoryOffset, _observer);
+        HostIo.Flush(_file, _observer);
         WriteAutoclear(_header.AutoclearFeatures | AutoclearFeatures.Bitmaps);
     }
 
@@ -203,8 +205,8 @@ internal sealed class BitmapStore
     {
         Span<byte> field = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)features);
-        RandomAccess.Write(_file, field, HeaderFieldOffsets.AutoclearFeatures);
-        RandomAccess.FlushToDisk(_file);
+        HostIo.Write(_file, field, HeaderFieldOffsets.AutoclearFeatures, _observer);
+        HostIo.Flush(_file, _observer);
         _header.AutoclearFeatures = features;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using QcowKit.Format;
+using QcowKit.Image.Writing;
 
 namespace QcowKit.Image;
 
@@ -61,7 +62,7 @@ public sealed partial class QcowImage
                 };
                 WriteSnapshotTable([.. SnapshotEntries, entry]);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 return Snapshots[^1];
             }
             catch
@@ -107,12 +108,12 @@ public sealed partial class QcowImage
                     table[i] = snapshotL1[i] & L1Entry.OffsetMask;
                 }
                 WriteTableAt(table, (long)Header.L1TableOffset);
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 _l1Table = table;
                 AdjustReferences(old, -1, active: false);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
             }
             catch
             {
@@ -143,7 +144,7 @@ public sealed partial class QcowImage
                 FreeClusters((long)entry.L1TableOffset, (long)entry.L1Size * 8);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
             }
             catch
             {
@@ -195,7 +196,7 @@ public sealed partial class QcowImage
         {
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
-        RandomAccess.Write(Handle, buffer, offset);
+        HostIo.Write(Handle, buffer, offset, Options.WriteObserver);
     }
 
     private void FreeClusters(long offset, long bytes)
@@ -338,14 +339,14 @@ public sealed partial class QcowImage
                 entry.FileOffset = newOffset + at;
                 at += entry.Write(buffer.AsSpan(at));
             }
-            RandomAccess.Write(Handle, buffer, newOffset);
+            HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
         }
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Flush(Handle, Options.WriteObserver);
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        RandomAccess.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots);
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots, Options.WriteObserver);
+        HostIo.Flush(Handle, Options.WriteObserver);
         h.NbSnapshots = (uint)entries.Count;
         h.SnapshotsOffset = (ulong)newOffset;
         SnapshotEntries = entries;
