@@ -12,6 +12,9 @@ namespace QcowKit.Image;
 /// </summary>
 internal sealed class PersistentBitmap
 {
+    /// <summary>qemu's BME_MAX_TABLE_SIZE: the most bitmap table entries it loads.</summary>
+    internal const uint MaxTableSize = 0x800_0000;
+
     private readonly SafeFileHandle _file;
     private readonly int _clusterSize;
     private readonly Dictionary<long, byte[]> _changed = [];
@@ -71,6 +74,10 @@ internal sealed class PersistentBitmap
             throw new QcowFormatException(field + "_size", entry.FileOffset + 8,
                 $"is {entry.BitmapTableSize} entries but a {diskSize}-byte disk at granularity {entry.Granularity} needs {expected} (qemu cannot read this bitmap)");
         }
+        if (entry.BitmapTableSize > MaxTableSize)
+        {
+            throw new QcowFormatException(field + "_size", entry.FileOffset + 8, $"{entry.BitmapTableSize} entries exceed qemu's maximum of {MaxTableSize}");
+        }
         var bytes = (long)entry.BitmapTableSize * 8;
         if (entry.BitmapTableOffset == 0 || (long)entry.BitmapTableOffset > fileLength - bytes)
         {
@@ -78,7 +85,7 @@ internal sealed class PersistentBitmap
                 $"the table ({bytes} bytes at {entry.BitmapTableOffset}) does not lie inside the {fileLength}-byte file");
         }
         var raw = new byte[bytes];
-        RandomAccess.Read(file, raw, (long)entry.BitmapTableOffset);
+        QcowHeader.ReadPadded(file, raw, (long)entry.BitmapTableOffset);
         var table = new ulong[entry.BitmapTableSize];
         for (var i = 0; i < table.Length; i++)
         {
