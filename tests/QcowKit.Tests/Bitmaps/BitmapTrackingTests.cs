@@ -168,6 +168,31 @@ public sealed class BitmapTrackingTests
     }
 
     [Test]
+    public void Clusters_compressed_elsewhere_mark_bitmaps_like_compressed_writes()
+    {
+        using var temp = new TempDirectory("bitmaps");
+        var byQemu = temp.File("qemu.qcow2");
+        var byUs = temp.File("ours.qcow2");
+        MakeImageWithBitmaps(byQemu, "cluster_size=65536", 4L << 20);
+        File.Copy(byQemu, byUs);
+        Qemu.Io(byQemu, "write -c -P 0x33 1M 64k", "write -c -P 0x33 3M 64k");
+        var compressible = new byte[65536];
+        Array.Fill(compressible, (byte)0x33);
+        var stream = new byte[65536];
+        Assert.That(QcowKit.Compression.ClusterCompressor.TryCompressOnce(QcowKit.Format.CompressionType.Deflate, compressible, stream, out var length), Is.True);
+        using (var image = OpenWritable(byUs))
+        {
+            image.WritePrecompressed(
+            [
+                new(1 << 20, compressible, stream.AsMemory(0, length)),
+                new(3 << 20, compressible, ReadOnlyMemory<byte>.Empty),
+            ]);
+        }
+        Assert.That(Describe(BitmapContents.Read(byUs)), Is.EqualTo(Describe(BitmapContents.Read(byQemu))));
+        AssertClean(byUs);
+    }
+
+    [Test]
     public void Enabled_bitmaps_are_in_use_on_disk_while_the_image_is_open_for_writing()
     {
         using var temp = new TempDirectory("bitmaps");
