@@ -19,6 +19,14 @@ public sealed class CheckRepairTests
         "refcount_too_low_shared_by_snapshot", "refcount_zero_on_data_cluster", "dirty_lazy_refcounts", "l1_entry_unaligned", "l2_preallocated_zero_unaligned",
     ];
 
+    /// <summary>
+    /// qemu-img check -r opens the image read-write, and qemu stores persistent bitmaps again when it closes
+    /// such an image (new bitmap directory and tables, old ones freed). Where a data cluster shares a cluster
+    /// with the bitmap directory that store itself damages the repaired image, so only the -r verdicts are
+    /// compared, not the state qemu leaves behind. QcowKit's repair does not rewrite bitmaps.
+    /// </summary>
+    private static readonly HashSet<string> QemuRestoresBitmapsOnClose = ["data_cluster_on_bitmap_directory"];
+
     private static IEnumerable<TestCaseData> Cases()
     {
         foreach (var c in CheckCorpus.Images())
@@ -48,7 +56,7 @@ public sealed class CheckRepairTests
         TestContext.Out.WriteLine($"QcowChecker: exit {ours.QemuExitCode}\n{QcowCheckJson.Serialize(ours)}");
         CheckCorpusTests.AssertSameVerdict(qemu.ExitCode, qemu.Report, ours);
 
-        if (qemu.ExitCode == 1)
+        if (qemu.ExitCode == 1 || QemuRestoresBitmapsOnClose.Contains(corpusCase.Name))
         {
             // qemu's repair aborted half-way (e.g. it refused a write onto overlapping metadata and dropped its caches):
             // its file is in no defined state, so only the verdicts are compared.
@@ -67,9 +75,34 @@ public sealed class CheckRepairTests
         // Guest bytes are comparable where qemu calls the repaired image consistent (clean or leaks only).
         if (qemuAfter.ExitCode is 0 or 3)
         {
-            Assert.That(Qemu.Compare(ourCopy, qemuCopy), Is.Zero, "guest bytes after repair (qemu-img compare)");
+            Assert.That(GuestBytes(ourCopy, qemuCopy), Is.EqualTo("same"), "guest bytes after repair");
         }
         Assert.That(SnapshotList(ourCopy), Is.EqualTo(SnapshotList(qemuCopy)), "qemu-img snapshot -l after repair");
+    }
+
+    /// <summary>
+    /// "same" when qemu-img compare finds the guest bytes equal; otherwise how each copy converts to raw, so
+    /// that two copies qemu cannot read alike (e.g. a compressed cluster that does not inflate) also compare equal.
+    /// </summary>
+    private static string GuestBytes(string ours, string qemus)
+    {
+        if (Qemu.Compare(ours, qemus) == 0) return "same";
+        var (mine, theirs) = (Readable(ours), Readable(qemus));
+        return mine == theirs ? "same" : $"ours: {mine}, qemu's: {theirs}";
+
+        static string Readable(string path)
+        {
+            var raw = path + ".raw";
+            try
+            {
+                var convert = Qemu.Img("convert", "-U", "-O", "raw", path, raw);
+                return convert.ExitCode == 0 ? Hashing.Sha256OfFile(raw) : $"unreadable (qemu-img convert exit {convert.ExitCode})";
+            }
+            finally
+            {
+                File.Delete(raw);
+            }
+        }
     }
 
     /// <summary>`qemu-img snapshot -l`: exit code and output, with the file name taken out of error messages.</summary>
