@@ -13,11 +13,29 @@ namespace QcowKit.Tests.Format;
 [Parallelizable(ParallelScope.Children)]
 public sealed class HeaderCheckRulesTests
 {
-    private static string MakeImage(TempDirectory temp, Action<QcowFileEditor> edit, bool snapshot = false)
+    private TempDirectory bases = null!;
+    private string plain = null!;
+    private string withSnapshot = null!;
+
+    /// <summary>qemu builds the two base images once; each test edits its own copy.</summary>
+    [OneTimeSetUp]
+    public void BuildBases()
+    {
+        bases = new TempDirectory("rules-check-bases");
+        plain = bases.File("plain.qcow2");
+        CheckCorpus.Base(plain);
+        withSnapshot = bases.File("snapshot.qcow2");
+        File.Copy(plain, withSnapshot);
+        Qemu.ImgOk("snapshot", "-c", "s1", withSnapshot);
+    }
+
+    [OneTimeTearDown]
+    public void DeleteBases() => bases.Dispose();
+
+    private string MakeImage(TempDirectory temp, Action<QcowFileEditor> edit, bool snapshot = false)
     {
         var path = temp.File("image.qcow2");
-        CheckCorpus.Base(path);
-        if (snapshot) Qemu.ImgOk("snapshot", "-c", "s1", path);
+        File.Copy(snapshot ? withSnapshot : plain, path);
         using var editor = new QcowFileEditor(path);
         edit(editor);
         return path;
