@@ -193,7 +193,7 @@ public sealed class QcowFixtureBuilder
         var guestPlan = GuestPlan.Create(o, o.Content ?? FixtureContent.DefaultMix(o.VirtualSize, o.ClusterSize), hasBacking: backingBytes is not null);
         var composed = WriterBase.Supports(o)
             ? WriterBase.Build(o, guestPlan, names, backingBytes)
-            : ImageComposer.Compose(o, guestPlan, names);
+            : WriterBase.AddSnapshots(o, ImageComposer.Compose(WriterBase.ComposerOptions(o), guestPlan, names));
         var guest = new GuestBytes(guestPlan.GuestBytes(backingGuest), backingGuest);
         var image = composed.Image;
         var outcome = CleanOutcome(o);

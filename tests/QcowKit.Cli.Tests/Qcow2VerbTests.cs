@@ -82,4 +82,41 @@ public class Qcow2MapTests(string kind)
         Assert.That(ours.ExitCode, Is.EqualTo(qemu.ExitCode), ours.Describe);
         Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput));
     }
+
+    [TestCase("--start-offset=100k", "--max-length=1M")]
+    [TestCase("--start-offset=1000", "--max-length=10")]
+    [TestCase("--start-offset=1000", "--max-length=0")]
+    [TestCase("--start-offset=3M", "--max-length=100T")]
+    [TestCase("--start-offset=1E", "--max-length=1")]
+    [TestCase("--start-offset=0", "--max-length=9223372036854775807")]
+    public void Map_of_a_range_matches_qemu_img_in_both_formats(string start, string length)
+    {
+        foreach (var output in new[] { "--output=json", "--output=human" })
+        {
+            var qemu = Cli.Qemu("map", output, start, length, Image);
+            var ours = Cli.Run("map", output, start, length, Image);
+
+            Assert.That(ours.ExitCode, Is.EqualTo(qemu.ExitCode), ours.Describe);
+            Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput), output);
+        }
+    }
+}
+
+/// <summary>qcowkit map's range options refuse what qemu-img refuses.</summary>
+public class MapRangeOptionTests
+{
+    [TestCase("--start-offset=-1")]
+    [TestCase("--start-offset=12x")]
+    [TestCase("--max-length=-5")]
+    [TestCase("--max-length=oops")]
+    public void Invalid_range_option_fails_like_qemu_img(string option)
+    {
+        var image = QemuImages.Get(QemuImages.MapKinds.First());
+        var qemu = Cli.Qemu("map", option, image);
+        var ours = Cli.Run("map", option, image);
+
+        Assert.That(qemu.ExitCode, Is.EqualTo(1));
+        Assert.That(ours.ExitCode, Is.EqualTo(qemu.ExitCode), ours.Describe);
+        Assert.That(ours.StandardError, Does.StartWith("qcowkit: error: Invalid "));
+    }
 }

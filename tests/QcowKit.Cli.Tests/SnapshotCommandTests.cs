@@ -40,4 +40,26 @@ public sealed class SnapshotCommandTests
         Assert.That(missing.ExitCode, Is.EqualTo(1));
         Assert.That(missing.StandardError, Does.Contain("Could not delete snapshot 's'"));
     }
+
+    [Test]
+    public void Snapshot_errors_carry_qemu_img_messages()
+    {
+        using var temp = new TempDirectory("cli-snapshot");
+        var image = temp.File("e.qcow2");
+        var oneBit = temp.File("b.qcow2");
+        Qemu.CreateQcow2(image, "1M");
+        Qemu.CreateQcow2(oneBit, "1M", "refcount_bits=1");
+        Qemu.Io(oneBit, "write 0 4k");
+        Qemu.ImgOk("snapshot", "-c", "s", image);
+        Qemu.ImgOk("bitmap", "--add", image, "b");
+        string[][] cases = [["-d", "nope", image], ["-a", "nope", image], ["-a", "s", image], ["-c", "t", oneBit]];
+        foreach (var arguments in cases)
+        {
+            var qemu = Qemu.Img(["snapshot", .. arguments]);
+            var ours = Cli.Run(["snapshot", .. arguments]);
+            var message = qemu.StandardError.Trim().Replace("qemu-img: ", string.Empty, StringComparison.Ordinal);
+            Assert.That((ours.ExitCode, qemu.ExitCode), Is.EqualTo((1, 1)), ours.Describe);
+            Assert.That(ours.StandardError, Does.Contain(message), string.Join(' ', arguments));
+        }
+    }
 }

@@ -60,6 +60,28 @@ public class BuilderTests
     }
 
     [Test]
+    public void Snapshots_come_from_the_engine_also_next_to_composed_bitmaps_and_header_bits()
+    {
+        using var temp = new TempDirectory("fixture-snapshots");
+        var built = QcowFixture.Create(256 * 1024)
+            .WithClusterSize(4096)
+            .WithSnapshots(2)
+            .WithBitmaps(2)
+            .WithLazyRefcounts()
+            .WithDirtyBit()
+            .WithSeed(9)
+            .Build(temp.File("snapshots-bitmaps.qcow2"));
+        Assert.That(QemuVerdict.Of(built.ImagePath), Is.EqualTo(built.Expected));
+        var info = Qemu.Info(built.ImagePath);
+        Assert.That(info["snapshots"]!.AsArray().Select(s => (s!["id"]!.GetValue<string>(), s["name"]!.GetValue<string>(), s["date-sec"]!.GetValue<long>())),
+            Is.EqualTo(new[] { ("1", "snap1", 1_704_067_200L), ("2", "snap2", 1_704_070_800L) }));
+        var data = info["format-specific"]!["data"]!;
+        Assert.That(data["bitmaps"]!.AsArray().Select(b => b!["name"]!.GetValue<string>()), Is.EqualTo(new[] { "bitmap0", "bitmap1" }));
+        Assert.That(data["bitmaps"]!.AsArray().SelectMany(b => b!["flags"]!.AsArray()).Select(f => f!.GetValue<string>()), Does.Not.Contain("in-use"));
+        Assert.That(info["dirty-flag"]!.GetValue<bool>(), Is.True);
+    }
+
+    [Test]
     public void A_corruption_that_needs_a_missing_feature_is_refused_with_the_reason()
     {
         using var temp = new TempDirectory("fixture-refused");

@@ -14,8 +14,8 @@ internal static class SnapshotCommand
     {
         var list = new Option<bool>("-l") { Description = "List the snapshots (the default)" };
         var create = new Option<string?>("-c") { Description = "Create a snapshot named NAME", HelpName = "NAME" };
-        var apply = new Option<string?>("-a") { Description = "Revert the disk to snapshot NAME (name or id)", HelpName = "NAME" };
-        var delete = new Option<string?>("-d") { Description = "Delete snapshot NAME (name or id)", HelpName = "NAME" };
+        var apply = new Option<string?>("-a") { Description = "Revert the disk to snapshot NAME (an id first, then a name)", HelpName = "NAME" };
+        var delete = new Option<string?>("-d") { Description = "Delete the first snapshot named NAME", HelpName = "NAME" };
         var quiet = CommonOptions.Quiet();
         var forceShare = CommonOptions.ForceShare();
         var image = new Argument<string>("IMAGE") { Description = "qcow2 image" };

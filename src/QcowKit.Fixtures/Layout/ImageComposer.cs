@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using QcowKit.Compression;
 using QcowKit.Format;
 
@@ -15,8 +14,9 @@ internal sealed record CompanionNames(string? BackingFile, string? BackingFormat
 /// Serializes a fully known guest plan into one qcow2 file in a single pass, encoding every structure
 /// with the engine's Format types. It is not an image writer: nothing is opened, grown or rewritten;
 /// the whole layout is computed first (header, refcount table, refcount blocks, L1, L2 tables, data,
-/// packed compressed streams, snapshot L1 tables and table, bitmap directory, tables and data, in that
-/// order) and the refcounts are counted from that layout, so the result is exact and deterministic.
+/// packed compressed streams, bitmap directory, tables and data, in that order) and the refcounts are
+/// counted from that layout, so the result is exact and deterministic. Internal snapshots are not laid
+/// out here: the engine adds them afterwards (<see cref="WriterBase.AddSnapshots"/>).
 /// </summary>
 internal static class ImageComposer
 {
@@ -37,7 +37,10 @@ internal static class ImageComposer
         var l2Bits = clusterBits - (ext ? 4 : 3);
         var l2Entries = 1 << l2Bits;
         var l2EntrySize = ext ? 16 : 8;
-        var shares = 1 + o.Snapshots;
+        if (o.Snapshots != 0)
+        {
+            throw new ArgumentException("the composer lays out no internal snapshots; the engine adds them", nameof(o));
+        }
         var maxRefcount = RefcountBlock.MaxRefcount(o.RefcountOrder);
 
         var guestClusters = plan.Content.Length / cs;
@@ -95,41 +98,24 @@ internal static class ImageComposer
         long packed = 0;
         foreach (var (cluster, stream) in streams)
         {
-            if (!FitsRefcounts(packed, stream.Length, cs, shares, maxRefcount, packedRefs))
+            if (!FitsRefcounts(packed, stream.Length, cs, maxRefcount, packedRefs))
             {
                 packed = CeilDiv(packed, cs) * (long)cs;
             }
             foreach (var touched in TouchedClusters(packed, stream.Length, cs))
             {
-                packedRefs[touched] = packedRefs.GetValueOrDefault(touched) + (ulong)shares;
+                packedRefs[touched] = packedRefs.GetValueOrDefault(touched) + 1;
             }
             streamOffsets[cluster] = packed;
             packed += stream.Length;
         }
         var compressedClusters = (int)CeilDiv(packed, cs);
 
-        var snapshots = new List<SnapshotTableEntry>();
-        for (var i = 0; i < o.Snapshots; i++)
-        {
-            snapshots.Add(new SnapshotTableEntry
-            {
-                Id = (i + 1).ToString(CultureInfo.InvariantCulture),
-                Name = $"snap{i + 1}",
-                L1Size = (uint)l1Size,
-                DateSeconds = (uint)(Content.ContentGenerator.ReferenceDate.ToUnixTimeSeconds() + (i * 3600L)),
-                VmClockNanoseconds = (ulong)(i + 1) * 1_000_000_000UL,
-                VmStateSizeLarge = 0,
-                DiskSize = (ulong)o.VirtualSize,
-            });
-        }
-        var snapshotTableBytes = snapshots.Sum(s => s.EncodedSize);
-        var snapshotTableClusters = (int)CeilDiv(snapshotTableBytes, cs);
-
         var bitmapPlans = PlanBitmaps(o, kinds);
         var bitmapDirectoryBytes = bitmapPlans.Sum(b => b.Entry.EncodedSize);
         var bitmapClusters = (int)CeilDiv(bitmapDirectoryBytes, cs) + bitmapPlans.Sum(b => b.TableClusters + b.DataClusters);
 
-        var rest = l1Clusters + l2Tables.Count + dataClusters + compressedClusters + (o.Snapshots * l1Clusters) + snapshotTableClusters + bitmapClusters;
+        var rest = l1Clusters + l2Tables.Count + dataClusters + compressedClusters + bitmapClusters;
         var entriesPerBlock = RefcountBlock.EntriesPerBlock(cs, o.RefcountOrder);
         long tableClusters = 1, blocks = 1;
         while (true)
@@ -166,7 +152,7 @@ internal static class ImageComposer
         var l2Offsets = new Dictionary<int, long>();
         foreach (var index in l2Tables)
         {
-            l2Offsets[index] = Take(1, (ulong)shares);
+            l2Offsets[index] = Take(1);
         }
         var dataFile = external ? new byte[o.VirtualSize] : null;
         var l2Raw = new Dictionary<int, (ulong Entry, ulong Bitmap)>();
@@ -187,9 +173,9 @@ internal static class ImageComposer
                     }
                 case ClusterKind.Data:
                     {
-                        var host = Take(1, (ulong)shares);
+                        var host = Take(1);
                         plan.Content.AsSpan(c * cs, cs).CopyTo(image.AsSpan((int)host));
-                        l2Raw[c] = (L2Entry.Standard(host, copied: shares == 1).Raw, bitmaps[c]);
+                        l2Raw[c] = (L2Entry.Standard(host, copied: true).Raw, bitmaps[c]);
                         break;
                     }
                 default:
@@ -211,7 +197,7 @@ internal static class ImageComposer
         var l1 = new ulong[l1Size];
         foreach (var (index, offset) in l2Offsets)
         {
-            l1[index] = L1Entry.Create(offset, copied: shares == 1).Raw;
+            l1[index] = L1Entry.Create(offset, copied: true).Raw;
             for (var e = 0; e < l2Entries; e++)
             {
                 var c = (index << l2Bits) + e;
@@ -227,19 +213,6 @@ internal static class ImageComposer
             }
         }
         WriteTable(image, l1Offset, l1, clearMask: 0);
-
-        foreach (var snapshot in snapshots)
-        {
-            var offset = Take(l1Clusters);
-            snapshot.L1TableOffset = (ulong)offset;
-            WriteTable(image, offset, l1, clearMask: L1Entry.CopiedFlag);
-        }
-        var snapshotsOffset = snapshotTableClusters > 0 ? Take(snapshotTableClusters) : 0;
-        var at8 = snapshotsOffset;
-        foreach (var snapshot in snapshots)
-        {
-            at8 += snapshot.Write(image.AsSpan((int)at8));
-        }
 
         BitmapsExtension? bitmapsExtension = null;
         if (bitmapPlans.Count > 0)
@@ -297,8 +270,6 @@ internal static class ImageComposer
             L1TableOffset = (ulong)l1Offset,
             RefcountTableOffset = (ulong)refcountTableOffset,
             RefcountTableClusters = (uint)tableClusters,
-            NbSnapshots = (uint)snapshots.Count,
-            SnapshotsOffset = (ulong)snapshotsOffset,
             RefcountOrder = o.RefcountOrder,
             CompressionType = o.CompressionType,
             BackingFile = names.BackingFile,
@@ -345,8 +316,8 @@ internal static class ImageComposer
         }
     }
 
-    private static bool FitsRefcounts(long offset, int length, int clusterSize, int shares, ulong max, Dictionary<long, ulong> refs) =>
-        TouchedClusters(offset, length, clusterSize).All(c => refs.GetValueOrDefault(c) + (ulong)shares <= max);
+    private static bool FitsRefcounts(long offset, int length, int clusterSize, ulong max, Dictionary<long, ulong> refs) =>
+        TouchedClusters(offset, length, clusterSize).All(c => refs.GetValueOrDefault(c) + 1 <= max);
 
     /// <summary>Compresses the clusters <see cref="GuestPlan.CompressedClusters"/> chooses; one that does not shrink stays a data cluster.</summary>
     private static SortedDictionary<int, byte[]> Compress(QcowFixtureOptions o, GuestPlan plan, ClusterKind[] kinds)

@@ -7,17 +7,62 @@ namespace QcowKit.Fixtures.Layout;
 /// <summary>
 /// Builds a fixture's base image with the engine's write path: <see cref="QcowImage.Create"/> with the
 /// fixture's create options, then the guest plan as writes (data), write-zeroes (zero units) and
-/// compressed writes (the chosen clusters). Holes are never written. Runs in a private scratch folder
+/// compressed writes (the chosen clusters), then the internal snapshots with
+/// <see cref="QcowImage.CreateSnapshot"/>. Holes are never written. Runs in a private scratch folder
 /// so that the header can name the backing and data files relative to the image.
 /// </summary>
 internal static class WriterBase
 {
     /// <summary>
-    /// Whether the write engine can make this base. It has no internal snapshots or bitmaps yet, and it
-    /// refuses compressed writes that would share a host cluster under 1-bit refcounts.
+    /// Whether the write engine can make this base. It does not create bitmaps, and it refuses compressed
+    /// writes that would share a host cluster under 1-bit refcounts.
     /// </summary>
     internal static bool Supports(QcowFixtureOptions o) =>
-        o.Snapshots == 0 && o.Bitmaps == 0 && !(o.RefcountBits == 1 && o.CompressedFraction > 0);
+        o.Bitmaps == 0 && !(o.RefcountBits == 1 && o.CompressedFraction > 0);
+
+    /// <summary>
+    /// The options <see cref="ImageComposer"/> lays out when the engine cannot make the base: no snapshots
+    /// (<see cref="AddSnapshots"/> adds them) and, when there are snapshots to add, no header bits that keep
+    /// the engine from opening the image for writing (they are set afterwards).
+    /// </summary>
+    internal static QcowFixtureOptions ComposerOptions(QcowFixtureOptions o) => o.Snapshots == 0 ? o
+        : o with { Snapshots = 0, Dirty = false, CorruptBit = false, ExtraIncompatibleBits = 0, ExtraCompatibleBits = 0, ExtraAutoclearBits = 0 };
+
+    /// <summary>Adds the fixture's internal snapshots to a composed image with the engine, then sets the header bits it left out.</summary>
+    internal static ComposedImage AddSnapshots(QcowFixtureOptions o, ComposedImage composed)
+    {
+        if (o.Snapshots == 0)
+        {
+            return composed;
+        }
+        var scratch = Path.Combine(ScratchRoot, $"qcowkit-fixture-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var imagePath = Path.Combine(scratch, "image.qcow2");
+            File.WriteAllBytes(imagePath, composed.Image);
+            using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = ExternalFilePolicy.Never }))
+            {
+                CreateSnapshots(o, image);
+            }
+            var bytes = File.ReadAllBytes(imagePath);
+            ApplyHeaderBits(o, bytes);
+            return composed with { Image = bytes };
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>Snapshots snap1..snapN an hour apart from the content's reference date, as <c>qemu-img snapshot -c</c> would make them.</summary>
+    private static void CreateSnapshots(QcowFixtureOptions o, QcowImage image)
+    {
+        for (var i = 0; i < o.Snapshots; i++)
+        {
+            image.CreateSnapshot($"snap{i + 1}", Content.ContentGenerator.ReferenceDate.AddHours(i));
+        }
+    }
 
     /// <summary>
     /// Where the scratch image lives: /dev/shm when it exists, because the write engine flushes to stable
@@ -58,6 +103,7 @@ internal static class WriterBase
             using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, DataFile = dataPath }))
             {
                 WritePlan(o, plan, image);
+                CreateSnapshots(o, image);
             }
             var bytes = File.ReadAllBytes(imagePath);
             byte[]? dataFile = null;

@@ -31,6 +31,9 @@ internal sealed class BitmapDirectoryEntry
     internal string Name { get; set; } = string.Empty;
     internal byte[] ExtraData { get; set; } = [];
 
+    /// <summary>Where the entry was read from (for error messages); -1 for an entry not read from a file.</summary>
+    internal long FileOffset { get; set; } = -1;
+
     internal long Granularity => 1L << GranularityBits;
 
     internal int EncodedSize => (QcowLimits.BitmapDirectoryEntryHeaderSize + ExtraData.Length + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
@@ -57,6 +60,7 @@ internal sealed class BitmapDirectoryEntry
                 Flags = (BitmapFlags)BinaryPrimitives.ReadUInt32BigEndian(header[12..]),
                 Type = header[16],
                 GranularityBits = header[17],
+                FileOffset = fileOffset,
             };
             if (nameSize == 0 || nameSize > QcowLimits.MaxBitmapNameSize)
             {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using QcowKit.Format;
+using QcowKit.Image.Writing;
 
 namespace QcowKit.Image;
 
@@ -10,25 +11,27 @@ public sealed partial class QcowImage
     /// Creates an internal snapshot of the current disk state, as <c>qemu-img snapshot -c</c>: the active L1
     /// table is copied, every L2 table and data cluster it reaches gains a reference, and the active tables
     /// lose their COPIED flags where clusters became shared. The id is the highest numeric id plus one.
+    /// As in qemu, names need not be unique (and may look like another snapshot's id): <see cref="ApplySnapshot"/>
+    /// looks up ids first, <see cref="DeleteSnapshot"/> names only, and both take the first match in table order.
     /// </summary>
-    /// <param name="name">The snapshot's name (unique in the image).</param>
+    /// <param name="name">The snapshot's name.</param>
     /// <param name="date">Creation time recorded in the table; defaults to now.</param>
     /// <returns>The new snapshot.</returns>
-    /// <exception cref="InvalidOperationException">The name is taken, or the image has an external data file.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The image has an external data file, or 1-bit refcounts and allocated clusters (which qemu refuses with
+    /// -22, Invalid argument).
+    /// </exception>
     public QcowSnapshotInfo CreateSnapshot(string name, DateTimeOffset? date = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         lock (_writeLock)
         {
             BeginSnapshotChange();
-            if (Header.RefcountOrder == 0)
+            if (Header.RefcountOrder == 0 && _l1Table.AsSpan().ContainsAnyExcept(0UL))
             {
-                // Every cluster in use already has the maximum refcount 1: sharing one is impossible.
-                throw new InvalidOperationException("Snapshots need refcount_bits of at least 2 (this image has 1).");
-            }
-            if (SnapshotEntries.Any(s => s.Name == name || s.Id == name))
-            {
-                throw new InvalidOperationException($"Snapshot '{name}' already exists.");
+                // Sharing an L2 table would need refcount 2, above the 1-bit maximum; qemu fails the same way
+                // (-EINVAL) but only after it has allocated the L1 copy: refuse before anything changes.
+                throw new InvalidOperationException("-22 (Invalid argument): a snapshot of an image with allocated clusters needs refcount_bits of at least 2 (this image has 1)");
             }
             var nextId = 1L;
             foreach (var s in SnapshotEntries)
@@ -59,7 +62,7 @@ public sealed partial class QcowImage
                 };
                 WriteSnapshotTable([.. SnapshotEntries, entry]);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 return Snapshots[^1];
             }
             catch
@@ -73,15 +76,19 @@ public sealed partial class QcowImage
     /// <summary>
     /// Reverts the disk to a snapshot, as <c>qemu-img snapshot -a</c>: the snapshot's L1 table becomes the
     /// active one (its clusters gain a reference, the old active ones lose one) and COPIED flags are recomputed.
+    /// The snapshot is looked up by id first, then by name (qemu's find_snapshot_by_id_or_name). Like qemu,
+    /// this is refused while the image has persistent bitmaps, which would not record the change.
     /// </summary>
-    /// <param name="nameOrId">The snapshot's name or id.</param>
-    /// <exception cref="InvalidOperationException">No such snapshot, or it was taken at another disk size.</exception>
+    /// <param name="nameOrId">The snapshot's id or name.</param>
+    /// <exception cref="InvalidOperationException">The image has bitmaps, no such snapshot, or it was taken at another disk size.</exception>
     public void ApplySnapshot(string nameOrId)
     {
         lock (_writeLock)
         {
+            RefuseWithBitmaps("Device has active dirty bitmaps");
             BeginSnapshotChange();
-            var entry = FindSnapshot(nameOrId);
+            var entry = SnapshotEntries.FirstOrDefault(s => s.Id == nameOrId) ?? SnapshotEntries.FirstOrDefault(s => s.Name == nameOrId)
+                ?? throw new InvalidOperationException("Failed to load snapshot: No such file or directory");
             if (entry.DiskSize is { } size && size != (ulong)VirtualSize)
             {
                 throw new InvalidOperationException("qcow2: Loading snapshots with different disk size is not supported");
@@ -101,12 +108,12 @@ public sealed partial class QcowImage
                     table[i] = snapshotL1[i] & L1Entry.OffsetMask;
                 }
                 WriteTableAt(table, (long)Header.L1TableOffset);
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 _l1Table = table;
                 AdjustReferences(old, -1, active: false);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
             }
             catch
             {
@@ -118,16 +125,17 @@ public sealed partial class QcowImage
 
     /// <summary>
     /// Deletes a snapshot, as <c>qemu-img snapshot -d</c>: it leaves the table first, then its clusters lose a
-    /// reference, its L1 table is freed and the active COPIED flags are recomputed.
+    /// reference, its L1 table is freed and the active COPIED flags are recomputed. As qemu-img's bdrv_snapshot_find,
+    /// the snapshot is looked up by name only (the first with that name); an id is not a name.
     /// </summary>
-    /// <param name="nameOrId">The snapshot's name or id.</param>
-    /// <exception cref="InvalidOperationException">No such snapshot.</exception>
-    public void DeleteSnapshot(string nameOrId)
+    /// <param name="name">The snapshot's name.</param>
+    /// <exception cref="InvalidOperationException">No snapshot has that name.</exception>
+    public void DeleteSnapshot(string name)
     {
         lock (_writeLock)
         {
             BeginSnapshotChange();
-            var entry = FindSnapshot(nameOrId);
+            var entry = SnapshotEntries.FirstOrDefault(s => s.Name == name) ?? throw new InvalidOperationException("snapshot not found");
             try
             {
                 var snapshotL1 = ReadSnapshotL1(entry);
@@ -136,7 +144,7 @@ public sealed partial class QcowImage
                 FreeClusters((long)entry.L1TableOffset, (long)entry.L1Size * 8);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
             }
             catch
             {
@@ -154,10 +162,6 @@ public sealed partial class QcowImage
             throw new InvalidOperationException("Internal snapshots are not supported on images with an external data file (as in qemu).");
         }
     }
-
-    private SnapshotTableEntry FindSnapshot(string nameOrId) =>
-        SnapshotEntries.FirstOrDefault(s => s.Id == nameOrId) ?? SnapshotEntries.FirstOrDefault(s => s.Name == nameOrId)
-        ?? throw new InvalidOperationException($"Can't find the snapshot '{nameOrId}' in '{FileName}'.");
 
     private ulong[] ReadSnapshotL1(SnapshotTableEntry entry)
     {
@@ -192,7 +196,7 @@ public sealed partial class QcowImage
         {
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
-        RandomAccess.Write(Handle, buffer, offset);
+        HostIo.Write(Handle, buffer, offset, Options.WriteObserver);
     }
 
     private void FreeClusters(long offset, long bytes)
@@ -335,14 +339,14 @@ public sealed partial class QcowImage
                 entry.FileOffset = newOffset + at;
                 at += entry.Write(buffer.AsSpan(at));
             }
-            RandomAccess.Write(Handle, buffer, newOffset);
+            HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
         }
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Flush(Handle, Options.WriteObserver);
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        RandomAccess.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots);
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots, Options.WriteObserver);
+        HostIo.Flush(Handle, Options.WriteObserver);
         h.NbSnapshots = (uint)entries.Count;
         h.SnapshotsOffset = (ulong)newOffset;
         SnapshotEntries = entries;

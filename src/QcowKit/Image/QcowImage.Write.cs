@@ -206,6 +206,7 @@ public sealed partial class QcowImage
                 foreach (var cluster in clusters)
                 {
                     CheckRange(cluster.Offset, cluster.Raw.Length, VirtualSize);
+                    MarkBitmapsDirty(cluster.Offset, cluster.Raw.Length);
                     if (cluster.Stream.IsEmpty)
                     {
                         WriteCluster(cluster.Offset, 0, cluster.Raw.Span);
@@ -237,9 +238,9 @@ public sealed partial class QcowImage
             }
             if (DataHandle is { } data && !ReferenceEquals(data, Handle))
             {
-                RandomAccess.FlushToDisk(data);
+                HostIo.Flush(data, Options.WriteObserver);
             }
-            RandomAccess.FlushToDisk(Handle);
+            HostIo.Flush(Handle, Options.WriteObserver);
         }
     }
 
@@ -254,14 +255,15 @@ public sealed partial class QcowImage
         {
             if (DataHandle is { } data && !ReferenceEquals(data, Handle))
             {
-                RandomAccess.FlushToDisk(data);
+                HostIo.Flush(data, Options.WriteObserver);
             }
-            RandomAccess.FlushToDisk(Handle);
+            HostIo.Flush(Handle, Options.WriteObserver);
+            StoreBitmaps();
             if (_markedDirty)
             {
                 Header.IncompatibleFeatures &= ~IncompatibleFeatures.Dirty;
                 WriteIncompatibleFeatures();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 _markedDirty = false;
             }
             _compressor?.Dispose();
@@ -294,16 +296,17 @@ public sealed partial class QcowImage
         if (_allocator is null)
         {
             var h = Header;
-            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters);
+            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters, Options.WriteObserver);
             if (h.HasLazyRefcounts && !h.IsDirty)
             {
                 // As qemu: a lazy-refcounts image is marked dirty before its first write and clean on close.
                 Header.IncompatibleFeatures |= IncompatibleFeatures.Dirty;
                 WriteIncompatibleFeatures();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
                 _markedDirty = true;
             }
         }
+        TrackBitmaps(offset, length);
     }
 
     private void EndWrite()
@@ -321,7 +324,7 @@ public sealed partial class QcowImage
     {
         Span<byte> field = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)Header.IncompatibleFeatures);
-        RandomAccess.Write(Handle, field, HeaderFieldOffsets.IncompatibleFeatures);
+        HostIo.Write(Handle, field, HeaderFieldOffsets.IncompatibleFeatures, Options.WriteObserver);
     }
 
     private void ForEachCluster(long offset, long length, Action<long, int, int> action)
@@ -365,7 +368,7 @@ public sealed partial class QcowImage
             BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
         }
         // The new table reaches the disk before the L1 entry that points to it.
-        RandomAccess.Write(Handle, bytes, newOffset);
+        HostIo.Write(Handle, bytes, newOffset, Options.WriteObserver);
         L2Cache.Invalidate(newOffset);
         _pendingL2[newOffset] = table;
         SetL1Entry(l1Index, L1Entry.Create(newOffset, copied: true).Raw);
@@ -382,7 +385,7 @@ public sealed partial class QcowImage
         _l1Table[index] = raw;
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(bytes, raw);
-        RandomAccess.Write(Handle, bytes, (long)Header.L1TableOffset + (index * 8));
+        HostIo.Write(Handle, bytes, (long)Header.L1TableOffset + (index * 8), Options.WriteObserver);
     }
 
     /// <summary>The slot's current entry (bitmap 0 without extended L2).</summary>
@@ -407,7 +410,7 @@ public sealed partial class QcowImage
         {
             table[slot.Index] = entry.Raw;
         }
-        RandomAccess.Write(Handle, bytes[..Header.L2EntrySize], slot.TableOffset + ((long)slot.Index * Header.L2EntrySize));
+        HostIo.Write(Handle, bytes[..Header.L2EntrySize], slot.TableOffset + ((long)slot.Index * Header.L2EntrySize), Options.WriteObserver);
     }
 
     /// <summary>True when the entry has a host cluster (for external data files, host offset 0 counts when COPIED is set).</summary>
@@ -429,7 +432,7 @@ public sealed partial class QcowImage
         var zero = (entry.Raw & L2Entry.ZeroFlag) != 0;
         if (hasHost && entry.Copied && !zero)
         {
-            RandomAccess.Write(DataHandle!, data, entry.HostOffset + within);
+            HostIo.Write(DataHandle!, data, entry.HostOffset + within, Options.WriteObserver, guestData: true);
             return;
         }
         var clusterBytes = ClusterBytes(clusterStart);
@@ -479,7 +482,7 @@ public sealed partial class QcowImage
     {
         if (within == regionStart && within + data.Length == regionEnd)
         {
-            RandomAccess.Write(DataHandle!, data, host + within);
+            HostIo.Write(DataHandle!, data, host + within, Options.WriteObserver, guestData: true);
             return;
         }
         var length = regionEnd - regionStart;
@@ -489,7 +492,7 @@ public sealed partial class QcowImage
             var region = buffer.AsSpan(0, length);
             Read(clusterStart + regionStart, region);
             data.CopyTo(region[(within - regionStart)..]);
-            RandomAccess.Write(DataHandle!, region, host + regionStart);
+            HostIo.Write(DataHandle!, region, host + regionStart, Options.WriteObserver, guestData: true);
         }
         finally
         {
@@ -605,7 +608,7 @@ public sealed partial class QcowImage
         var entry = ReadSlot(slot);
         var offset = AllocateCompressedBytes(stream.Length);
         _compressedCursor = offset + stream.Length;
-        RandomAccess.Write(Handle, stream, offset);
+        HostIo.Write(Handle, stream, offset, Options.WriteObserver, guestData: true);
         var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
         WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));
         Release(entry);

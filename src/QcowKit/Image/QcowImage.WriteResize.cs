@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using QcowKit.Format;
+using QcowKit.Image.Writing;
 
 namespace QcowKit.Image;
 
@@ -30,6 +31,7 @@ public sealed partial class QcowImage
                     }
                     RefuseAllocatedPast(size);
                 }
+                PrepareBitmapsForResize();
                 var required = (long)QcowHeader.RequiredL1EntriesFor((ulong)size, Header.ClusterBits, Header.L2Bits);
                 if (required > QcowLimits.MaxL1SizeBytes / 8)
                 {
@@ -46,7 +48,8 @@ public sealed partial class QcowImage
                 Header.Size = (ulong)size;
                 Span<byte> field = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)size);
-                RandomAccess.Write(Handle, field, HeaderFieldOffsets.Size);
+                HostIo.Write(Handle, field, HeaderFieldOffsets.Size, Options.WriteObserver);
+                ResizeBitmaps(size);
                 if (size > oldSize && Backing is { } backing && backing.VirtualSize > oldSize)
                 {
                     // The grown area must read as zeros, not as the (larger) backing file's data.
@@ -61,7 +64,7 @@ public sealed partial class QcowImage
                     }
                 }
                 EndWrite();
-                RandomAccess.FlushToDisk(Handle);
+                HostIo.Flush(Handle, Options.WriteObserver);
             }
             catch
             {
@@ -109,13 +112,13 @@ public sealed partial class QcowImage
         {
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
-        RandomAccess.Write(Handle, buffer, newOffset);
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
+        HostIo.Flush(Handle, Options.WriteObserver);
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        RandomAccess.Write(Handle, fields, HeaderFieldOffsets.L1Size);
-        RandomAccess.FlushToDisk(Handle);
+        HostIo.Write(Handle, fields, HeaderFieldOffsets.L1Size, Options.WriteObserver);
+        HostIo.Flush(Handle, Options.WriteObserver);
         var oldOffset = (long)Header.L1TableOffset;
         var oldClusters = ((long)_l1Table.Length * 8 + clusterSize - 1) / clusterSize;
         Header.L1Size = (uint)entries;

@@ -24,5 +24,8 @@ public sealed class QcowOpenOptions
     /// <summary>Deepest backing chain accepted (guards against loops and hostile chains).</summary>
     public int MaxBackingChainDepth { get; init; } = 64;
 
+    /// <summary>Sees every host write and flush of the write engine (crash-consistency tests); null otherwise.</summary>
+    internal Writing.IHostWriteObserver? WriteObserver { get; init; }
+
     internal bool Writable => (Access & FileAccess.Write) != 0;
 }

@@ -164,4 +164,33 @@ public sealed class MSBuildPackageTests
         Assert.That(clean.ExitCode, Is.Zero, clean.Describe);
         Assert.That(File.Exists(disk), Is.False, "dotnet clean left the created image behind");
     }
+
+    [Test]
+    public void Converted_image_is_compressed_clean_for_qemu_and_holds_the_source_bytes()
+    {
+        var project = Sandbox.WriteProject("ConvertImage", """
+              <Target Name="PackDisk" BeforeTargets="BeforeBuild" Inputs="images/source.raw" Outputs="$(IntermediateOutputPath)disk.qcow2">
+                <QcowConvert Source="images/source.raw" SourceFormat="raw" Destination="$(IntermediateOutputPath)disk.qcow2" Compress="true" Options="compression_type=zstd,cluster_size=65536" />
+                <QcowValidate Image="$(IntermediateOutputPath)disk.qcow2" />
+              </Target>
+            """);
+        var images = Directory.CreateDirectory(Path.Combine(project, "images")).FullName;
+        var source = Path.Combine(images, "source.raw");
+        Qemu.ImgOk("create", "-q", "-f", "raw", source, "8M");
+        Qemu.IoFormat(source, "raw", "write -P 0x11 0 1M", "write -P 0x22 3M 64k", "write -P 0x33 7M 4k");
+
+        var first = Sandbox.Build(project);
+        Assert.That(first.ExitCode, Is.Zero, first.Describe);
+        var disk = Directory.GetFiles(Path.Combine(project, "obj"), "disk.qcow2", SearchOption.AllDirectories).Single();
+        var check = Qemu.Check(disk);
+        Assert.That(check.ExitCode, Is.Zero, check.Raw.Describe);
+        Assert.That(check.Report?["compressed-clusters"]?.GetValue<long>(), Is.GreaterThan(0), check.Raw.Describe);
+        Assert.That(Qemu.Info(disk)["format-specific"]?["data"]?["compression-type"]?.GetValue<string>(), Is.EqualTo("zstd"));
+        var compare = Qemu.Img("compare", "-f", "raw", "-F", "qcow2", source, disk);
+        Assert.That(compare.ExitCode, Is.Zero, compare.Describe);
+
+        var second = Sandbox.Build(project);
+        Assert.That(second.ExitCode, Is.Zero, second.Describe);
+        Assert.That(second.StandardOutput, Does.Contain("Skipping target \"PackDisk\""), second.Describe);
+    }
 }

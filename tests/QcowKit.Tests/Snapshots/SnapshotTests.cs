@@ -127,13 +127,62 @@ public sealed class SnapshotTests
     }
 
     [Test]
-    public void Duplicate_names_are_refused()
+    public void One_bit_refcounts_allow_a_snapshot_of_an_empty_image_like_qemu()
+    {
+        using var temp = new TempDirectory("snap");
+        var ours = temp.File("ours.qcow2");
+        var byQemu = temp.File("qemu.qcow2");
+        QcowImage.Create(ours, QcowCreateOptions.Parse("refcount_bits=1", "1M")).Dispose();
+        File.Copy(ours, byQemu);
+        Qemu.ImgOk("snapshot", "-c", "s", byQemu);
+        using (var image = OpenWritable(ours))
+        {
+            image.CreateSnapshot("s");
+            image.Write(0, new byte[] { 7 });
+            Assert.That(() => image.CreateSnapshot("t"), Throws.InvalidOperationException.With.Message.StartsWith("-22 (Invalid argument)"));
+        }
+        Qemu.Io(byQemu, "write 0 1");
+        var refused = Qemu.Img("snapshot", "-c", "t", byQemu);
+        Assert.That(refused.StandardError, Does.Contain("Could not create snapshot 't': -22 (Invalid argument)"), refused.Describe);
+        AssertClean(ours);
+        Assert.That(Qemu.Info(ours)["snapshots"]!.AsArray().Select(n => n!["name"]!.GetValue<string>()), Is.EqualTo(new[] { "s" }));
+    }
+
+    [Test]
+    public void Duplicate_names_are_allowed_and_looked_up_as_qemu_img_does()
     {
         using var temp = new TempDirectory("snap");
         var path = temp.File("d.qcow2");
-        using var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "1M"));
-        image.CreateSnapshot("x");
-        Assert.That(() => image.CreateSnapshot("x"), Throws.InvalidOperationException);
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse(null, "1M")))
+        {
+            foreach (var (fill, name) in new[] { ((byte)1, "2"), ((byte)2, "x"), ((byte)3, "x") })
+            {
+                image.Write(0, Enumerable.Repeat(fill, 4096).ToArray());
+                image.CreateSnapshot(name);
+            }
+        }
+        Assert.That(Qemu.Info(path)["snapshots"]!.AsArray().Select(n => (n!["id"]!.GetValue<string>(), n["name"]!.GetValue<string>())),
+            Is.EqualTo(new[] { ("1", "2"), ("2", "x"), ("3", "x") }));
+        var copy = temp.File("qemu.qcow2");
+        File.Copy(path, copy);
+        using (var image = OpenWritable(path))
+        {
+            image.ApplySnapshot("2"); // id 2 before the snapshot named "2"
+            Assert.That(() => image.DeleteSnapshot("3"), Throws.InvalidOperationException.With.Message.EqualTo("snapshot not found"), "delete looks up names only");
+            image.DeleteSnapshot("2"); // the snapshot named "2" (id 1)
+            image.DeleteSnapshot("x"); // the first "x" (id 2)
+        }
+        Qemu.ImgOk("snapshot", "-a", "2", copy);
+        Assert.That(Qemu.Img("snapshot", "-d", "3", copy).StandardError, Does.Contain("Could not delete snapshot '3': snapshot not found"));
+        Qemu.ImgOk("snapshot", "-d", "2", copy);
+        Qemu.ImgOk("snapshot", "-d", "x", copy);
+        AssertClean(path);
+        Assert.That(Qemu.Compare(path, copy), Is.Zero);
+        Assert.That(Qemu.Info(path)["snapshots"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()), Is.EqualTo(new[] { "3" }));
+        Assert.That(Qemu.Info(copy)["snapshots"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()), Is.EqualTo(new[] { "3" }));
+        var model = new byte[1 << 20];
+        Array.Fill(model, (byte)2, 0, 4096);
+        AssertActiveEquals(path, model, temp.Path);
     }
 
     [Test]

@@ -27,6 +27,7 @@ internal sealed class RefcountAllocator
     private long tableOffset;
     private int tableClusters;
     private long freeHint;
+    private IHostWriteObserver? observer;
 
     public RefcountAllocator(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
     {
@@ -43,7 +44,8 @@ internal sealed class RefcountAllocator
     }
 
     /// <summary>Reads the refcount table of an existing image.</summary>
-    public static RefcountAllocator Open(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters)
+    public static RefcountAllocator Open(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters,
+        IHostWriteObserver? observer = null)
     {
         var bytes = new byte[(long)tableClusters << clusterBits];
         ReadExactly(file, bytes, tableOffset);
@@ -52,7 +54,7 @@ internal sealed class RefcountAllocator
         {
             table[i] = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8)) & 0x00ff_ffff_ffff_fe00UL);
         }
-        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table);
+        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table) { observer = observer };
     }
 
     public long TableOffset => tableOffset;
@@ -277,13 +279,13 @@ internal sealed class RefcountAllocator
                 BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * 8), (ulong)newTable[i]);
             }
             WriteAt(tableBytes, start << clusterBits);
-            RandomAccess.FlushToDisk(file);
+            HostIo.Flush(file, observer);
 
             var header = new byte[12];
             BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
             BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), (uint)newClusters);
             WriteAt(header, HeaderRefcountTableOffsetField);
-            RandomAccess.FlushToDisk(file);
+            HostIo.Flush(file, observer);
 
             var oldOffset = tableOffset;
             var oldClusters = tableClusters;
@@ -333,7 +335,7 @@ internal sealed class RefcountAllocator
         return block;
     }
 
-    private void WriteAt(ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(file, data, offset);
+    private void WriteAt(ReadOnlySpan<byte> data, long offset) => HostIo.Write(file, data, offset, observer);
 
     private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
     {
