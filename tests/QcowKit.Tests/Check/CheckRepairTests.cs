@@ -12,11 +12,12 @@ namespace QcowKit.Tests.Check;
 [Parallelizable(ParallelScope.Children)]
 public sealed class CheckRepairTests
 {
-    /// <summary>-r leaks on leaks only, on leaks with corruptions (COPIED not touched), and on an image that needs a rebuild (refused).</summary>
+    /// <summary>-r leaks on leaks only, on leaks with corruptions (COPIED not touched), on an image that needs a rebuild (refused), and on snapshot table faults (left alone).</summary>
     private static readonly HashSet<string> LeakRepairCases =
     [
         "leak_refcount_too_high", "leak_unreferenced_cluster", "leak_many", "refcount_bits_1_leak", "copied_flag_set_with_refcount_2",
         "refcount_too_low_shared_by_snapshot", "refcount_zero_on_data_cluster", "dirty_lazy_refcounts", "l1_entry_unaligned", "l2_preallocated_zero_unaligned",
+        "snapshot_extra_data_incomplete", "snapshot_count_too_big",
     ];
 
     /// <summary>
