@@ -19,6 +19,7 @@ internal static class CliApplication
         ConvertCommand.Create,
         ResizeCommand.Create,
         SnapshotCommand.Create,
+        AmendCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -268,7 +268,7 @@ public sealed class QcowCreateOptions
     };
 
     /// <summary>Splits <c>a=1,b=x,,y</c> into pairs the way QemuOpts does; a bare key means <c>on</c>.</summary>
-    private static List<(string Key, string Value)> SplitOptionList(string list)
+    internal static List<(string Key, string Value)> SplitOptionList(string list)
     {
         var pairs = new List<(string, string)>();
         var elements = new List<string>();
