@@ -3,8 +3,24 @@ using System.Text;
 
 namespace QcowKit.Check;
 
-/// <summary>One snapshot table entry as the checker needs it.</summary>
-internal sealed record SnapshotEntry(long EntryOffset, ulong L1TableOffset, uint L1Size, uint ExtraDataSize, string Id, string Name);
+/// <summary>
+/// One snapshot table entry as qemu holds it in memory after reading the table in check mode: what the
+/// repair writes back when it rewrites the table. <see cref="ExtraDataSize"/> is the size qemu keeps
+/// (at most 1024 bytes); the unknown extra data beyond the known 24 bytes is re-read from the file
+/// when the table is rewritten rather than kept in memory.
+/// </summary>
+internal sealed record SnapshotEntry(long EntryOffset, ulong L1TableOffset, uint L1Size, uint ExtraDataSize, string Id, string Name)
+{
+    public uint DateSeconds { get; init; }
+    public uint DateNanoseconds { get; init; }
+    public ulong VmClockNanoseconds { get; init; }
+    public ulong VmStateSize { get; init; }
+    public ulong DiskSize { get; init; }
+    public ulong InstructionCount { get; init; }
+    public ulong UnknownExtraOffset { get; init; }
+    public byte[] IdBytes { get; init; } = [];
+    public byte[] NameBytes { get; init; } = [];
+}
 
 internal sealed partial class CheckSession
 {
@@ -92,6 +108,7 @@ internal sealed partial class CheckSession
         var offset = snapshotsOffset;
         ulong tableLength = 0;
         Span<byte> h = stackalloc byte[QcowMasks.SnapshotHeaderSize];
+        Span<byte> known = stackalloc byte[KnownExtraSize];
         for (var i = 0; i < count; i++)
         {
             var preOffset = offset;
@@ -105,6 +122,7 @@ internal sealed partial class CheckSession
             var idSize = BinaryPrimitives.ReadUInt16BigEndian(h[12..]);
             var nameSize = BinaryPrimitives.ReadUInt16BigEndian(h[14..]);
             var extraSize = BinaryPrimitives.ReadUInt32BigEndian(h[36..]);
+            var truncateUnknown = false;
             if (extraSize > QcowMasks.MaxSnapshotExtraData)
             {
                 if (!repair)
@@ -115,9 +133,25 @@ internal sealed partial class CheckSession
                 Report(QcowFindingCodes.SnapshotTableUnreadable, QcowFindingSeverity.Error,
                     $"Discarding too much extra metadata in snapshot table entry {i} ({extraSize} > {QcowMasks.MaxSnapshotExtraData})", (long)entryOffset + 36);
                 extraDataDropped++;
+                truncateUnknown = true;
             }
-            var keptExtra = Math.Min(extraSize, (uint)QcowMasks.MaxSnapshotExtraData);
-            offset += extraSize;
+            // The known extra data: vm_state_size_large, disk_size, icount; older entries have less of it.
+            known.Clear();
+            var knownSize = (int)Math.Min(extraSize, (uint)KnownExtraSize);
+            file.Read(offset, known[..knownSize]);
+            offset += (ulong)knownSize;
+            var vmStateSize = extraSize >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(known) : BinaryPrimitives.ReadUInt32BigEndian(h[32..]);
+            var diskSize = extraSize >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(known[8..]) : g.VirtualSize / 512 * 512;
+            var icount = extraSize >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(known[16..]) : ulong.MaxValue;
+            var keptExtra = extraSize;
+            var unknownOffset = offset;
+            if (extraSize > KnownExtraSize)
+            {
+                // The table keeps its on-disk layout: names follow the whole extra data, even when part of it is dropped.
+                var extraEnd = offset + extraSize - KnownExtraSize;
+                if (truncateUnknown) keptExtra = QcowMasks.MaxSnapshotExtraData;
+                offset = extraEnd;
+            }
             var idBytes = new byte[idSize];
             file.Read(offset, idBytes);
             offset += idSize;
@@ -139,23 +173,133 @@ internal sealed partial class CheckSession
                 break;
             }
             list.Add(new SnapshotEntry((long)entryOffset, l1Offset, l1Size, keptExtra,
-                Encoding.UTF8.GetString(idBytes), Encoding.UTF8.GetString(nameBytes)));
+                Encoding.UTF8.GetString(idBytes), Encoding.UTF8.GetString(nameBytes))
+            {
+                DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(h[16..]),
+                DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(h[20..]),
+                VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(h[24..]),
+                VmStateSize = vmStateSize,
+                DiskSize = diskSize,
+                InstructionCount = icount,
+                UnknownExtraOffset = unknownOffset,
+                IdBytes = CString(idBytes),
+                NameBytes = CString(nameBytes),
+            });
         }
         snapshots = list;
         snapshotsSize = (long)(offset - snapshotsOffset);
         return true;
     }
 
-    /// <summary>
-    /// qcow2_check_fix_snapshot_table rewrites the whole table in newly allocated clusters. QcowKit does not
-    /// allocate clusters during a repair, so such corruptions stay reported (not fixed) with a finding saying so.
-    /// </summary>
+    /// <summary>qcow2_check_fix_snapshot_table: with -r all, any snapshot table corruption is fixed by rewriting the table.</summary>
     private void CheckFixSnapshotTable(CheckCounts result)
     {
-        if (result.Corruptions != 0 && FixErrors)
+        if (result.Corruptions == 0 || !FixErrors) return;
+        if (!TryWriteSnapshots(out var error))
         {
-            Report(QcowFindingCodes.SnapshotTableUnreadable, QcowFindingSeverity.Error,
-                "the snapshot table needs rewriting, which QcowKit's repair does not do; use qemu-img check -r all", (long)Math.Min(snapshotsOffset, long.MaxValue));
+            result.CheckErrors++;
+            Report(QcowFindingCodes.SnapshotTableUnreadable, QcowFindingSeverity.Error, "ERROR failed to update snapshot table: " + error, 64);
+            throw new CheckAbortedException(error);
         }
+        result.CorruptionsFixed += result.Corruptions;
+        result.Corruptions = 0;
+    }
+
+    /// <summary>The size of the extra data qemu 7.2 knows (vm_state_size_large, disk_size, icount) and always writes.</summary>
+    private const int KnownExtraSize = 24;
+
+    /// <summary>
+    /// qcow2_write_snapshots: writes the in-memory table into newly allocated clusters, points the header
+    /// at it, then frees the old table. Entries are written as qemu writes them: at least the 24 known
+    /// bytes of extra data, names up to their first NUL.
+    /// </summary>
+    private bool TryWriteSnapshots(out string error)
+    {
+        error = string.Empty;
+        ulong size = 0;
+        foreach (var sn in snapshots)
+        {
+            size = ((size + 7) & ~7UL) + QcowMasks.SnapshotHeaderSize + Math.Max(KnownExtraSize, sn.ExtraDataSize)
+                + (ulong)sn.IdBytes.Length + (ulong)sn.NameBytes.Length;
+            if (size > QcowMasks.MaxSnapshotsSize)
+            {
+                error = "File too large";
+                return false;
+            }
+        }
+
+        ulong newOffset;
+        try
+        {
+            newOffset = AllocateClusters(size);
+        }
+        catch (CheckAbortedException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+        file.Flush();
+        var overlap = CheckMetadataOverlap(Overlap.None, newOffset, size);
+        if (overlap != Overlap.None)
+        {
+            SignalOverlap(new CheckCounts(), overlap, newOffset);
+            FreeClusters(newOffset, size);
+            error = "Input/output error";
+            return false;
+        }
+
+        Report(QcowFindingCodes.SnapshotTableRewritten, QcowFindingSeverity.Info,
+            $"Rewriting the snapshot table ({snapshots.Count} snapshots, {size} bytes) at offset 0x{newOffset:x}", (long)newOffset);
+        var offset = newOffset;
+        var entry = new byte[QcowMasks.SnapshotHeaderSize + QcowMasks.MaxSnapshotExtraData];
+        foreach (var sn in snapshots)
+        {
+            offset = (offset + 7) & ~7UL;
+            var extraSize = Math.Max(KnownExtraSize, (int)sn.ExtraDataSize);
+            var span = entry.AsSpan(0, QcowMasks.SnapshotHeaderSize + extraSize);
+            span.Clear();
+            BinaryPrimitives.WriteUInt64BigEndian(span, sn.L1TableOffset);
+            BinaryPrimitives.WriteUInt32BigEndian(span[8..], sn.L1Size);
+            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)sn.IdBytes.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)sn.NameBytes.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(span[16..], sn.DateSeconds);
+            BinaryPrimitives.WriteUInt32BigEndian(span[20..], sn.DateNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span[24..], sn.VmClockNanoseconds);
+            // A VM state that does not fit 32 bits makes older readers see a disk-only snapshot rather than a truncated one.
+            if (sn.VmStateSize <= uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(span[32..], (uint)sn.VmStateSize);
+            BinaryPrimitives.WriteUInt32BigEndian(span[36..], (uint)extraSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[40..], sn.VmStateSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[48..], sn.DiskSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[56..], sn.InstructionCount);
+            if (extraSize > KnownExtraSize)
+            {
+                file.Read(sn.UnknownExtraOffset, span[(QcowMasks.SnapshotHeaderSize + KnownExtraSize)..]);
+            }
+            file.Write(offset, span);
+            offset += (ulong)span.Length;
+            file.Write(offset, sn.IdBytes);
+            offset += (ulong)sn.IdBytes.Length;
+            file.Write(offset, sn.NameBytes);
+            offset += (ulong)sn.NameBytes.Length;
+        }
+        file.Flush();
+
+        Span<byte> pointer = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(pointer, (uint)snapshots.Count);
+        BinaryPrimitives.WriteUInt64BigEndian(pointer[4..], newOffset);
+        file.Write(60, pointer);
+        file.Flush();
+
+        FreeClusters(snapshotsOffset, (ulong)snapshotsSize);
+        snapshotsOffset = newOffset;
+        snapshotsSize = (long)size;
+        return true;
+    }
+
+    /// <summary>A C string's bytes: qemu keeps snapshot ids and names up to their first NUL.</summary>
+    private static byte[] CString(byte[] bytes)
+    {
+        var nul = Array.IndexOf(bytes, (byte)0);
+        return nul < 0 ? bytes : bytes[..nul];
     }
 }

@@ -121,7 +121,15 @@ internal sealed partial class CheckSession
         }
         result.Add(refcountResult, true);
 
-        CheckFixSnapshotTable(snapshotResult);
+        try
+        {
+            CheckFixSnapshotTable(snapshotResult);
+        }
+        catch (CheckAbortedException)
+        {
+            result.Add(snapshotResult, false);
+            throw new CheckAbortedWithCountsException(result);
+        }
         result.Add(snapshotResult, false);
 
         if (Fix != QcowRepairMode.None && result.CheckErrors == 0 && result.Corruptions == 0)

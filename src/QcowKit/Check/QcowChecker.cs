@@ -155,9 +155,9 @@ public static class QcowChecker
     };
 
     /// <summary>
-    /// Parses the header with the reader's rules as qemu opens an image for checking (BDRV_O_CHECK):
-    /// the snapshot table pointer is not validated (the check reads it itself), a zero-sized refcount
-    /// table is allowed, and tables may extend beyond the end of the file (they read as zeros).
+    /// Parses the header with qemu's check-time rules (<see cref="QcowHeaderRules.Check"/>): what
+    /// <c>qemu-img check</c> refuses to open fails here with the field and offset; what it still opens
+    /// (an empty refcount table, tables past the end of the file, any snapshot table pointer) is left to the check.
     /// </summary>
     internal static QcowHeader ReadHeaderForCheck(CheckedFile file, out CheckGeometry geometry)
     {
@@ -168,24 +168,14 @@ public static class QcowChecker
         Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
         file.Read(0, fixedFields);
         var clusterBits = BinaryPrimitives.ReadUInt32BigEndian(fixedFields[HeaderFieldOffsets.ClusterBits..]);
-        // Let the reader name a bad magic, version or cluster size; only then is the cluster size trusted for a buffer.
+        // Let the parser name a bad magic, version or cluster size; only then is the cluster size trusted for a buffer.
         var bufferBits = clusterBits is >= QcowLimits.MinClusterBits and <= QcowLimits.MaxClusterBits ? (int)clusterBits : QcowLimits.MinClusterBits;
         var cluster = new byte[Math.Max(1 << bufferBits, HeaderFieldOffsets.Version3HeaderLength)];
         file.Read(0, cluster);
-        var refcountTableClusters = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.RefcountTableClusters));
-        var nbSnapshots = BinaryPrimitives.ReadUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.NbSnapshots));
-        var snapshotsOffset = BinaryPrimitives.ReadUInt64BigEndian(cluster.AsSpan(HeaderFieldOffsets.SnapshotsOffset));
-        BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.NbSnapshots), 0);
-        BinaryPrimitives.WriteUInt64BigEndian(cluster.AsSpan(HeaderFieldOffsets.SnapshotsOffset), 0);
-        if (refcountTableClusters == 0)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(cluster.AsSpan(HeaderFieldOffsets.RefcountTableClusters), 1);
-        }
-        // long.MaxValue as the file length: qemu accepts tables past the end of the file; the checker reads them as zeros.
-        var header = QcowHeader.Parse(cluster, long.MaxValue);
-        header.RefcountTableClusters = refcountTableClusters;
-        header.NbSnapshots = nbSnapshots;
-        header.SnapshotsOffset = snapshotsOffset;
+        var header = QcowHeader.Parse(cluster, file.Length, QcowHeaderRules.Check);
+        var refcountTableClusters = header.RefcountTableClusters;
+        var nbSnapshots = header.NbSnapshots;
+        var snapshotsOffset = header.SnapshotsOffset;
         geometry = new CheckGeometry
         {
             Version = (int)header.Version,

@@ -107,6 +107,9 @@ public static class QcowFindingCodes
     /// <summary>Internal snapshots in an image with an external data file (corruption).</summary>
     public const string SnapshotsWithDataFile = "QCOW0406";
 
+    /// <summary>Repair: the snapshot table was rewritten into new clusters (as qemu-img check -r all does when the table had corruptions).</summary>
+    public const string SnapshotTableRewritten = "QCOW0407";
+
     /// <summary>The bitmap directory cannot be loaded (check fails, exit code 1).</summary>
     public const string BitmapDirectoryInvalid = "QCOW0500";
 

@@ -66,7 +66,11 @@ internal sealed partial class QcowHeader
     /// <summary>Parses and validates a header from the file's first cluster (zero-padded where the file is shorter).</summary>
     /// <param name="cluster">The first cluster of the file; at least one cluster long.</param>
     /// <param name="fileLength">The image file's length, for bounds checks.</param>
-    internal static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength)
+    /// <param name="rules">
+    /// <see cref="QcowHeaderRules.Open"/> (the default) for every reader and writer;
+    /// <see cref="QcowHeaderRules.Check"/> only for the checker, which reads whatever the header points at itself.
+    /// </param>
+    internal static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
     {
         if (cluster.Length < HeaderFieldOffsets.Version3HeaderLength)
         {
@@ -150,9 +154,14 @@ internal sealed partial class QcowHeader
             throw new QcowFormatException("crypt_method", HeaderFieldOffsets.CryptMethod, $"must be 0 (none), 1 (AES) or 2 (LUKS), is {h.CryptMethod}");
         }
 
-        ValidateRefcountTable(h, fileLength);
-        ValidateSnapshotTable(h, fileLength);
-        ValidateL1Table(h, fileLength);
+        // A check reads tables past the end of the file as zeros (so no file length bound) and validates the snapshot table itself.
+        var bound = rules == QcowHeaderRules.Check ? (long?)null : fileLength;
+        ValidateRefcountTable(h, bound, allowEmpty: rules == QcowHeaderRules.Check);
+        if (rules != QcowHeaderRules.Check)
+        {
+            ValidateSnapshotTable(h, fileLength);
+        }
+        ValidateL1Table(h, bound);
 
         ReadExtensions(h, cluster, extensionsEnd);
 
@@ -196,7 +205,7 @@ internal sealed partial class QcowHeader
     }
 
     private static void ValidateTable(QcowHeader h, ulong offset, ulong entries, ulong entryLength, ulong maxBytes,
-        string sizeField, int sizeFieldOffset, string offsetField, int offsetFieldOffset, long fileLength, string table)
+        string sizeField, int sizeFieldOffset, string offsetField, int offsetFieldOffset, long? fileLength, string table)
     {
         if (entries > maxBytes / entryLength)
         {
@@ -208,15 +217,15 @@ internal sealed partial class QcowHeader
             throw new QcowFormatException(offsetField, offsetFieldOffset, $"the {table} offset {offset} is not cluster-aligned or exceeds the maximum image size");
         }
         // Stricter than qemu (which reads zeros past the end of the file): a table that does not fit in the file is refused, so no allocation ever exceeds the file.
-        if (bytes > 0 && offset + bytes > (ulong)fileLength)
+        if (fileLength is not null && bytes > 0 && offset + bytes > (ulong)fileLength.Value)
         {
             throw new QcowFormatException(offsetField, offsetFieldOffset, $"the {table} ({bytes} bytes at {offset}) extends past the end of the file ({fileLength} bytes)");
         }
     }
 
-    private static void ValidateRefcountTable(QcowHeader h, long fileLength)
+    private static void ValidateRefcountTable(QcowHeader h, long? fileLength, bool allowEmpty)
     {
-        if (h.RefcountTableClusters == 0)
+        if (h.RefcountTableClusters == 0 && !allowEmpty)
         {
             throw new QcowFormatException("refcount_table_clusters", HeaderFieldOffsets.RefcountTableClusters, "must not be 0: the image does not contain a reference count table");
         }
@@ -230,7 +239,7 @@ internal sealed partial class QcowHeader
             "nb_snapshots", HeaderFieldOffsets.NbSnapshots, "snapshots_offset", HeaderFieldOffsets.SnapshotsOffset, fileLength, "snapshot table");
     }
 
-    private static void ValidateL1Table(QcowHeader h, long fileLength)
+    private static void ValidateL1Table(QcowHeader h, long? fileLength)
     {
         ValidateTable(h, h.L1TableOffset, h.L1Size, 8, QcowLimits.MaxL1SizeBytes,
             "l1_size", HeaderFieldOffsets.L1Size, "l1_table_offset", HeaderFieldOffsets.L1TableOffset, fileLength, "active L1 table");

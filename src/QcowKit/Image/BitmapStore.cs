@@ -141,8 +141,9 @@ internal sealed class BitmapStore
         var old = bitmap.Table;
         var size = PersistentBitmap.TableSizeFor(bitmap.DiskSize, bitmap.Entry.GranularityBits, _clusterSize);
         var table = new ulong[size];
-        Array.Copy(old, table, Math.Min(old.Length, size));
-        for (var i = size; i < old.Length; i++)
+        var kept = Math.Min(Math.Min(old.Length, size), bitmap.DroppedFrom);
+        Array.Copy(old, table, kept);
+        for (var i = kept; i < old.Length; i++)
         {
             if (new BitmapTableEntry(old[i]).DataOffset is var dropped and not 0)
             {

@@ -12,6 +12,9 @@ namespace QcowKit.Image;
 /// </summary>
 internal sealed class PersistentBitmap
 {
+    /// <summary>qemu's BME_MAX_TABLE_SIZE: the most bitmap table entries it loads.</summary>
+    internal const uint MaxTableSize = 0x800_0000;
+
     private readonly SafeFileHandle _file;
     private readonly int _clusterSize;
     private readonly Dictionary<long, byte[]> _changed = [];
@@ -33,11 +36,17 @@ internal sealed class PersistentBitmap
     /// <summary>The guest size the bitmap describes now (changes on resize).</summary>
     internal long DiskSize { get; private set; }
 
+    /// <summary>
+    /// Table index from which the stored entries no longer count: a shrink dropped the bits they held, so a
+    /// later grow must show zeros there rather than the old clusters.
+    /// </summary>
+    internal long DroppedFrom { get; private set; } = long.MaxValue;
+
     /// <summary>Data clusters with new content, by table index.</summary>
     internal IReadOnlyDictionary<long, byte[]> Changed => _changed;
 
     /// <summary>True when the stored form must be rewritten: bits were set, or the disk size changed the table size.</summary>
-    internal bool NeedsStore => _changed.Count > 0 || TableSizeFor(DiskSize, Entry.GranularityBits, _clusterSize) != Table.Length;
+    internal bool NeedsStore => _changed.Count > 0 || DroppedFrom < Table.Length || TableSizeFor(DiskSize, Entry.GranularityBits, _clusterSize) != Table.Length;
 
     private long BitsPerCluster => (long)_clusterSize * 8;
 
@@ -65,6 +74,10 @@ internal sealed class PersistentBitmap
             throw new QcowFormatException(field + "_size", entry.FileOffset + 8,
                 $"is {entry.BitmapTableSize} entries but a {diskSize}-byte disk at granularity {entry.Granularity} needs {expected} (qemu cannot read this bitmap)");
         }
+        if (entry.BitmapTableSize > MaxTableSize)
+        {
+            throw new QcowFormatException(field + "_size", entry.FileOffset + 8, $"{entry.BitmapTableSize} entries exceed qemu's maximum of {MaxTableSize}");
+        }
         var bytes = (long)entry.BitmapTableSize * 8;
         if (entry.BitmapTableOffset == 0 || (long)entry.BitmapTableOffset > fileLength - bytes)
         {
@@ -72,7 +85,7 @@ internal sealed class PersistentBitmap
                 $"the table ({bytes} bytes at {entry.BitmapTableOffset}) does not lie inside the {fileLength}-byte file");
         }
         var raw = new byte[bytes];
-        RandomAccess.Read(file, raw, (long)entry.BitmapTableOffset);
+        QcowHeader.ReadPadded(file, raw, (long)entry.BitmapTableOffset);
         var table = new ulong[entry.BitmapTableSize];
         for (var i = 0; i < table.Length; i++)
         {
@@ -130,14 +143,16 @@ internal sealed class PersistentBitmap
                 ClearBits(ClusterForChange(index), within, BitsPerCluster - within);
             }
         }
-        foreach (var stale in _changed.Keys.Where(k => k * BitsPerCluster >= keep).ToList())
+        var dropFrom = (keep + BitsPerCluster - 1) / BitsPerCluster;
+        foreach (var stale in _changed.Keys.Where(k => k >= dropFrom).ToList())
         {
             _changed.Remove(stale);
         }
+        DroppedFrom = Math.Min(DroppedFrom, dropFrom);
         DiskSize = newDiskSize;
     }
 
-    private BitmapTableEntry StoredEntry(long index) => index < Table.Length ? new BitmapTableEntry(Table[index]) : default;
+    private BitmapTableEntry StoredEntry(long index) => index < Table.Length && index < DroppedFrom ? new BitmapTableEntry(Table[index]) : default;
 
     /// <summary>The changed copy of a data cluster, read from its stored form the first time.</summary>
     private byte[] ClusterForChange(long index)

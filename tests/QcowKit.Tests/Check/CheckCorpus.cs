@@ -191,6 +191,31 @@ public static class CheckCorpus
         yield return Edit("l2_table_on_refcount_block", e => e.SetU64(e.L1EntryOffset(0), Copied | e.RefcountBlockOffset(0)));
         yield return Edit("l2_table_on_l1_table", e => e.SetU64(e.L1EntryOffset(0), Copied | e.L1Offset));
         yield return Edit("data_cluster_on_refcount_table", e => e.SetU64(e.L2EntryOffset(0, 1), Copied | e.RefcountTableOffset));
+        yield return Case("data_cluster_on_snapshot_table", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            using var e = new QcowFileEditor(p);
+            e.SetU64(e.L2EntryOffset(0, 5), Copied | e.SnapshotsOffset);
+        });
+        yield return Case("data_cluster_on_bitmap_directory", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("bitmap", "--add", p, "b0");
+            var dir = BitmapDirectoryOffset(p);
+            using var e = new QcowFileEditor(p);
+            e.SetU64(e.L2EntryOffset(0, 5), Copied | (dir & ~((ulong)e.ClusterSize - 1)));
+        });
+        yield return Case("compressed_on_l1_table", p =>
+        {
+            Qemu.CreateQcow2(p, "64M");
+            Qemu.Io(p, "write -c -P 0x33 0 64k");
+            using var e = new QcowFileEditor(p);
+            var entry = e.L2Entry(0, 0);
+            var shift = 62 - (e.ClusterBits - 8);
+            var offsetMask = (1UL << shift) - 1;
+            e.SetU64(e.L2EntryOffset(0, 0), (entry & ~offsetMask) | e.L1Offset);
+        });
 
         // Refcount table.
         yield return Edit("reftable_entry_unaligned", e => e.SetU64(e.RefcountTableEntryOffset(0), e.U64(e.RefcountTableEntryOffset(0)) + 0x200));
@@ -242,12 +267,59 @@ public static class CheckCorpus
             using var e = new QcowFileEditor(p);
             e.SetU32(e.SnapshotsOffset + 36, 8);
         });
+        yield return Case("snapshot_extra_data_incomplete_second_entry", p =>
+        {
+            // Two snapshots, an older one deleted first: the rewritten table goes into the first free run, not the end.
+            Base(p);
+            Qemu.ImgOk("snapshot", "-c", "s0", p);
+            Qemu.Io(p, "write -P 0x55 0 64k");
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            Qemu.Io(p, "write -P 0x56 64k 64k");
+            Qemu.ImgOk("snapshot", "-c", "s2", p);
+            Qemu.ImgOk("snapshot", "-d", "s0", p);
+            using var e = new QcowFileEditor(p);
+            var second = e.SnapshotsOffset + SnapshotEntryLength(e, e.SnapshotsOffset);
+            e.SetU32(second + 36, 16);
+        });
+        yield return Case("snapshot_extra_data_incomplete_needs_new_refcount_block", p =>
+        {
+            // 512-byte clusters with 64-bit refcounts: the file ends where a refcount block's range ends, so the
+            // rewritten table needs a new refcount block (qemu's alloc_refcount_block).
+            Qemu.CreateQcow2(p, "64M", "cluster_size=512,refcount_bits=64");
+            Qemu.Io(p, "write -P 0x11 0 128k", "write -P 0x22 1M 64k", "write -P 0x33 8M 23552");
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            using var e = new QcowFileEditor(p);
+            e.SetU32(e.SnapshotsOffset + 36, 8);
+        });
         yield return Case("snapshot_extra_data_too_big", p =>
         {
             Base(p);
             Qemu.ImgOk("snapshot", "-c", "s1", p);
             using var e = new QcowFileEditor(p);
             e.SetU32(e.SnapshotsOffset + 36, 4096);
+        });
+        yield return Case("snapshot_l1_beyond_eof", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            using var e = new QcowFileEditor(p);
+            e.SetU64(e.SnapshotsOffset, (ulong)e.Length + 16UL * (ulong)e.ClusterSize);
+        });
+        yield return Case("snapshot_l1_entry_reserved_bits", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            using var e = new QcowFileEditor(p);
+            var snL1 = e.U64(e.SnapshotsOffset);
+            e.SetU64(snL1, e.U64(snL1) | 0x4);
+        });
+        yield return Case("snapshot_l1_entry_beyond_eof", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("snapshot", "-c", "s1", p);
+            using var e = new QcowFileEditor(p);
+            var snL1 = e.U64(e.SnapshotsOffset);
+            e.SetU64(snL1, (ulong)e.Length + 32UL * (ulong)e.ClusterSize);
         });
         yield return Case("snapshot_l1_entry_unaligned", p =>
         {
@@ -286,6 +358,39 @@ public static class CheckCorpus
             using var e = new QcowFileEditor(p);
             var dir = BitmapDirectoryOffset(p);
             e.SetU64(dir, e.U64(dir) + 0x200);
+        });
+
+        yield return Case("bitmap_directory_unaligned", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("bitmap", "--add", p, "b0");
+            var ext = BitmapsExtensionOffset(p);
+            using var e = new QcowFileEditor(p);
+            e.SetU64(ext + 8 + 16, e.U64(ext + 8 + 16) + 8);
+        });
+        yield return Case("bitmap_directory_beyond_eof", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("bitmap", "--add", p, "b0");
+            var ext = BitmapsExtensionOffset(p);
+            using var e = new QcowFileEditor(p);
+            e.SetU64(ext + 8 + 16, (ulong)e.Length + 8UL * (ulong)e.ClusterSize);
+        });
+        yield return Case("bitmap_directory_entry_unknown_flags", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("bitmap", "--add", p, "b0");
+            using var e = new QcowFileEditor(p);
+            var dir = BitmapDirectoryOffset(p);
+            e.SetU32(dir + 12, e.U32(dir + 12) | 0x10);
+        });
+        yield return Case("bitmap_table_beyond_eof", p =>
+        {
+            Base(p);
+            Qemu.ImgOk("bitmap", "--add", p, "b0");
+            using var e = new QcowFileEditor(p);
+            var dir = BitmapDirectoryOffset(p);
+            e.SetU64(dir, (ulong)e.Length + 8UL * (ulong)e.ClusterSize);
         });
 
         // Extended L2 subclusters.
@@ -344,8 +449,24 @@ public static class CheckCorpus
         });
     }
 
-    /// <summary>Offset of the bitmap directory, from the bitmaps header extension (type 0x23852875).</summary>
+    /// <summary>Bytes from one snapshot table entry to the next (entries are 8-byte aligned).</summary>
+    private static ulong SnapshotEntryLength(QcowFileEditor e, ulong entry)
+    {
+        var sizes = e.U32(entry + 12);
+        var length = 40UL + e.U32(entry + 36) + (sizes >> 16) + (sizes & 0xffff);
+        return (length + 7) & ~7UL;
+    }
+
+    /// <summary>Offset of the bitmap directory, from the bitmaps header extension.</summary>
     internal static ulong BitmapDirectoryOffset(string path)
+    {
+        var extension = BitmapsExtensionOffset(path);
+        using var e = new QcowFileEditor(path);
+        return e.U64(extension + 8 + 16);
+    }
+
+    /// <summary>File offset of the bitmaps header extension (type 0x23852875), at its type field.</summary>
+    internal static ulong BitmapsExtensionOffset(string path)
     {
         using var e = new QcowFileEditor(path);
         var offset = (ulong)e.U32(100);
@@ -354,7 +475,7 @@ public static class CheckCorpus
             var type = e.U32(offset);
             var length = e.U32(offset + 4);
             if (type == 0) break;
-            if (type == 0x23852875) return e.U64(offset + 8 + 16);
+            if (type == 0x23852875) return offset;
             offset += 8 + ((length + 7) & ~7U);
         }
         throw new InvalidOperationException("no bitmaps extension");
