@@ -11,7 +11,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: QcowKit.Benchmarks compare [--quick] [--runs N] [--data-mib N] [--work DIR] [--out DIR] [--cli PATH | --jit-cli | --r2r-cli] [--rows ID,ID]
+        usage: QcowKit.Benchmarks compare [--quick] [--runs N] [--data-mib N] [--work DIR] [--out DIR] [--cli PATH | --jit-cli | --r2r-cli | --aot-cli] [--rows ID,ID]
                QcowKit.Benchmarks micro [BenchmarkDotNet arguments, e.g. --filter *Inflate*]
                QcowKit.Benchmarks engine check IMAGE | create-check IMAGE SIZE | randread IMAGE OFFSETS_FILE
         """);

@@ -72,7 +72,8 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
 
     private SideCommands Cli(params string[] arguments) => new(CliTool, [CliCommand(arguments)]);
 
-    private CommandLine CliCommand(params string[] arguments) => new("dotnet", [options.CliDll, .. arguments]);
+    private CommandLine CliCommand(params string[] arguments) =>
+        options.Cli == CliKind.Aot ? new(options.CliDll, arguments) : new("dotnet", [options.CliDll, .. arguments]);
 
     /// <summary>Our engine through this exe's <c>engine</c> command, for operations the CLI has no verb for.</summary>
     private static SideCommands Engine(params string[] arguments) =>

@@ -18,16 +18,26 @@ internal sealed class SuiteOptions
 
     public string OutputDirectory { get; private set; } = "";
 
+    /// <summary>The measured CLI: QcowKit.Cli.dll (run with <c>dotnet</c>) or, for <see cref="CliKind.Aot"/>, the native executable.</summary>
     public string CliDll { get; private set; } = "";
 
     /// <summary>
-    /// The CLI project to publish ReadyToRun for linux-x64 into the work folder and measure (the full suite's
-    /// default), or null to measure <see cref="CliDll"/> as built (<c>--quick</c>, <c>--jit-cli</c>, <c>--cli</c>).
+    /// The CLI project to publish for linux-x64 into the work folder and measure (NativeAOT by default in the full
+    /// suite, ReadyToRun with <c>--r2r-cli</c>), or null to measure <see cref="CliDll"/> as built (<c>--quick</c>,
+    /// <c>--jit-cli</c>, <c>--cli</c>).
     /// </summary>
     public string? PublishCliProject { get; private set; }
 
+    /// <summary>How the measured CLI is built.</summary>
+    public CliKind Cli { get; private set; } = CliKind.Jit;
+
     /// <summary>How the measured CLI was built, for the report.</summary>
-    public string CliBuild => PublishCliProject is not null ? "ReadyToRun publish (linux-x64)" : "portable build (JIT)";
+    public string CliBuild => Cli switch
+    {
+        CliKind.Aot => "NativeAOT publish (linux-x64)",
+        CliKind.ReadyToRun => "ReadyToRun publish (linux-x64)",
+        _ => "portable build (JIT)",
+    };
 
     /// <summary>Row ids to run (all when empty), e.g. to re-measure rows after an engine change.</summary>
     public IReadOnlyList<string> Rows { get; private set; } = [];
@@ -42,7 +52,7 @@ internal sealed class SuiteOptions
         string? work = null;
         string? output = null;
         string? cli = null;
-        bool? publish = null;
+        CliKind? kind = null;
         for (var i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -54,8 +64,9 @@ internal sealed class SuiteOptions
                 case "--work": work = Value(); break;
                 case "--out": output = Value(); break;
                 case "--cli": cli = Value(); break;
-                case "--jit-cli": publish = false; break;
-                case "--r2r-cli": publish = true; break;
+                case "--jit-cli": kind = CliKind.Jit; break;
+                case "--r2r-cli": kind = CliKind.ReadyToRun; break;
+                case "--aot-cli": kind = CliKind.Aot; break;
                 case "--rows": options.Rows = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
@@ -66,10 +77,13 @@ internal sealed class SuiteOptions
         options.OutputDirectory = Path.GetFullPath(output ?? Path.Combine(FindRepoRoot() ?? ".", "benchmarks", "results"));
         options.CliDll = Path.GetFullPath(cli ?? Path.Combine(AppContext.BaseDirectory, "QcowKit.Cli.dll"));
         var project = FindRepoRoot() is { } root ? Path.Combine(root, "src", "QcowKit.Cli", "QcowKit.Cli.csproj") : null;
-        if (cli is null && (publish ?? !options.Quick))
+        options.Cli = cli is not null ? CliKind.Jit : kind ?? (options.Quick ? CliKind.Jit : CliKind.Aot);
+        if (options.Cli != CliKind.Jit)
         {
-            options.PublishCliProject = project ?? throw new ArgumentException("--r2r-cli needs the repository (QcowKit.sln above this exe); use --jit-cli or --cli");
-            options.CliDll = Path.Combine(options.WorkDirectory, "cli-r2r", "QcowKit.Cli.dll");
+            options.PublishCliProject = project ?? throw new ArgumentException("--aot-cli and --r2r-cli need the repository (QcowKit.sln above this exe); use --jit-cli or --cli");
+            options.CliDll = options.Cli == CliKind.Aot
+                ? Path.Combine(options.WorkDirectory, "cli-aot", "QcowKit.Cli")
+                : Path.Combine(options.WorkDirectory, "cli-r2r", "QcowKit.Cli.dll");
         }
         if (options.Runs < 1) throw new ArgumentException("--runs must be at least 1");
         return options;
@@ -83,4 +97,17 @@ internal sealed class SuiteOptions
         }
         return null;
     }
+}
+
+/// <summary>How the measured CLI is built.</summary>
+internal enum CliKind
+{
+    /// <summary>The portable build next to this exe (or <c>--cli</c>), run with <c>dotnet</c>.</summary>
+    Jit,
+
+    /// <summary>Published ReadyToRun for linux-x64, run with <c>dotnet</c>.</summary>
+    ReadyToRun,
+
+    /// <summary>Published NativeAOT for linux-x64: a native executable, no runtime start-up.</summary>
+    Aot,
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace QcowKit.Benchmarks;
 
 /// <summary>
@@ -31,11 +33,23 @@ internal static class WholeProcessSuite
         var data = DataSet.Prepare(options, Log);
         if (options.PublishCliProject is { } project)
         {
-            // What users get from `dotnet publish -r linux-x64` (ReadyToRun is on for RID-specific publishes in
-            // the CLI's csproj): the start-up cost of a short command is mostly JIT otherwise.
-            Log($"publishing {project} ReadyToRun for linux-x64 into {Path.GetDirectoryName(options.CliDll)}");
-            ChildProcess.Check("dotnet", "publish", project, "-c", MachineInfo.BuildConfiguration, "-r", "linux-x64", "--self-contained", "false",
-                "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(options.CliDll)!, "-nologo", "-v", "q");
+            var folder = Path.GetDirectoryName(options.CliDll)!;
+            if (options.Cli == CliKind.Aot)
+            {
+                // A native executable: no runtime to start, nothing left to JIT. clang is often only installed
+                // versioned (clang-14), so the linker is the first clang found on PATH.
+                Log($"publishing {project} NativeAOT for linux-x64 into {folder}");
+                ChildProcess.Check("dotnet", ["publish", project, "-c", MachineInfo.BuildConfiguration, "-r", "linux-x64",
+                    "-p:PublishAot=true", .. NativeLinker(), "-o", folder, "-nologo", "-v", "q"]);
+            }
+            else
+            {
+                // What users get from `dotnet publish -r linux-x64` (ReadyToRun is on for RID-specific publishes in
+                // the CLI's csproj): the start-up cost of a short command is mostly JIT otherwise.
+                Log($"publishing {project} ReadyToRun for linux-x64 into {folder}");
+                ChildProcess.Check("dotnet", "publish", project, "-c", MachineInfo.BuildConfiguration, "-r", "linux-x64", "--self-contained", "false",
+                    "-p:PublishReadyToRun=true", "-o", folder, "-nologo", "-v", "q");
+            }
         }
         var rows = new RowCatalog(options, data).Build(Log).Where(r => options.Rows.Count == 0 || options.Rows.Contains(r.Id)).ToList();
         var results = new List<RowResult>();
@@ -55,6 +69,20 @@ internal static class WholeProcessSuite
         File.WriteAllText(markdownPath, report.Markdown());
         Log($"wrote {jsonPath} and {markdownPath}");
         return results.Any(r => r.Status == "failed") ? 1 : 0;
+    }
+
+    /// <summary><c>-p:CppCompilerAndLinker=</c> for the first clang on PATH when there is no plain <c>clang</c>.</summary>
+    private static string[] NativeLinker()
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        if (path.Any(d => File.Exists(Path.Combine(d, "clang")))) return [];
+        var versioned = path.Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "clang-*"))
+            .Select(Path.GetFileName)
+            .Where(n => n is not null && int.TryParse(n.AsSpan("clang-".Length), out _))
+            .OrderByDescending(n => int.Parse(n!.AsSpan("clang-".Length), CultureInfo.InvariantCulture))
+            .FirstOrDefault();
+        return versioned is null ? [] : [$"-p:CppCompilerAndLinker={versioned}"];
     }
 
     private static RowResult Measure(SuiteRow row, int runs)

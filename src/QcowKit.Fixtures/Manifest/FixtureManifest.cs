@@ -10,13 +10,20 @@ public sealed record FixtureManifest
     /// <summary>The file name the generator writes.</summary>
     public const string FileName = "manifest.json";
 
-    private static readonly JsonSerializerOptions Json = new()
+    // Source-generated metadata (no reflection) so the CLI's fixture verb also works when published NativeAOT;
+    // the generic enum converters are the AOT-safe form of one kebab-case JsonStringEnumConverter.
+    private static readonly FixtureManifestJsonContext Json = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter<FixtureBacking>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<FixtureDataFile>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<FixtureFileRole>(JsonNamingPolicy.KebabCaseLower),
+        },
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    });
 
     /// <summary>What made the files.</summary>
     public string Generator { get; init; } = "QcowKit.Fixtures";
@@ -28,11 +35,11 @@ public sealed record FixtureManifest
     public IReadOnlyList<ManifestFixture> Fixtures { get; init; } = [];
 
     /// <summary>Serializes with a fixed property order and "\n" line ends, so equal manifests are equal bytes.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
+    public string ToJson() => JsonSerializer.Serialize(this, Json.FixtureManifest).Replace("\r\n", "\n", StringComparison.Ordinal) + "\n";
 
     /// <summary>Parses a manifest.</summary>
     public static FixtureManifest Parse(string json) =>
-        JsonSerializer.Deserialize<FixtureManifest>(json, Json) ?? throw new JsonException("manifest.json is empty");
+        JsonSerializer.Deserialize(json, Json.FixtureManifest) ?? throw new JsonException("manifest.json is empty");
 
     /// <summary>Reads <c>manifest.json</c> from <paramref name="directory"/>.</summary>
     public static FixtureManifest Read(string directory) => Parse(File.ReadAllText(Path.Combine(directory, FileName)));
@@ -182,3 +189,7 @@ public sealed record ManifestFile
     /// <summary>SHA-256, lower-case hex.</summary>
     public string Sha256 { get; init; } = "";
 }
+
+/// <summary>Compile-time JSON metadata for <see cref="FixtureManifest"/>; options are supplied at construction.</summary>
+[JsonSerializable(typeof(FixtureManifest))]
+internal sealed partial class FixtureManifestJsonContext : JsonSerializerContext;
