@@ -62,7 +62,7 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
             : Engine("create-check", smallImage, "64M");
         rows.Add(new SuiteRow("create-check", "5 create + validate", "64 MiB image, create then check (process start included)",
             new SideCommands(QemuImg, [new CommandLine(QemuImg, ["create", "-q", "-f", "qcow2", smallImage, "64M"]), new CommandLine(QemuImg, ["check", "-f", "qcow2", smallImage])]),
-            createCheck, null, [smallImage], "process start (runtime start-up + JIT)"));
+            createCheck, null, [smallImage], options.Cli == CliKind.Aot ? "process start" : "process start (runtime start-up + JIT)"));
         return rows;
     }
 
