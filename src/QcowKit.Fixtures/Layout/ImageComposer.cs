@@ -329,7 +329,8 @@ internal static class ImageComposer
         {
             return result;
         }
-        using var compressor = new ClusterCompressor(o.CompressionType);
+        // The managed zstd encoder: the corpus must come out byte-identical on machines with any libzstd, or none.
+        using var compressor = new ClusterCompressor(o.CompressionType, nativeZstd: null);
         var buffer = new byte[cs];
         foreach (var c in chosen)
         {

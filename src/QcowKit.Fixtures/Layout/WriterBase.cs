@@ -41,7 +41,7 @@ internal static class WriterBase
         {
             var imagePath = Path.Combine(scratch, "image.qcow2");
             File.WriteAllBytes(imagePath, composed.Image);
-            using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = ExternalFilePolicy.Never }))
+            using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = ExternalFilePolicy.Never, PortableZstd = true }))
             {
                 CreateSnapshots(o, image);
             }
@@ -100,7 +100,7 @@ internal static class WriterBase
                 DataFileRaw = o.DataFile == FixtureDataFile.ExternalRaw,
             };
             QcowCreator.Create(imagePath, create);
-            using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, DataFile = dataPath }))
+            using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, DataFile = dataPath, PortableZstd = true }))
             {
                 WritePlan(o, plan, image);
                 CreateSnapshots(o, image);

@@ -143,7 +143,7 @@ public sealed partial class QcowImage
                 {
                     throw new InvalidOperationException("Compressed writes are not supported on images with an external data file.");
                 }
-                _compressor ??= new ClusterCompressor(Header.CompressionType);
+                _compressor ??= new ClusterCompressor(Header.CompressionType, Options.PortableZstd ? null : NativeZstd.Instance);
                 var cluster = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
                 var stream = ArrayPool<byte>.Shared.Rent(Header.ClusterSize);
                 try

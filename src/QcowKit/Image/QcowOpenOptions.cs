@@ -33,5 +33,11 @@ public sealed class QcowOpenOptions
     /// <summary>Sees every host write and flush of the write engine (crash-consistency tests); null otherwise.</summary>
     internal Writing.IHostWriteObserver? WriteObserver { get; init; }
 
+    /// <summary>
+    /// Compress zstd clusters with the managed encoder even where the system libzstd is available: its output
+    /// is the same on every machine, which reproducible fixture corpora need (libzstd versions differ in bytes).
+    /// </summary>
+    internal bool PortableZstd { get; init; }
+
     internal bool Writable => (Access & FileAccess.Write) != 0;
 }
