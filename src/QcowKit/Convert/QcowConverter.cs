@@ -123,7 +123,9 @@ public static partial class QcowConverter
             return kinds;
         }
 
-        Task<ClusterKind[]>? pending = size > 0 ? Task.Run(() => ReadBatch(0, buffers[0], backingBuffers?[0]), cancellationToken) : null;
+        // The read-ahead task gets no token: a token cancelled before it starts would surface as a
+        // TaskCanceledException; cancellation is observed below, after each batch, as OperationCanceledException.
+        Task<ClusterKind[]>? pending = size > 0 ? Task.Run(() => ReadBatch(0, buffers[0], backingBuffers?[0]), CancellationToken.None) : null;
         try
         {
             var index = 0;
@@ -136,7 +138,7 @@ public static partial class QcowConverter
                 var nextIndex = 1 - index;
                 if (next < size)
                 {
-                    pending = Task.Run(() => ReadBatch(next, buffers[nextIndex], backingBuffers?[nextIndex]), cancellationToken);
+                    pending = Task.Run(() => ReadBatch(next, buffers[nextIndex], backingBuffers?[nextIndex]), CancellationToken.None);
                 }
                 var buffer = buffers[index];
                 var length = (int)Math.Min(batchBytes, size - offset);
