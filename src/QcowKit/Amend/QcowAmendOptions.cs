@@ -81,7 +81,7 @@ public sealed class QcowAmendOptions
                 };
                 break;
             case "lazy_refcounts":
-                LazyRefcounts = ParseBool(key, value);
+                LazyRefcounts = QcowCreateOptions.ParseBool(key, value);
                 break;
             case "refcount_bits":
                 if (!ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bits))
@@ -110,7 +110,7 @@ public sealed class QcowAmendOptions
                 DataFile = value;
                 break;
             case "data_file_raw":
-                DataFileRaw = ParseBool(key, value);
+                DataFileRaw = QcowCreateOptions.ParseBool(key, value);
                 break;
             default:
                 if (CreateOnlyOptions.Contains(key, StringComparer.Ordinal))
@@ -124,11 +124,4 @@ public sealed class QcowAmendOptions
                 throw new QcowOptionsException($"Invalid parameter '{key}'");
         }
     }
-
-    private static bool ParseBool(string key, string value) => value switch
-    {
-        "on" or "yes" or "true" or "y" => true,
-        "off" or "no" or "false" or "n" => false,
-        _ => throw new QcowOptionsException($"Parameter '{key}' expects 'on' or 'off'"),
-    };
 }

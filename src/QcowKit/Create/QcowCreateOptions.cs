@@ -260,7 +260,8 @@ public sealed class QcowCreateOptions
     private static QcowOptionsException SizeParameterError(string name) => new(
         $"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
 
-    private static bool ParseBool(string key, string value) => value switch
+    /// <summary>qemu's boolean option values, with its message for anything else (create and amend share it).</summary>
+    internal static bool ParseBool(string key, string value) => value switch
     {
         "on" or "yes" or "true" or "y" => true,
         "off" or "no" or "false" or "n" => false,
