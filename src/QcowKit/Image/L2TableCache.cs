@@ -32,7 +32,13 @@ internal sealed class L2TableCache
     }
 
     /// <summary>Returns the cached table at <paramref name="offset"/>, or loads it (outside the lock, so other lookups continue).</summary>
-    internal ulong[] GetOrLoad(long offset, Func<long, ulong[]> load)
+    internal ulong[] GetOrLoad(long offset, Func<long, ulong[]> load) => GetOrLoad(offset, load, static (at, loader) => loader(at));
+
+    /// <summary>
+    /// As <see cref="GetOrLoad(long, Func{long, ulong[]})"/>, with the loader's state passed in: a static
+    /// loader allocates no closure on the per-cluster lookup path.
+    /// </summary>
+    internal ulong[] GetOrLoad<TState>(long offset, TState state, Func<long, TState, ulong[]> load)
     {
         lock (_lock)
         {
@@ -42,7 +48,7 @@ internal sealed class L2TableCache
                 return slot.Table;
             }
         }
-        var table = load(offset);
+        var table = load(offset, state);
         Put(offset, table);
         return table;
     }

@@ -92,7 +92,7 @@ public sealed partial class QcowImage
         {
             throw new QcowFormatException("L1 entry", (long)Header.L1TableOffset + (l1Index * 8), $"the L2 table offset 0x{offset:x} is not aligned to the cluster size");
         }
-        return L2Cache.GetOrLoad(offset, at => LoadL2Table(at, l1Index));
+        return L2Cache.GetOrLoad(offset, (Image: this, L1Index: l1Index), static (at, state) => state.Image.LoadL2Table(at, state.L1Index));
     }
 
     private ulong[] LoadL2Table(long offset, long l1Index)
