@@ -13,8 +13,9 @@ namespace QcowKit.Tests.Writing;
 /// the interrupted operation's range holding either its old or its new bytes (checked at every cut). A
 /// metadata write longer than a sector is also cut in half (a torn write). Inside snapshot create and delete
 /// qemu-img check may also report COPIED flag mismatches, which no write order avoids (see
-/// <see cref="RecordedWorkload.AssertOnlyCopiedFlagsDisagree"/>). The prefix model is the one of a killed process (its writes are in the page cache in order), which is
-/// stronger than "flushed data intact". It does not model a power loss reordering writes between flushes.
+/// <see cref="RecordedWorkload.AssertOnlyCopiedFlagsDisagree"/>). The prefix model is the one of a killed process (its
+/// writes are in the page cache in order), which is stronger than "flushed data intact". A power loss, which keeps
+/// any subset of the writes since the last flush, is modelled by <see cref="PowerLossTests"/> on the same workload.
 /// </summary>
 [TestFixture]
 public sealed class CrashConsistencyTests
