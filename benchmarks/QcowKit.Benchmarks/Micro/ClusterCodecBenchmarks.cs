@@ -5,8 +5,9 @@ using QcowKit.Format;
 namespace QcowKit.Benchmarks.Micro;
 
 /// <summary>Compressing and inflating one 64 KiB cluster of real data (a system library's bytes).</summary>
+/// <remarks>Not sealed: BenchmarkDotNet derives from benchmark classes.</remarks>
 [MemoryDiagnoser]
-public sealed class ClusterCodecBenchmarks : IDisposable
+public class ClusterCodecBenchmarks : IDisposable
 {
     private const int ClusterSize = 65536;
     private readonly byte[] _cluster = new byte[ClusterSize];
@@ -36,6 +37,7 @@ public sealed class ClusterCodecBenchmarks : IDisposable
     {
         _compressor?.Dispose();
         _decompressor?.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [Benchmark]

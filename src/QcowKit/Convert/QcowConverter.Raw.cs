@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Image;
@@ -15,8 +16,8 @@ public static partial class QcowConverter
     /// <summary>
     /// Writes the guest bytes of <paramref name="source"/> to a new raw file. Only ranges the allocation map
     /// reports as data are read; 4 KiB blocks of zeros in them are not written, the file just gets its length
-    /// (as qemu-img does on a new file, which reads as zeros). Pieces are read and written by all cores: reads
-    /// are positional and decompression is the expensive part.
+    /// (as qemu-img does on a new file, which reads as zeros). Pieces are read (and decompressed) on all cores
+    /// and written by one thread.
     /// </summary>
     private static void ToRaw(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
@@ -52,64 +53,114 @@ public static partial class QcowConverter
     {
         var pieces = Coalesce(source.GetAllocationMap(0, size).Where(range => range.Data && !range.Zero))
             .SelectMany(range => Split(range.Start, range.Length));
-        // Reports are serialized so that callers see a monotonic sequence, one call at a time; holes count as
-        // done when the copy ends.
-        var progressLock = new Lock();
-        long copied = 0;
+        // Readers (all cores) read, decompress and find the non-zero runs; one writer, the calling thread, writes.
+        // The output is one file: concurrent buffered writes to it serialize on its inode lock, so several
+        // writing threads only wait for each other, while one writer keeps the lock busy and the reads overlap it.
         // Dedicated threads, not the thread pool: each Read inflates its compressed clusters with Parallel.For
-        // on the pool, and pool workers blocked in an outer Parallel.ForEach starved those inner loops (wall
-        // time twice the CPU time on a loaded machine).
+        // on the pool, and pool workers blocked in an outer loop starved those inner loops.
+        var readers = Math.Max(1, options.MaxDegreeOfParallelism);
+        using var free = new BlockingCollection<RawPiece>();
+        using var filled = new BlockingCollection<RawPiece>();
+        for (var i = 0; i < readers * 2; i++)
+        {
+            free.Add(new RawPiece(), CancellationToken.None);
+        }
         using var enumerator = pieces.GetEnumerator();
         var gate = new Lock();
         Exception? failure = null;
-        bool TryTake(out (long Offset, int Length) piece)
+        var running = readers;
+        bool TryTake(out (long Offset, int Length) next)
         {
             lock (gate)
             {
                 if (failure is null && !cancellationToken.IsCancellationRequested && enumerator.MoveNext())
                 {
-                    piece = enumerator.Current;
+                    next = enumerator.Current;
                     return true;
                 }
-                piece = default;
+                next = default;
                 return false;
             }
         }
-        void Work()
+        void Fail(Exception ex)
         {
-            var buffer = new byte[RawPieceBytes];
+            lock (gate) failure ??= ex;
+        }
+        void Read()
+        {
             try
             {
-                while (TryTake(out var piece))
+                while (TryTake(out var next) && free.TryTake(out var piece, Timeout.Infinite, CancellationToken.None))
                 {
-                    var chunk = buffer.AsSpan(0, piece.Length);
-                    source.Read(piece.Offset, chunk);
-                    WriteNonZeroBlocks(output, chunk, piece.Offset);
-                    if (progress is not null)
-                    {
-                        lock (progressLock)
-                        {
-                            copied += piece.Length;
-                            progress.Report(new QcowConvertProgress(copied, size));
-                        }
-                    }
+                    piece.Fill(source, next.Offset, next.Length);
+                    filled.Add(piece, CancellationToken.None);
                 }
             }
-#pragma warning disable CA1031 // Any failure of a worker is handed to the caller's thread and rethrown there unchanged.
+#pragma warning disable CA1031 // Any failure of a reader is handed to the caller's thread and rethrown there unchanged.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                lock (gate) failure ??= ex;
+                Fail(ex);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref running) == 0) filled.CompleteAdding();
             }
         }
-        var workers = Enumerable.Range(1, Math.Max(1, options.MaxDegreeOfParallelism) - 1)
-            .Select(_ => new Thread(Work) { IsBackground = true, Name = "qcowkit convert" })
+        var threads = Enumerable.Range(0, readers)
+            .Select(_ => new Thread(Read) { IsBackground = true, Name = "qcowkit convert" })
             .ToList();
-        workers.ForEach(worker => worker.Start());
-        Work();
-        workers.ForEach(worker => worker.Join());
+        threads.ForEach(thread => thread.Start());
+        long copied = 0;
+        try
+        {
+            // No token here: on cancellation the readers stop taking pieces and the writer drains what they read.
+            foreach (var piece in filled.GetConsumingEnumerable(CancellationToken.None))
+            {
+                piece.WriteTo(output);
+                copied += piece.Length;
+                progress?.Report(new QcowConvertProgress(copied, size));
+                free.Add(piece, CancellationToken.None);
+            }
+        }
+#pragma warning disable CA1031 // A write failure stops the readers and is rethrown below with theirs.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Fail(ex);
+            free.CompleteAdding(); // readers waiting for a buffer give up
+        }
+        threads.ForEach(thread => thread.Join());
         if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>One piece of guest bytes on its way from a reader to the writer, with the runs worth writing.</summary>
+    private sealed class RawPiece
+    {
+        private readonly byte[] buffer = new byte[RawPieceBytes];
+        private readonly List<(int Start, int End)> runs = [];
+
+        public long Offset { get; private set; }
+
+        public int Length { get; private set; }
+
+        public void Fill(IVirtualDisk source, long offset, int length)
+        {
+            Offset = offset;
+            Length = length;
+            var chunk = buffer.AsSpan(0, length);
+            source.Read(offset, chunk);
+            FindNonZeroRuns(chunk, runs);
+        }
+
+        public void WriteTo(SafeFileHandle output)
+        {
+            foreach (var (start, end) in runs)
+            {
+                RandomAccess.Write(output, buffer.AsSpan(start, end - start), Offset + start);
+            }
+        }
     }
 
     /// <summary>
@@ -140,9 +191,10 @@ public static partial class QcowConverter
         }
     }
 
-    /// <summary>Writes the runs of <paramref name="chunk"/> that hold a non-zero byte, in whole 4 KiB blocks.</summary>
-    private static void WriteNonZeroBlocks(SafeFileHandle output, ReadOnlySpan<byte> chunk, long offset)
+    /// <summary>The runs of <paramref name="chunk"/> that hold a non-zero byte, in whole 4 KiB blocks (the rest stays a hole).</summary>
+    private static void FindNonZeroRuns(ReadOnlySpan<byte> chunk, List<(int Start, int End)> runs)
     {
+        runs.Clear();
         var position = 0;
         while (position < chunk.Length)
         {
@@ -156,7 +208,7 @@ public static partial class QcowConverter
                 end += SparseBlock;
             }
             end = Math.Min(end, chunk.Length);
-            RandomAccess.Write(output, chunk[start..end], offset + start);
+            runs.Add((start, end));
             position = end;
         }
     }

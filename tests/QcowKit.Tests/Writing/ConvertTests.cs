@@ -146,6 +146,31 @@ public sealed class ConvertTests
         Assert.That(File.Exists(output), Is.False);
     }
 
+    [TestCase(1)]
+    [TestCase(4)]
+    public void A_corrupt_compressed_cluster_fails_a_raw_conversion_with_its_offset(int threads)
+    {
+        var image = _temp!.File($"corrupt-{threads}.qcow2");
+        Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", _source, image);
+        long streamOffset;
+        using (var qcow = QcowImage.Open(image))
+        {
+            // The tenth compressed cluster: past the first pieces, so that the failure comes mid-conversion.
+            streamOffset = Enumerable.Range(0, (int)(qcow.VirtualSize / qcow.ClusterSize))
+                .Select(i => qcow.ResolveRun((long)i * qcow.ClusterSize, qcow.ClusterSize))
+                .Where(run => run.Type == QcowKit.Format.SubclusterType.Compressed)
+                .Skip(9).First().Compressed.HostOffset;
+        }
+        using (var file = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.Write(file, Enumerable.Repeat((byte)0xff, 64).ToArray(), streamOffset);
+        }
+
+        var output = _temp.File($"corrupt-{threads}.img");
+        Assert.That(() => QcowConverter.Convert(image, "qcow2", output, new QcowConvertOptions { OutputFormat = "raw", MaxDegreeOfParallelism = threads }),
+            Throws.InstanceOf<QcowFormatException>().With.Property(nameof(QcowFormatException.Offset)).EqualTo(streamOffset));
+    }
+
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<QcowConvertProgress> report) : IProgress<QcowConvertProgress>
     {
