@@ -62,7 +62,7 @@ public sealed partial class QcowImage
                 };
                 WriteSnapshotTable([.. SnapshotEntries, entry]);
                 EndWrite();
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier!.Flush();
                 return Snapshots[^1];
             }
             catch
@@ -101,6 +101,7 @@ public sealed partial class QcowImage
                     GrowL1(snapshotL1.Length);
                 }
                 AdjustReferences(snapshotL1, 1, active: false);
+                _barrier!.Flush(); // the snapshot's clusters are counted twice before the active L1 points to them
                 var old = _l1Table.ToArray();
                 var table = new ulong[_l1Table.Length];
                 for (var i = 0; i < snapshotL1.Length; i++)
@@ -108,12 +109,12 @@ public sealed partial class QcowImage
                     table[i] = snapshotL1[i] & L1Entry.OffsetMask;
                 }
                 WriteTableAt(table, (long)Header.L1TableOffset);
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier!.Flush();
                 _l1Table = table;
                 AdjustReferences(old, -1, active: false);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier!.Flush();
             }
             catch
             {
@@ -144,7 +145,7 @@ public sealed partial class QcowImage
                 FreeClusters((long)entry.L1TableOffset, (long)entry.L1Size * 8);
                 AdjustReferences(_l1Table.ToArray(), 0, active: true);
                 EndWrite();
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier!.Flush();
             }
             catch
             {
@@ -341,12 +342,12 @@ public sealed partial class QcowImage
             }
             HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
         }
-        HostIo.Flush(Handle, Options.WriteObserver);
+        _barrier!.Flush();
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
         HostIo.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots, Options.WriteObserver);
-        HostIo.Flush(Handle, Options.WriteObserver);
+        _barrier!.Flush();
         h.NbSnapshots = (uint)entries.Count;
         h.SnapshotsOffset = (ulong)newOffset;
         SnapshotEntries = entries;

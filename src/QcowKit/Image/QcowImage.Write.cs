@@ -11,6 +11,7 @@ public sealed partial class QcowImage
 {
     private readonly Lock _writeLock = new();
     private RefcountAllocator? _allocator;
+    private WriteBarrier? _barrier;
     private ClusterCompressor? _compressor;
     private bool _markedDirty;
 
@@ -283,6 +284,7 @@ public sealed partial class QcowImage
             L2Cache.Invalidate(offset);
         }
         _pendingL2.Clear();
+        DropUnpublished();
     }
 
     private void BeginWrite(long offset, long length)
@@ -300,13 +302,15 @@ public sealed partial class QcowImage
         if (_allocator is null)
         {
             var h = Header;
-            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters, Options.WriteObserver);
+            _barrier = new WriteBarrier(Handle, DataHandle, Options.FlushToDisk, Options.WriteObserver);
+            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters,
+                Options.WriteObserver, _barrier);
             if (h.HasLazyRefcounts && !h.IsDirty)
             {
                 // As qemu: a lazy-refcounts image is marked dirty before its first write and clean on close.
                 Header.IncompatibleFeatures |= IncompatibleFeatures.Dirty;
                 WriteIncompatibleFeatures();
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier.Flush(); // the dirty bit is stable before anything it covers
                 _markedDirty = true;
             }
         }
@@ -315,6 +319,7 @@ public sealed partial class QcowImage
 
     private void EndWrite()
     {
+        PublishPending();
         foreach (var (offset, table) in _pendingL2)
         {
             L2Cache.Put(offset, table);
@@ -353,7 +358,7 @@ public sealed partial class QcowImage
         var h = Header;
         var l1Index = clusterStart >> L2CoverageBits;
         var index = (int)((clusterStart >> h.ClusterBits) & (h.L2Entries - 1));
-        var l1 = new L1Entry(_l1Table[l1Index]);
+        var l1 = new L1Entry(CurrentL1Entry(l1Index));
         if (l1.L2TableOffset != 0 && l1.Copied)
         {
             if (!_pendingL2.TryGetValue(l1.L2TableOffset, out var owned))
@@ -366,20 +371,13 @@ public sealed partial class QcowImage
         var table = l1.L2TableOffset == 0 ? new ulong[h.ClusterSize / 8]
             : (ulong[])(_pendingL2.TryGetValue(l1.L2TableOffset, out var shared) ? shared : GetL2Table(l1Index, l1)).Clone();
         var newOffset = _allocator!.Allocate(1);
-        var bytes = new byte[h.ClusterSize];
-        for (var i = 0; i < table.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
-        }
-        // The new table reaches the disk before the L1 entry that points to it.
-        HostIo.Write(Handle, bytes, newOffset, Options.WriteObserver);
         L2Cache.Invalidate(newOffset);
         _pendingL2[newOffset] = table;
-        SetL1Entry(l1Index, L1Entry.Create(newOffset, copied: true).Raw);
+        AddNewL2Table(newOffset, l1Index);
         if (l1.L2TableOffset != 0)
         {
             // A shared (snapshot) L2 table was copied: this L1 no longer references the old one.
-            Unref(l1.L2TableOffset);
+            DeferUnref(l1.L2TableOffset);
         }
         return new L2Slot(newOffset, table, index);
     }
@@ -397,24 +395,20 @@ public sealed partial class QcowImage
         ? new L2Entry(slot.Table[slot.Index * 2], slot.Table[(slot.Index * 2) + 1])
         : new L2Entry(slot.Table[slot.Index], 0);
 
-    /// <summary>Updates the operation's private copy of the table and writes the entry to disk.</summary>
+    /// <summary>Updates the operation's private copy of the table; the entry reaches the disk when the operation ends.</summary>
     private void WriteSlot(L2Slot slot, L2Entry entry)
     {
-        var extended = Header.HasExtendedL2;
         var table = slot.Table;
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, entry.Raw);
-        if (extended)
+        if (Header.HasExtendedL2)
         {
             table[slot.Index * 2] = entry.Raw;
             table[(slot.Index * 2) + 1] = entry.Bitmap;
-            BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], entry.Bitmap);
         }
         else
         {
             table[slot.Index] = entry.Raw;
         }
-        HostIo.Write(Handle, bytes[..Header.L2EntrySize], slot.TableOffset + ((long)slot.Index * Header.L2EntrySize), Options.WriteObserver);
+        MarkL2Entry(slot.TableOffset, slot.Index);
     }
 
     /// <summary>True when the entry has a host cluster (for external data files, host offset 0 counts when COPIED is set).</summary>
@@ -446,7 +440,7 @@ public sealed partial class QcowImage
         WriteSlot(slot, L2Entry.Standard(host, copied: true));
         if (!reuse)
         {
-            Release(entry);
+            DeferRelease(entry);
         }
     }
 
@@ -462,7 +456,7 @@ public sealed partial class QcowImage
             var host = AllocateDataCluster(clusterStart);
             WriteWithCurrentContent(clusterStart, within, data, host, 0, clusterBytes);
             WriteSlot(slot, new L2Entry(L2Entry.Standard(host, copied: true).Raw, L2Entry.AllAllocatedMask));
-            Release(entry);
+            DeferRelease(entry);
             return;
         }
         var subclusterBits = Header.ClusterBits - 5;
@@ -484,6 +478,8 @@ public sealed partial class QcowImage
     /// </summary>
     private void WriteWithCurrentContent(long clusterStart, int within, ReadOnlySpan<byte> data, long host, int regionStart, int regionEnd)
     {
+        // Every caller then points an L2 entry (or subcluster bit) at this data: it must be stable first.
+        _barrier!.DataWritten();
         if (within == regionStart && within + data.Length == regionEnd)
         {
             HostIo.Write(DataHandle!, data, host + within, Options.WriteObserver, guestData: true);
@@ -591,7 +587,7 @@ public sealed partial class QcowImage
     /// <summary>Points a whole cluster at <paramref name="replacement"/> (no host cluster), then releases what it held.</summary>
     private void ReplaceWhole(long clusterStart, L2Entry replacement)
     {
-        var l1 = new L1Entry(_l1Table[clusterStart >> L2CoverageBits]);
+        var l1 = new L1Entry(CurrentL1Entry(clusterStart >> L2CoverageBits));
         if (l1.L2TableOffset == 0 && replacement.Raw == 0 && replacement.Bitmap == 0)
         {
             return; // already unallocated
@@ -603,7 +599,7 @@ public sealed partial class QcowImage
             return;
         }
         WriteSlot(slot, replacement);
-        Release(entry);
+        DeferRelease(entry);
     }
 
     private void WriteCompressedCluster(long clusterStart, ReadOnlySpan<byte> stream)
@@ -613,9 +609,10 @@ public sealed partial class QcowImage
         var offset = AllocateCompressedBytes(stream.Length);
         _compressedCursor = offset + stream.Length;
         HostIo.Write(Handle, stream, offset, Options.WriteObserver, guestData: true);
+        _barrier!.DataWritten();
         var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
         WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));
-        Release(entry);
+        DeferRelease(entry);
         ReleaseCompressedCache();
     }
 
@@ -649,7 +646,7 @@ public sealed partial class QcowImage
         return _allocator!.Allocate(1);
     }
 
-    /// <summary>Drops the references an entry held, after the entry itself was replaced on disk.</summary>
+    /// <summary>Drops the references an entry held, once its replacement is stable on disk.</summary>
     private void Release(L2Entry old)
     {
         if (old.IsCompressed)

@@ -64,7 +64,7 @@ public sealed partial class QcowImage
                     }
                 }
                 EndWrite();
-                HostIo.Flush(Handle, Options.WriteObserver);
+                _barrier!.Flush();
             }
             catch
             {
@@ -113,12 +113,12 @@ public sealed partial class QcowImage
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
         HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
-        HostIo.Flush(Handle, Options.WriteObserver);
+        _barrier!.Flush();
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
         HostIo.Write(Handle, fields, HeaderFieldOffsets.L1Size, Options.WriteObserver);
-        HostIo.Flush(Handle, Options.WriteObserver);
+        _barrier!.Flush();
         var oldOffset = (long)Header.L1TableOffset;
         var oldClusters = ((long)_l1Table.Length * 8 + clusterSize - 1) / clusterSize;
         Header.L1Size = (uint)entries;

@@ -6,9 +6,12 @@ namespace QcowKit.Image.Writing;
 
 /// <summary>
 /// Owns the refcount table and refcount blocks of an image open for writing: looks refcounts up, changes
-/// them and finds free clusters. Every change reaches the file before the caller can publish a pointer to
-/// the cluster it concerns, so a crash leaves clusters counted but unreferenced (a leak), never referenced
-/// but uncounted (a corruption).
+/// them and finds free clusters. Every change is written through at once, and every increase (and every new
+/// refcount block or table) is noted in the <see cref="WriteBarrier"/>, so the caller's next
+/// <see cref="WriteBarrier.Order"/> makes it stable before a pointer to the cluster is written: a crash or power
+/// loss leaves clusters counted but unreferenced (a leak), never referenced but uncounted (a corruption).
+/// Decreases are the caller's to order: it makes the pointer removal stable first. A new refcount block is made
+/// stable before the table entry that points to it, and a grown table before the header switches to it.
 /// </summary>
 internal sealed class RefcountAllocator
 {
@@ -28,6 +31,7 @@ internal sealed class RefcountAllocator
     private int tableClusters;
     private long freeHint;
     private IHostWriteObserver? observer;
+    private WriteBarrier? barrier;
 
     public RefcountAllocator(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
     {
@@ -45,7 +49,7 @@ internal sealed class RefcountAllocator
 
     /// <summary>Reads the refcount table of an existing image.</summary>
     public static RefcountAllocator Open(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters,
-        IHostWriteObserver? observer = null)
+        IHostWriteObserver? observer = null, WriteBarrier? barrier = null)
     {
         var bytes = new byte[(long)tableClusters << clusterBits];
         ReadExactly(file, bytes, tableOffset);
@@ -54,7 +58,7 @@ internal sealed class RefcountAllocator
         {
             table[i] = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8)) & 0x00ff_ffff_ffff_fe00UL);
         }
-        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table) { observer = observer };
+        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table) { observer = observer, barrier = barrier };
     }
 
     public long TableOffset => tableOffset;
@@ -203,6 +207,8 @@ internal sealed class RefcountAllocator
                 RefcountBlock.Set(selfBlock, r & blockMask, refcountOrder, 1);
                 WriteAt(selfBlock, r << clusterBits);
                 blocks[rbi] = selfBlock;
+                barrier?.ImageWritten();
+                barrier?.Order(); // the block is stable before the table points to it
                 PublishTableEntry(rbi, r << clusterBits);
                 continue;
             }
@@ -210,6 +216,8 @@ internal sealed class RefcountAllocator
             var block = new byte[clusterSize];
             WriteAt(block, r << clusterBits);
             blocks[bi] = block;
+            barrier?.ImageWritten();
+            barrier?.Order(); // the block (and the refcount of its cluster) is stable before the table points to it
             PublishTableEntry(bi, r << clusterBits);
         }
     }
@@ -279,13 +287,13 @@ internal sealed class RefcountAllocator
                 BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * 8), (ulong)newTable[i]);
             }
             WriteAt(tableBytes, start << clusterBits);
-            HostIo.Flush(file, observer);
+            FlushAll();
 
             var header = new byte[12];
             BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
             BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), (uint)newClusters);
             WriteAt(header, HeaderRefcountTableOffsetField);
-            HostIo.Flush(file, observer);
+            FlushAll(); // the switch is stable before the old table's clusters are freed
 
             var oldOffset = tableOffset;
             var oldClusters = tableClusters;
@@ -298,6 +306,19 @@ internal sealed class RefcountAllocator
                 Update(oldOffset + (i << clusterBits), -1);
             }
             return;
+        }
+    }
+
+    /// <summary>An unconditional ordering point; without a barrier (amend) it always fsyncs, as amend expects.</summary>
+    private void FlushAll()
+    {
+        if (barrier is null)
+        {
+            HostIo.Flush(file, observer);
+        }
+        else
+        {
+            barrier.Flush();
         }
     }
 
@@ -319,6 +340,10 @@ internal sealed class RefcountAllocator
         var bi = cluster >> blockShift;
         var block = LoadBlock(bi);
         var index = cluster & blockMask;
+        if (value > RefcountBlock.Get(block, index, refcountOrder))
+        {
+            barrier?.ImageWritten();
+        }
         RefcountBlock.Set(block, index, refcountOrder, value);
         // Only the bytes holding this entry go to disk: a torn write cannot touch other entries.
         var offset = (int)(refcountOrder < 3 ? (index << refcountOrder) >> 3 : index << (refcountOrder - 3));
