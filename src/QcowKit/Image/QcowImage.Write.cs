@@ -59,7 +59,14 @@ public sealed partial class QcowImage
                     var clusterStart = offset & ~Header.ClusterOffsetMask;
                     var within = (int)(offset - clusterStart);
                     var count = (int)Math.Min(data.Length, Header.ClusterSize - within);
-                    WriteCluster(clusterStart, within, data[..count]);
+                    if (within == 0 && count == Header.ClusterSize && WriteFreshRun(clusterStart, data) is var written and > 0)
+                    {
+                        count = written;
+                    }
+                    else
+                    {
+                        WriteCluster(clusterStart, within, data[..count]);
+                    }
                     offset += count;
                     data = data[count..];
                 }
@@ -416,6 +423,52 @@ public sealed partial class QcowImage
 
     private long AllocateDataCluster(long clusterStart) =>
         Header.HasExternalDataFile ? clusterStart : _allocator!.Allocate(1);
+
+    /// <summary>Most whole clusters one <see cref="WriteFreshRun"/> allocates together (4 MiB of 64 KiB clusters).</summary>
+    private const int FreshRunClusters = 64;
+
+    /// <summary>
+    /// Writes a run of at least two whole clusters that all need a new host cluster (unallocated, zero without
+    /// a host cluster, compressed or shared with a snapshot) as qemu does: one contiguous allocation, one data
+    /// write, then their L2 entries. Returns the bytes written, or 0 when the run is shorter than two clusters
+    /// (the caller then writes cluster by cluster). Standard L2 in the image file only.
+    /// </summary>
+    private int WriteFreshRun(long clusterStart, ReadOnlySpan<byte> data)
+    {
+        var clusterSize = Header.ClusterSize;
+        var limit = (int)Math.Min(data.Length / clusterSize, FreshRunClusters);
+        if (Header.HasExtendedL2 || Header.HasExternalDataFile || limit < 2)
+        {
+            return 0;
+        }
+        Span<L2Slot> slots = new L2Slot[limit];
+        var count = 0;
+        while (count < limit && ClusterBytes(clusterStart + ((long)count * clusterSize)) == clusterSize)
+        {
+            var slot = WritableSlot(clusterStart + ((long)count * clusterSize));
+            var entry = ReadSlot(slot);
+            if (HasHostCluster(entry) && entry.Copied)
+            {
+                break; // overwritten in place (or an allocated zero cluster reused): not part of the run
+            }
+            slots[count++] = slot;
+        }
+        if (count < 2)
+        {
+            return 0;
+        }
+        var host = _allocator!.Allocate(count);
+        var bytes = count * clusterSize;
+        _barrier!.DataWritten();
+        HostIo.Write(DataHandle!, data[..bytes], host, Options.WriteObserver, guestData: true);
+        for (var i = 0; i < count; i++)
+        {
+            var old = ReadSlot(slots[i]);
+            WriteSlot(slots[i], L2Entry.Standard(host + ((long)i * clusterSize), copied: true));
+            DeferRelease(old);
+        }
+        return bytes;
+    }
 
     private void WriteCluster(long clusterStart, int within, ReadOnlySpan<byte> data)
     {

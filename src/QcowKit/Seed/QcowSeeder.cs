@@ -175,11 +175,16 @@ public static class QcowSeeder
             SeedResult result;
             if (createOptions is not null)
             {
-                using var image = QcowImage.Create(temporary, createOptions);
-                using var stream = image.OpenStream();
-                // With a backing file the new image reads as its backing file, not as zeros.
-                result = plan.Write(stream, size, diskIsZeroed: createOptions.BackingFile is null);
-                image.Flush();
+                // Nobody sees the temporary image before the rename: it is written without ordering fsyncs (one
+                // per allocating write otherwise) and made stable once, before it takes the target's name.
+                using (var image = QcowImage.CreateAndOpen(temporary, createOptions, flushToDisk: false))
+                using (var stream = image.OpenStream())
+                {
+                    // With a backing file the new image reads as its backing file, not as zeros.
+                    result = plan.Write(stream, size, diskIsZeroed: createOptions.BackingFile is null);
+                }
+                using var written = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite);
+                RandomAccess.FlushToDisk(written);
             }
             else
             {
@@ -187,6 +192,7 @@ public static class QcowSeeder
                 // SetLength on a new file leaves a hole: the raw image is sparse from the start.
                 stream.SetLength(size);
                 result = plan.Write(stream, size, diskIsZeroed: true);
+                stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, full, overwrite: target.Overwrite);
             return result;

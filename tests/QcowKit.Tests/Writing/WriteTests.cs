@@ -36,6 +36,50 @@ public sealed class WriteTests
         AssertCleanAndEqual(path, model, temp.Path);
     }
 
+    [TestCase("cluster_size=64k")]
+    [TestCase("compat=0.10,cluster_size=4k")]
+    [TestCase("cluster_size=512,refcount_bits=4")]
+    public void A_multi_cluster_write_takes_one_contiguous_host_run_over_unallocated_compressed_zero_and_shared_clusters(string options)
+    {
+        using var temp = new TempDirectory("write");
+        var path = temp.File("run.qcow2");
+        var random = new Random(11);
+        int cluster;
+        var model = new byte[2 * MiB];
+        using (var image = QcowImage.Create(path, QcowCreateOptions.Parse(options, "2M")))
+        {
+            cluster = image.ClusterSize;
+            // Clusters 2-3 compressed, 5 written in place later, 6 zeroed, all of them shared with a snapshot.
+            var compressed = Compressible(random, 2 * cluster);
+            image.WriteCompressed(2L * cluster, compressed);
+            compressed.CopyTo(model, 2 * cluster);
+            var single = new byte[cluster];
+            random.NextBytes(single);
+            image.Write(5L * cluster, single);
+            single.CopyTo(model, 5 * cluster);
+            image.WriteZeroes(6L * cluster, cluster);
+            image.CreateSnapshot("before");
+            // A one-cluster hole in the host file (after the snapshot, which copies the L2 table on this first
+            // write): cluster-by-cluster allocation would put the run's first cluster there.
+            var filler = new byte[2 * cluster];
+            random.NextBytes(filler);
+            image.Write(20L * cluster, filler);
+            image.Discard(20L * cluster, cluster);
+            filler.AsSpan(cluster).CopyTo(model.AsSpan(21 * cluster));
+            var data = new byte[12 * cluster];
+            random.NextBytes(data);
+            image.Write(cluster, data);
+            data.CopyTo(model, cluster);
+        }
+        AssertCleanAndEqual(path, model, temp.Path);
+        // qemu-img map joins guest-adjacent extents whose host offsets are adjacent too.
+        var written = Qemu.Map(path).Select(e => e!)
+            .Where(e => e["offset"] is not null && (long)e["start"]! >= cluster && (long)e["start"]! < 13L * cluster).ToList();
+        Assert.That(written.Sum(e => (long)e["length"]!), Is.EqualTo(12L * cluster), "every written cluster has a host cluster");
+        Assert.That(written, Has.Count.EqualTo(1), () => "the 12 clusters lie in one contiguous host run: " + string.Join(", ", written.Select(e => e.ToJsonString())));
+        Assert.That(Qemu.ImgOk("snapshot", "-l", path).StandardOutput, Does.Contain("before"));
+    }
+
     [Test]
     public void Writable_stream_writes_guest_bytes()
     {

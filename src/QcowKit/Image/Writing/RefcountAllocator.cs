@@ -132,10 +132,7 @@ internal sealed class RefcountAllocator
                 }
             }
             if (created) continue; // the new block may sit inside the run we found
-            for (var c = start; c < start + count; c++)
-            {
-                SetExisting(c, 1);
-            }
+            SetFreeRun(start, count);
             if (start == freeHint) freeHint = start + count;
             return start << clusterBits;
         }
@@ -335,6 +332,32 @@ internal sealed class RefcountAllocator
         if (bi >= table.Length || table[bi] == 0) CreateBlock(bi);
     }
 
+    /// <summary>Sets a run of free clusters (blocks present) to refcount 1 with one write per refcount block.</summary>
+    private void SetFreeRun(long start, long count)
+    {
+        for (var c = start; c < start + count;)
+        {
+            var bi = c >> blockShift;
+            var end = Math.Min(start + count, (bi + 1) << blockShift);
+            var block = LoadBlock(bi);
+            for (var x = c; x < end; x++)
+            {
+                RefcountBlock.Set(block, x & blockMask, refcountOrder, 1);
+            }
+            // Every entry in the written range was 0 and becomes 1; the bytes around them are what the disk holds.
+            var (first, _) = EntryBytes(c & blockMask);
+            var (last, lastLength) = EntryBytes((end - 1) & blockMask);
+            WriteAt(block.AsSpan(first, last + lastLength - first), table[bi] + first);
+            barrier?.ImageWritten();
+            c = end;
+        }
+    }
+
+    /// <summary>The bytes of a refcount block holding entry <paramref name="index"/> (a shared byte below 8 bits).</summary>
+    private (int Offset, int Length) EntryBytes(long index) => refcountOrder < 3
+        ? ((int)((index << refcountOrder) >> 3), 1)
+        : ((int)(index << (refcountOrder - 3)), 1 << (refcountOrder - 3));
+
     private void SetExisting(long cluster, ulong value)
     {
         var bi = cluster >> blockShift;
@@ -346,8 +369,7 @@ internal sealed class RefcountAllocator
         }
         RefcountBlock.Set(block, index, refcountOrder, value);
         // Only the bytes holding this entry go to disk: a torn write cannot touch other entries.
-        var offset = (int)(refcountOrder < 3 ? (index << refcountOrder) >> 3 : index << (refcountOrder - 3));
-        var length = refcountOrder < 3 ? 1 : 1 << (refcountOrder - 3);
+        var (offset, length) = EntryBytes(index);
         WriteAt(block.AsSpan(offset, length), table[bi] + offset);
     }
 
