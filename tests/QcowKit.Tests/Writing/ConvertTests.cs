@@ -120,6 +120,18 @@ public sealed class ConvertTests
     }
 
     [Test]
+    public void Raw_output_replaces_an_existing_larger_file_whose_old_bytes_do_not_show_through_holes()
+    {
+        var output = _temp!.File("replaced.img");
+        File.WriteAllBytes(output, Enumerable.Repeat((byte)0x5a, 96 * 1024 * 1024).ToArray());
+
+        QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw" });
+
+        Assert.That(new FileInfo(output).Length, Is.EqualTo(new FileInfo(_source).Length));
+        Assert.That(Hashing.Sha256OfFile(output), Is.EqualTo(Hashing.Sha256OfFile(_source)), "zero blocks are holes of a truncated file, not the old bytes");
+    }
+
+    [Test]
     public void Raw_output_refuses_compression_and_a_backing_file_with_qemus_words()
     {
         var output = _temp!.File("refused.img");
