@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using QcowKit.TestSupport;
 
 namespace QcowKit.Cli.Tests;
@@ -156,7 +155,7 @@ public class Qcow2CompareTests
         File.WriteAllBytes(raw, data);
         var image = temp.File("compressed.qcow2");
         Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", raw, image);
-        OverwriteCompressedStream(image, clusterIndex: 10);
+        QcowByteEdits.GarbleCompressedStream(image, nth: 10);
         string[] args = corruptFirst ? ["compare", image, raw] : ["compare", raw, image];
 
         var qemu = Cli.Qemu(args);
@@ -165,22 +164,6 @@ public class Qcow2CompareTests
         Assert.That(qemu.ExitCode, Is.EqualTo(4), qemu.Describe);
         Assert.That(ours.ExitCode, Is.EqualTo(4), ours.Describe);
         Assert.That(ours.StandardError, Does.StartWith($"qcowkit: error: {image}: Error while reading offset "));
-    }
-
-    /// <summary>Garbles the deflate stream of one compressed cluster (found through L1 entry 0 and its L2 table).</summary>
-    private static void OverwriteCompressedStream(string image, int clusterIndex)
-    {
-        using var file = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite);
-        Span<byte> field = stackalloc byte[8];
-        RandomAccess.Read(file, field, 40);
-        var l1 = (long)BinaryPrimitives.ReadUInt64BigEndian(field);
-        RandomAccess.Read(file, field, l1);
-        var l2 = (long)(BinaryPrimitives.ReadUInt64BigEndian(field) & 0x00ff_ffff_ffff_fe00UL);
-        RandomAccess.Read(file, field, l2 + (clusterIndex * 8L));
-        var entry = BinaryPrimitives.ReadUInt64BigEndian(field);
-        Assert.That(entry >> 62 & 1, Is.EqualTo(1UL), "qemu-img convert -c compressed the cluster");
-        var streamOffset = (long)(entry & ((1UL << 54) - 1)); // 64 KiB clusters: the offset has 62 - (16 - 8) bits
-        RandomAccess.Write(file, Enumerable.Repeat((byte)0xff, 64).ToArray(), streamOffset);
     }
 
     [Test]

@@ -76,6 +76,31 @@ public static class QcowByteEdits
     /// <summary>Makes a corrupt image: the first data cluster is referenced but its refcount is 0.</summary>
     public static void MakeRefcountZero(string path) => SetRefcount(path, FirstDataClusterOffset(path), 0);
 
+    /// <summary>
+    /// Garbles the stream of the <paramref name="nth"/> (from 0) compressed cluster that the first L2 table maps,
+    /// so that it no longer inflates, and returns the stream's host offset (what the descriptor holds).
+    /// </summary>
+    public static long GarbleCompressedStream(string path, int nth)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        Span<byte> field = stackalloc byte[4];
+        RandomAccess.Read(file, field, 20);
+        var clusterBits = BinaryPrimitives.ReadInt32BigEndian(field);
+        var l2Offset = FirstL2EntryOffset(path);
+        // The descriptor's host offset has 62 - (cluster_bits - 8) bits; bit 62 marks a compressed cluster.
+        var offsetMask = (1UL << (62 - (clusterBits - 8))) - 1;
+        var found = 0;
+        for (var index = 0L; index < (1L << clusterBits) / 8; index++)
+        {
+            var entry = ReadU64(file, l2Offset + (index * 8));
+            if ((entry >> 62 & 1) == 0 || found++ < nth) continue;
+            var stream = (long)(entry & offsetMask);
+            RandomAccess.Write(file, Enumerable.Repeat((byte)0xff, 64).ToArray(), stream);
+            return stream;
+        }
+        throw new InvalidOperationException($"{path}: the first L2 table maps {found} compressed clusters, not {nth + 1}");
+    }
+
     /// <summary>Overwrites bytes at an offset (e.g. a header field).</summary>
     public static void Poke(string path, long offset, ReadOnlySpan<byte> bytes)
     {

@@ -326,11 +326,7 @@ public sealed partial class QcowImage
 
     private void EndWrite()
     {
-        PublishPending();
-        foreach (var (offset, table) in _pendingL2)
-        {
-            L2Cache.Put(offset, table);
-        }
+        PublishPending(); // puts the operation's tables into the cache before their L1 entries change
         _pendingL2.Clear();
         Header.RefcountTableOffset = (ulong)_allocator!.TableOffset;
         Header.RefcountTableClusters = (uint)_allocator.TableClusters;

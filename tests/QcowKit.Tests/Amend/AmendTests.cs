@@ -167,10 +167,7 @@ public sealed class AmendTests
         var path = temp.File("start.qcow2");
         Qemu.CreateQcow2(path, "4M", "compat=0.10");
         Qemu.Io(path, ZeroWorkload[0], ZeroWorkload[^1]);
-        var before = Hashing.Sha256OfFile(path);
-        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse("compat=1.1,size=1M")),
-            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains("is allocated"));
-        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
+        AssertRefusedWithoutWriting(path, "compat=1.1,size=1M", "is allocated");
     }
 
     [Test]
@@ -258,10 +255,7 @@ public sealed class AmendTests
         var path = temp.File("start.qcow2");
         Qemu.CreateQcow2(path, "4M");
         Qemu.ImgOk("bitmap", "--add", path, "b1");
-        var before = Hashing.Sha256OfFile(path);
-        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse("compat=0.10")),
-            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains("persistent bitmaps"));
-        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
+        AssertRefusedWithoutWriting(path, "compat=0.10", "persistent bitmaps");
     }
 
     [Test]
@@ -270,10 +264,7 @@ public sealed class AmendTests
         using var temp = new TempDirectory("amend");
         var path = temp.File("start.qcow2");
         Qemu.CreateQcow2(path, "1M", $"cluster_size=512,data_file={temp.File("data.raw")}");
-        var before = Hashing.Sha256OfFile(path);
-        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse($"lazy_refcounts=on,data_file={new string('d', 600)}")),
-            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains("does not fit"));
-        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
+        AssertRefusedWithoutWriting(path, $"lazy_refcounts=on,data_file={new string('d', 600)}", "does not fit");
     }
 
     [Test]
@@ -370,6 +361,15 @@ public sealed class AmendTests
         }
         Assert.That(Qemu.Compare(ours, theirs), Is.Zero, "qemu-img compare of QcowKit's and qemu's result");
         return (ours, theirs);
+    }
+
+    /// <summary>QcowKit refuses the amend with a message containing <paramref name="messagePart"/>, and the file is byte for byte as before.</summary>
+    private static void AssertRefusedWithoutWriting(string path, string options, string messagePart)
+    {
+        var before = Hashing.Sha256OfFile(path);
+        Assert.That(() => QcowImage.Amend(path, QcowAmendOptions.Parse(options)),
+            Throws.InstanceOf<QcowOptionsException>().With.Message.Contains(messagePart));
+        Assert.That(Hashing.Sha256OfFile(path), Is.EqualTo(before));
     }
 
     /// <summary>qemu-img refuses with exit 1; QcowKit throws with qemu's message and leaves every byte of the file as it was.</summary>

@@ -55,6 +55,16 @@ public static class CheckCorpus
 
     private static CorpusCase Case(string name, Action<string> build) => new(name, build);
 
+    /// <summary>One compressed cluster written by qemu, its descriptor's host offset then moved to <paramref name="target"/>.</summary>
+    private static CorpusCase CompressedStreamAt(string name, Func<QcowFileEditor, ulong> target) => Case(name, p =>
+    {
+        Qemu.CreateQcow2(p, "64M");
+        Qemu.Io(p, "write -c -P 0x33 0 64k");
+        using var e = new QcowFileEditor(p);
+        var offsetMask = (1UL << (62 - (e.ClusterBits - 8))) - 1;
+        e.SetU64(e.L2EntryOffset(0, 0), (e.L2Entry(0, 0) & ~offsetMask) | target(e));
+    });
+
     private static CorpusCase Edit(string name, Action<QcowFileEditor> edit, string? options = null, string size = "64M") => new(name, path =>
     {
         Base(path, options, size);
@@ -166,16 +176,7 @@ public static class CheckCorpus
             using var e = new QcowFileEditor(p);
             e.SetU64(e.L2EntryOffset(0, 0), e.L2Entry(0, 0) | Copied);
         });
-        yield return Case("compressed_beyond_eof", p =>
-        {
-            Qemu.CreateQcow2(p, "64M");
-            Qemu.Io(p, "write -c -P 0x33 0 64k");
-            using var e = new QcowFileEditor(p);
-            var entry = e.L2Entry(0, 0);
-            var shift = 62 - (e.ClusterBits - 8);
-            var offsetMask = (1UL << shift) - 1;
-            e.SetU64(e.L2EntryOffset(0, 0), (entry & ~offsetMask) | ((ulong)e.Length + 4UL * (ulong)e.ClusterSize + 0x100));
-        });
+        yield return CompressedStreamAt("compressed_beyond_eof", e => (ulong)e.Length + 4UL * (ulong)e.ClusterSize + 0x100);
         yield return Case("compressed_spanning_eof", p =>
         {
             Qemu.CreateQcow2(p, "64M");
@@ -206,16 +207,7 @@ public static class CheckCorpus
             using var e = new QcowFileEditor(p);
             e.SetU64(e.L2EntryOffset(0, 5), Copied | (dir & ~((ulong)e.ClusterSize - 1)));
         });
-        yield return Case("compressed_on_l1_table", p =>
-        {
-            Qemu.CreateQcow2(p, "64M");
-            Qemu.Io(p, "write -c -P 0x33 0 64k");
-            using var e = new QcowFileEditor(p);
-            var entry = e.L2Entry(0, 0);
-            var shift = 62 - (e.ClusterBits - 8);
-            var offsetMask = (1UL << shift) - 1;
-            e.SetU64(e.L2EntryOffset(0, 0), (entry & ~offsetMask) | e.L1Offset);
-        });
+        yield return CompressedStreamAt("compressed_on_l1_table", e => e.L1Offset);
 
         // Refcount table.
         yield return Edit("reftable_entry_unaligned", e => e.SetU64(e.RefcountTableEntryOffset(0), e.U64(e.RefcountTableEntryOffset(0)) + 0x200));

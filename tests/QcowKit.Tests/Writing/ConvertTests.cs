@@ -164,19 +164,8 @@ public sealed class ConvertTests
     {
         var image = _temp!.File($"corrupt-{threads}.qcow2");
         Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", _source, image);
-        long streamOffset;
-        using (var qcow = QcowImage.Open(image))
-        {
-            // The tenth compressed cluster: past the first pieces, so that the failure comes mid-conversion.
-            streamOffset = Enumerable.Range(0, (int)(qcow.VirtualSize / qcow.ClusterSize))
-                .Select(i => qcow.ResolveRun((long)i * qcow.ClusterSize, qcow.ClusterSize))
-                .Where(run => run.Type == QcowKit.Format.SubclusterType.Compressed)
-                .Skip(9).First().Compressed.HostOffset;
-        }
-        using (var file = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-        {
-            RandomAccess.Write(file, Enumerable.Repeat((byte)0xff, 64).ToArray(), streamOffset);
-        }
+        // The tenth compressed cluster: past the first pieces, so that the failure comes mid-conversion.
+        var streamOffset = QcowByteEdits.GarbleCompressedStream(image, nth: 9);
 
         var output = _temp.File($"corrupt-{threads}.img");
         Assert.That(() => QcowConverter.Convert(image, "qcow2", output, new QcowConvertOptions { OutputFormat = "raw", MaxDegreeOfParallelism = threads }),
