@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.ExceptionServices;
 
 namespace QcowKit.Check;
 
@@ -36,6 +38,8 @@ internal sealed partial class CheckSession
         return ClusterType.Normal;
     }
 
+    private const int MinL2TablesForConcurrentPass = 8;
+
     /// <summary>qcow2_check_refcounts.</summary>
     private void CheckRefcounts(CheckCounts res)
     {
@@ -48,7 +52,13 @@ internal sealed partial class CheckSession
         }
         res.TotalClusters = g.SizeToClusters(g.VirtualSize / 512 * 512);
 
-        var imrt = new RefcountArray(g.RefcountOrder, g.ClusterSize, nbClusters, memoryBound);
+        // Without repair nothing the copied-flag pass reads (active L1 and L2 tables, on-disk refcounts) can change,
+        // so it runs on a second core while the references are counted; its findings join in qemu's order below.
+        // Starting a thread costs about as much as walking a few L2 tables, so small images stay on one.
+        var concurrent = Fix == QcowRepairMode.None && Environment.ProcessorCount > 1
+            && l1Table.Count(entry => (entry & QcowMasks.L1OffsetMask) != 0) >= MinL2TablesForConcurrentPass;
+        using var copiedFlags = concurrent ? new ConcurrentPass(new CheckSession(this)) : null;
+        using var imrt = new RefcountArray(g.RefcountOrder, g.ClusterSize, nbClusters, memoryBound);
         var rebuild = false;
         CalculateRefcounts(res, Fix, ref rebuild, imrt);
 
@@ -101,7 +111,14 @@ internal sealed partial class CheckSession
             }
         }
 
-        CheckOflagCopied(res);
+        if (copiedFlags is null)
+        {
+            CheckOflagCopied(res);
+        }
+        else
+        {
+            copiedFlags.Join(this, res);
+        }
         res.ImageEndOffset = (highestCluster + 1) << g.ClusterBits;
     }
 
@@ -388,7 +405,56 @@ internal sealed partial class CheckSession
     {
         highestCluster = 0;
         var nbClusters = imrt.Size;
-        for (long i = 0; i < nbClusters; i++)
+        for (long blockStart = 0; blockStart < nbClusters; blockStart += g.RefcountBlockSize)
+        {
+            var blockEnd = Math.Min(nbClusters, blockStart + g.RefcountBlockSize);
+            if (!BlockMatchesCounts(blockStart, blockEnd, imrt, ref highestCluster))
+            {
+                CompareRefcounts(res, fix, ref rebuild, ref highestCluster, imrt, report, blockStart, blockEnd);
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the on-disk refcounts of clusters [<paramref name="first"/>, <paramref name="end"/>) (one refcount
+    /// block, <paramref name="first"/> its first cluster) equal the counted ones, compared as bytes: the counts are
+    /// kept in the on-disk format. Then the only thing the per-cluster comparison would do is move the highest
+    /// cluster in use. False sends the block through the per-cluster comparison (a mismatch, an unaligned block, a
+    /// range ending inside a byte).
+    /// </summary>
+    private bool BlockMatchesCounts(long first, long end, RefcountArray imrt, ref long highestCluster)
+    {
+        var bits = (end - first) << g.RefcountOrder;
+        if ((bits & 7) != 0) return false;
+        var counted = imrt.Bytes(first, (int)(bits >> 3));
+        var tableIndex = first >> g.RefcountBlockBits;
+        var blockOffset = tableIndex < refcountTableSize ? Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask : 0;
+        int lastNonZero;
+        if (blockOffset == 0)
+        {
+            // No refcount block: every on-disk refcount reads 0.
+            if (counted.ContainsAnyExcept((byte)0)) return false;
+            lastNonZero = -1;
+        }
+        else
+        {
+            if (g.OffsetIntoCluster(blockOffset) != 0) return false;
+            LoadRefblock(blockOffset);
+            if (!counted.SequenceEqual(refblockCache.AsSpan(0, counted.Length))) return false;
+            lastNonZero = counted.LastIndexOfAnyExcept((byte)0);
+        }
+        if (lastNonZero >= 0)
+        {
+            // Entries of a byte are packed from its least significant bit, wider ones span whole bytes.
+            highestCluster = first + ((((long)lastNonZero << 3) + BitOperations.Log2(counted[lastNonZero])) >> g.RefcountOrder);
+        }
+        return true;
+    }
+
+    /// <summary>compare_refcounts for clusters [<paramref name="first"/>, <paramref name="end"/>).</summary>
+    private void CompareRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, ref long highestCluster, RefcountArray imrt, bool report, long first, long end)
+    {
+        for (var i = first; i < end; i++)
         {
             var clusterOffset = i << g.ClusterBits;
             if (!TryGetRefcount(i, out var onDisk))
@@ -418,7 +484,7 @@ internal sealed partial class CheckSession
                 else if (onDisk < counted)
                 {
                     var overlap = i < ownerOf.Length && secondOwner.TryGetValue(i, out var second)
-                        && (IsMetadata((ClusterUse)ownerOf[i]) || IsMetadata(second));
+                        && (IsMetadata((ClusterUse)ownerOf.Span[(int)i]) || IsMetadata(second));
                     Report(overlap ? QcowFindingCodes.MetadataOverlap : QcowFindingCodes.RefcountTooLow, QcowFindingSeverity.Error,
                         $"ERROR cluster {i} refcount={onDisk} reference={counted}{use}", clusterOffset);
                 }
@@ -438,6 +504,54 @@ internal sealed partial class CheckSession
         }
     }
 
+    /// <summary>
+    /// <see cref="CheckOflagCopied"/> of a read-only view on its own thread. Disposing waits for it, so that
+    /// the file is never read after the check ends, also when the check aborts before joining the results.
+    /// </summary>
+    private sealed class ConcurrentPass : IDisposable
+    {
+        private readonly CheckSession view;
+        private readonly CheckCounts counts = new();
+        private readonly Thread thread;
+        private ExceptionDispatchInfo? failure;
+
+        public ConcurrentPass(CheckSession view)
+        {
+            this.view = view;
+            thread = new Thread(Run) { IsBackground = true, Name = "qcowkit check copied flags" };
+            thread.Start();
+        }
+
+        private void Run()
+        {
+            try
+            {
+                view.CheckOflagCopied(counts);
+            }
+            catch (Exception ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+
+        /// <summary>Waits for the pass and adds its counts and findings to <paramref name="session"/>, as if it had run there.</summary>
+        public void Join(CheckSession session, CheckCounts res)
+        {
+            thread.Join();
+            failure?.Throw();
+            res.CheckErrors += counts.CheckErrors;
+            res.Corruptions += counts.Corruptions;
+            // Only this pass reports its finding codes, so its per-code limits carry over unchanged.
+            session.findings.AddRange(view.findings);
+            foreach (var (code, n) in view.findingCounts)
+            {
+                session.findingCounts[code] = session.findingCounts.GetValueOrDefault(code) + n;
+            }
+        }
+
+        public void Dispose() => thread.Join();
+    }
+
     /// <summary>check_oflag_copied: COPIED must be set exactly when the refcount is 1.</summary>
     private void CheckOflagCopied(CheckCounts res)
     {
@@ -449,7 +563,7 @@ internal sealed partial class CheckSession
             _ => false,
         };
         var entrySize = g.L2EntrySize;
-        var table = new byte[g.ClusterSize];
+        var table = l2Buffer;
         for (var i = 0; i < l1Table.Length; i++)
         {
             var l1Entry = l1Table[i];

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 
 namespace QcowKit.Check;
 
@@ -8,7 +10,7 @@ namespace QcowKit.Check;
 /// from qemu 7.2's block/qcow2-refcount.c so that every count equals qemu-img check's; see
 /// docs/finding-codes.md for the counting rules in prose.
 /// </summary>
-internal sealed partial class CheckSession
+internal sealed partial class CheckSession : IDisposable
 {
     private const int MaxFindingsPerCode = 1000;
     private readonly CheckedFile file;
@@ -22,9 +24,11 @@ internal sealed partial class CheckSession
     private readonly byte[] refblockCache;
     private readonly byte[] l2Buffer;
     private ulong refblockCacheOffset = ulong.MaxValue;
-    private readonly byte[] ownerOf;
+    /// <summary>The first use counted for each cluster of the file, for the messages (a <see cref="ClusterUse"/> per byte).</summary>
+    private readonly ZeroedMemory ownerOf;
     private readonly Dictionary<long, ClusterUse> secondOwner = [];
     private readonly long memoryBound;
+    private readonly ulong refcountMax;
     private List<SnapshotEntry> snapshots = [];
     private ulong snapshotsOffset;
     private long snapshotsSize;
@@ -37,16 +41,40 @@ internal sealed partial class CheckSession
         // Memory bound tied to the file: the in-memory refcounts may cover 16 times the file's clusters
         // (references a little beyond the end, as qemu allows) but never more than that or 64 MiB.
         memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> g.ClusterBits) + 1) * Math.Max(1, g.RefcountBits / 8));
+        refcountMax = g.RefcountMax;
         l1Table = ReadTable(g.L1TableOffset, g.L1Size);
         refcountTableSize = g.RefcountTableSize;
         refcountTableOffset = g.RefcountTableOffset;
         refcountTable = ReadTable(g.RefcountTableOffset, refcountTableSize);
-        refblockCache = new byte[g.ClusterSize];
-        l2Buffer = new byte[g.ClusterSize];
-        ownerOf = new byte[(file.Length >> g.ClusterBits) + 1];
+        refblockCache = ReadBuffer(g.ClusterSize);
+        l2Buffer = ReadBuffer(g.ClusterSize);
+        ownerOf = new ZeroedMemory((int)Math.Min((file.Length >> g.ClusterBits) + 1, Array.MaxLength));
+    }
+
+    /// <summary>
+    /// A read-only view of <paramref name="parent"/> for a pass that runs on another thread: the same file and
+    /// tables, its own findings and refcount block cache. Only for a check without repair, where nothing the
+    /// pass reads changes while it runs.
+    /// </summary>
+    private CheckSession(CheckSession parent)
+    {
+        file = parent.file;
+        g = parent.g;
+        findings = [];
+        memoryBound = parent.memoryBound;
+        refcountMax = parent.refcountMax;
+        l1Table = parent.l1Table;
+        refcountTable = parent.refcountTable;
+        refcountTableSize = parent.refcountTableSize;
+        refcountTableOffset = parent.refcountTableOffset;
+        refblockCache = ReadBuffer(g.ClusterSize);
+        l2Buffer = ReadBuffer(g.ClusterSize);
+        ownerOf = new ZeroedMemory(0);
     }
 
     public QcowRepairMode Fix { get; init; }
+
+    public void Dispose() => ownerOf.Dispose();
 
     private bool FixErrors => Fix == QcowRepairMode.All;
 
@@ -57,15 +85,15 @@ internal sealed partial class CheckSession
     {
         if (entries <= 0 || offset >= (ulong)file.Length) return [];
         var inFile = (long)Math.Min((ulong)entries, ((ulong)file.Length - offset + 7) / 8);
-        var bytes = new byte[inFile * 8];
-        file.Read(offset, bytes);
-        var table = new ulong[inFile];
-        for (var i = 0; i < table.Length; i++)
-        {
-            table[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8));
-        }
+        // Read in place and swap to host order: no second copy of the table to allocate and fault in.
+        var table = GC.AllocateUninitializedArray<ulong>(checked((int)inFile));
+        file.Read(offset, MemoryMarshal.AsBytes(table.AsSpan()));
+        if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(table, table);
         return table;
     }
+
+    /// <summary>A buffer that is always filled from the file before use (<see cref="CheckedFile.Read"/> zero-fills past the end), so zeroing it first is wasted work.</summary>
+    private static byte[] ReadBuffer(int length) => GC.AllocateUninitializedArray<byte>(length);
 
     private static ulong Entry(ulong[] table, long index) => index < table.Length ? table[index] : 0;
 
@@ -202,15 +230,17 @@ internal sealed partial class CheckSession
     // ---- in-memory refcounts (qcow2_inc_refcounts_imrt) ----
 
     /// <summary>qcow2_inc_refcounts_imrt, <paramref name="times"/> over (refcounts saturate at the maximum, each overflow a corruption).</summary>
+    /// <remarks>
+    /// Called for every reference in the image: the findings are formatted in separate methods, so that this one
+    /// has no string-building locals for its prologue to clear on each call.
+    /// </remarks>
     private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use, long times = 1)
     {
         if (size == 0 || size > long.MaxValue) return;
         // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
         if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
         {
-            if (Want(QcowFindingCodes.BeyondEndOfFile)) Add(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
-                $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
-                (long)Math.Min(offset, long.MaxValue));
+            ReportBeyondEndOfFile(offset, size, use);
             res.Corruptions += times;
             return;
         }
@@ -222,34 +252,51 @@ internal sealed partial class CheckSession
             if (k >= imrt.Size && !imrt.TryResize(k + 1))
             {
                 res.CheckErrors++;
-                Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
-                    $"cluster at offset 0x{clusterOffset:x} ({use}) lies so far beyond the end of the file that counting its references needs more memory than allowed", (long)Math.Min(clusterOffset, long.MaxValue));
-                throw new CheckAbortedException("Cannot allocate memory");
+                ThrowOutOfCountingMemory(clusterOffset, use);
             }
-            var refcount = imrt[k];
-            var room = g.RefcountMax - refcount;
-            var applied = (ulong)times <= room ? (ulong)times : room;
+            var applied = imrt.AddSaturating(k, (ulong)times, refcountMax, out var updated);
             if (applied < (ulong)times)
             {
-                if (Want(QcowFindingCodes.RefcountOverflow)) Add(QcowFindingCodes.RefcountOverflow, QcowFindingSeverity.Error,
-                    $"ERROR: overflow cluster offset=0x{clusterOffset:x}", (long)clusterOffset);
+                ReportOverflow(clusterOffset);
                 res.Corruptions += times - (long)applied;
                 if (applied == 0) continue;
             }
-            imrt[k] = refcount + applied;
-            if (k < ownerOf.Length)
+            var owners = ownerOf.Span;
+            if (k < owners.Length)
             {
-                if (ownerOf[k] == 0) ownerOf[k] = (byte)use;
-                if (refcount + applied > 1) secondOwner.TryAdd(k, use);
+                if (owners[(int)k] == 0) owners[(int)k] = (byte)use;
+                if (updated > 1) secondOwner.TryAdd(k, use);
             }
             if (clusterOffset + (ulong)g.ClusterSize < clusterOffset) break;
         }
     }
 
+    private void ReportBeyondEndOfFile(ulong offset, ulong size, ClusterUse use)
+    {
+        if (Want(QcowFindingCodes.BeyondEndOfFile)) Add(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
+            $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
+            (long)Math.Min(offset, long.MaxValue));
+    }
+
+    private void ReportOverflow(ulong clusterOffset)
+    {
+        if (Want(QcowFindingCodes.RefcountOverflow)) Add(QcowFindingCodes.RefcountOverflow, QcowFindingSeverity.Error,
+            $"ERROR: overflow cluster offset=0x{clusterOffset:x}", (long)clusterOffset);
+    }
+
+    [DoesNotReturn]
+    private void ThrowOutOfCountingMemory(ulong clusterOffset, ClusterUse use)
+    {
+        Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
+            $"cluster at offset 0x{clusterOffset:x} ({use}) lies so far beyond the end of the file that counting its references needs more memory than allowed", (long)Math.Min(clusterOffset, long.MaxValue));
+        throw new CheckAbortedException("Cannot allocate memory");
+    }
+
     private string DescribeUse(long cluster)
     {
-        if (cluster >= ownerOf.Length || ownerOf[cluster] == 0) return string.Empty;
-        var first = (ClusterUse)ownerOf[cluster];
+        var owners = ownerOf.Span;
+        if (cluster >= owners.Length || owners[(int)cluster] == 0) return string.Empty;
+        var first = (ClusterUse)owners[(int)cluster];
         return secondOwner.TryGetValue(cluster, out var second)
             ? $" (used as {Describe(first)} and as {Describe(second)})"
             : $" (used as {Describe(first)})";

@@ -79,7 +79,7 @@ public static class QcowChecker
                 "the image is marked corrupt; qemu opens it read-only until it is repaired", HeaderFieldOffsets.IncompatibleFeatures));
         }
 
-        var first = new CheckSession(file, geometry, findings) { Fix = options.Repair };
+        using var first = new CheckSession(file, geometry, findings) { Fix = options.Repair };
         CheckCounts counts;
         try
         {
@@ -99,7 +99,7 @@ public static class QcowChecker
             findings.Clear();
             findings.AddRange(before);
             ReadHeaderForCheck(file, out var repairedGeometry);
-            var second = new CheckSession(file, repairedGeometry, findings);
+            using var second = new CheckSession(file, repairedGeometry, findings);
             CheckCounts recheck;
             try
             {

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using QcowKit.Format;
 
 namespace QcowKit.Check;
@@ -8,12 +10,12 @@ namespace QcowKit.Check;
 /// is a slice of it. Used for the counts the checker computes from the metadata and, by qemu's
 /// rebuild algorithm, as the allocation map of the rebuilt structures.
 /// </summary>
-internal sealed class RefcountArray
+internal sealed class RefcountArray : IDisposable
 {
     private readonly int order;
     private readonly int clusterSize;
     private readonly long maxBytes;
-    private byte[] data;
+    private ZeroedMemory memory;
 
     /// <param name="order">refcount_order, 0..6.</param>
     /// <param name="clusterSize">Growth unit, as qemu's realloc_refcount_array.</param>
@@ -24,9 +26,10 @@ internal sealed class RefcountArray
         this.order = order;
         this.clusterSize = clusterSize;
         this.maxBytes = maxBytes;
-        data = [];
+        memory = new ZeroedMemory(0);
         if (!TryResize(entries))
         {
+            memory.Dispose();
             throw new InsufficientMemoryException($"{entries} refcounts exceed the checker's memory bound of {maxBytes} bytes.");
         }
     }
@@ -36,8 +39,36 @@ internal sealed class RefcountArray
 
     public ulong this[long index]
     {
-        get => index < Size ? Get(data, index, order) : 0;
-        set => Set(data, index, order, value);
+        get => index < Size ? Get(memory.Span, index, order) : 0;
+        set => Set(memory.Span, index, order, value);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="times"/> to entry <paramref name="index"/> (which must be below <see cref="Size"/>), stopping at
+    /// <paramref name="max"/>; returns how much was added. The checker calls this once per reference it counts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong AddSaturating(long index, ulong times, ulong max, out ulong updated)
+    {
+        // 16-bit entries are the default refcount width: one big-endian read and write, no dispatch on the width.
+        if (order != 4) return AddSaturatingAnyWidth(index, times, max, out updated);
+        var entry = memory.Span.Slice(checked((int)(index * 2)), 2);
+        var value = BinaryPrimitives.ReadUInt16BigEndian(entry);
+        var added = Math.Min(times, ushort.MaxValue - (ulong)value);
+        updated = value + added;
+        BinaryPrimitives.WriteUInt16BigEndian(entry, (ushort)updated);
+        return added;
+    }
+
+    private ulong AddSaturatingAnyWidth(long index, ulong times, ulong max, out ulong updated)
+    {
+        var data = memory.Span;
+        var current = Get(data, index, order);
+        var room = max - current;
+        var applied = times <= room ? times : room;
+        updated = current + applied;
+        if (applied != 0) Set(data, index, order, updated);
+        return applied;
     }
 
     /// <summary>Grows to <paramref name="entries"/> entries, zero-filled, the byte size rounded up to whole clusters.</summary>
@@ -46,18 +77,26 @@ internal sealed class RefcountArray
         var bytes = ((entries << order) + 7) / 8;
         var rounded = (bytes + clusterSize - 1) / clusterSize * clusterSize;
         if (rounded > maxBytes || rounded > Array.MaxLength) return false;
-        if (rounded > data.Length)
+        if (rounded > memory.Length)
         {
-            Array.Resize(ref data, (int)rounded);
+            var grown = new ZeroedMemory((int)rounded);
+            memory.Span.CopyTo(grown.Span);
+            memory.Dispose();
+            memory = grown;
         }
         Size = entries;
         return true;
     }
 
-    /// <summary>The bytes of refcount block <paramref name="blockIndex"/> (one cluster).</summary>
-    public ReadOnlySpan<byte> Block(long blockIndex) => data.AsSpan(checked((int)(blockIndex * clusterSize)), clusterSize);
+    /// <summary>The bytes holding entries from <paramref name="firstEntry"/> on (whose first bit starts a byte).</summary>
+    public ReadOnlySpan<byte> Bytes(long firstEntry, int byteCount) => memory.Span.Slice(checked((int)((firstEntry << order) >> 3)), byteCount);
 
-    public void Clear() => Array.Clear(data);
+    /// <summary>The bytes of refcount block <paramref name="blockIndex"/> (one cluster).</summary>
+    public ReadOnlySpan<byte> Block(long blockIndex) => memory.Span.Slice(checked((int)(blockIndex * clusterSize)), clusterSize);
+
+    public void Clear() => memory.Span.Clear();
+
+    public void Dispose() => memory.Dispose();
 
     /// <summary>Reads entry <paramref name="index"/> of a refcount block or array in on-disk format.</summary>
     public static ulong Get(ReadOnlySpan<byte> block, long index, int order) => RefcountBlock.Get(block, index, order);

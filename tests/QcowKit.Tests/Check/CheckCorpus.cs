@@ -53,6 +53,13 @@ public static class CheckCorpus
         Qemu.Io(path, "write -P 0x11 0 128k", "write -P 0x22 1M 64k");
     }
 
+    /// <summary>3 MiB of data over 512-byte clusters with <paramref name="bits"/>-bit refcounts: from 2 (1 bit) to 100 (64 bits) refcount blocks.</summary>
+    private static void ManyRefcountBlocks(string path, int bits)
+    {
+        Qemu.CreateQcow2(path, "64M", $"cluster_size=512,refcount_bits={bits}");
+        Qemu.Io(path, "write -P 0x11 0 3M");
+    }
+
     private static CorpusCase Case(string name, Action<string> build) => new(name, build);
 
     /// <summary>One compressed cluster written by qemu, its descriptor's host offset then moved to <paramref name="target"/>.</summary>
@@ -121,6 +128,35 @@ public static class CheckCorpus
             Qemu.ImgOk("bitmap", "--add", p, "b0");
             Qemu.ImgOk("bitmap", "--add", p, "b1");
         });
+        // Many refcount blocks (512-byte clusters) of every width: most blocks agree with the counted refcounts as a
+        // whole, and the image end offset comes from the last entry in use, also inside a byte for widths below 8.
+        foreach (var bits in new[] { 1, 2, 4, 8, 16, 32, 64 })
+        {
+            yield return Case($"clean_many_refcount_blocks_bits_{bits}", p => ManyRefcountBlocks(p, bits));
+        }
+        // The file padded with unused clusters to a multiple of 8: the last block's entries end on a byte boundary, so
+        // it too is compared as bytes, and the last cluster in use sits inside a byte of 1-, 2- and 4-bit entries.
+        foreach (var bits in new[] { 1, 2, 4 })
+        {
+            yield return Case($"clean_refcount_bits_{bits}_unused_tail", p =>
+            {
+                ManyRefcountBlocks(p, bits);
+                using var e = new QcowFileEditor(p);
+                var clusters = e.Length / e.ClusterSize;
+                e.SetLength((clusters / 8 + 2) * 8 * e.ClusterSize);
+            });
+        }
+        // One block in the middle disagrees (refcount 2 on a data cluster with COPIED set): a leak from the comparison
+        // and a COPIED-flag corruption, while the blocks before and after it agree.
+        foreach (var bits in new[] { 2, 16 })
+        {
+            yield return Case($"leak_in_middle_refcount_block_bits_{bits}", p =>
+            {
+                ManyRefcountBlocks(p, bits);
+                using var e = new QcowFileEditor(p);
+                e.SetRefcount(e.DataClusterOffset(l2Index: 56, l1Index: 46), 2);
+            });
+        }
         yield return Case("clean_preallocation_metadata", p => Qemu.CreateQcow2(p, "64M", "preallocation=metadata"));
         yield return Case("clean_large_virtual_size", p => Qemu.CreateQcow2(p, "16T"));
 

@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+
+namespace QcowKit.Check;
+
+/// <summary>
+/// Zero-filled memory outside the GC heap for the checker's per-cluster arrays (the counted refcounts, the
+/// first use of each cluster). On Linux the pages are mapped fresh and, from 256 KiB on, advised as huge
+/// pages: the check of a large image touches every page of these arrays once, and on virtual machines a
+/// 4 KiB page fault costs several microseconds (the 768 KiB of a 16 GiB image took 2.7 ms to touch in
+/// 4 KiB pages, 0.1 ms in one huge page). Elsewhere, or when the mapping fails, it is ordinary native memory.
+/// </summary>
+internal sealed unsafe class ZeroedMemory : IDisposable
+{
+    private const int ProtReadWrite = 0x1 | 0x2;
+    private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const int AdviseHugePage = 14;
+    private const nuint HugePageSize = 2 << 20;
+    private const int HugePageThreshold = 256 << 10;
+
+    private static readonly Lazy<LinuxMemory?> Linux = new(LinuxMemory.TryLoad);
+
+    private readonly byte* mapping;
+    private readonly nuint mappingLength;
+    private readonly byte* start;
+    private bool disposed;
+
+    /// <param name="length">Bytes, all zero on return.</param>
+    public ZeroedMemory(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        if (length == 0) return;
+        var huge = length >= HugePageThreshold;
+        if (Linux.Value is { } linux)
+        {
+            // Whole huge pages plus room to align the start to one: the kernel only uses a huge page where the
+            // mapping covers it completely.
+            var hugeLength = ((nuint)length + HugePageSize - 1) & ~(HugePageSize - 1);
+            var size = huge ? hugeLength + HugePageSize : (nuint)length;
+            var p = linux.Mmap(null, size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+            if (p != (void*)-1)
+            {
+                mapping = (byte*)p;
+                mappingLength = size;
+                start = mapping;
+                if (huge)
+                {
+                    start = (byte*)(((nuint)mapping + HugePageSize - 1) & ~(HugePageSize - 1));
+                    // Advice only: without transparent huge pages the memory is the same, in small pages.
+                    linux.Madvise(start, hugeLength, AdviseHugePage);
+                }
+                return;
+            }
+        }
+        start = (byte*)NativeMemory.AllocZeroed((nuint)length);
+    }
+
+    ~ZeroedMemory() => Free();
+
+    /// <summary>Size in bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>The memory.</summary>
+    public Span<byte> Span
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return new(start, Length);
+        }
+    }
+
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (mapping != null)
+        {
+            Linux.Value!.Munmap(mapping, mappingLength);
+        }
+        else if (start != null)
+        {
+            NativeMemory.Free(start);
+        }
+    }
+
+    /// <summary>mmap, madvise and munmap from the C library, bound at run time (no libc import library is needed).</summary>
+    private sealed class LinuxMemory
+    {
+        private readonly delegate* unmanaged<void*, nuint, int, int, int, nint, void*> mmap;
+        private readonly delegate* unmanaged<void*, nuint, int, int> madvise;
+        private readonly delegate* unmanaged<void*, nuint, int> munmap;
+
+        private LinuxMemory(nint mmap, nint madvise, nint munmap)
+        {
+            this.mmap = (delegate* unmanaged<void*, nuint, int, int, int, nint, void*>)mmap;
+            this.madvise = (delegate* unmanaged<void*, nuint, int, int>)madvise;
+            this.munmap = (delegate* unmanaged<void*, nuint, int>)munmap;
+        }
+
+        public static LinuxMemory? TryLoad()
+        {
+            if (!OperatingSystem.IsLinux() || !NativeLibrary.TryLoad("libc.so.6", out var libc)) return null;
+            return NativeLibrary.TryGetExport(libc, "mmap", out var mmap)
+                && NativeLibrary.TryGetExport(libc, "madvise", out var madvise)
+                && NativeLibrary.TryGetExport(libc, "munmap", out var munmap)
+                ? new LinuxMemory(mmap, madvise, munmap)
+                : null;
+        }
+
+        public void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset) => mmap(address, length, protection, flags, fd, offset);
+
+        public void Madvise(void* address, nuint length, int advice) => _ = madvise(address, length, advice);
+
+        public void Munmap(void* address, nuint length) => _ = munmap(address, length);
+    }
+}
