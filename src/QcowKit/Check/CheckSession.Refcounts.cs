@@ -549,7 +549,11 @@ internal sealed partial class CheckSession
             }
         }
 
-        public void Dispose() => thread.Join();
+        public void Dispose()
+        {
+            thread.Join();
+            view.Dispose();
+        }
     }
 
     /// <summary>check_oflag_copied: COPIED must be set exactly when the refcount is 1.</summary>
