@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Image;
+using QcowKit.Image.Writing;
 
 namespace QcowKit;
 
@@ -163,7 +164,7 @@ public static partial class QcowConverter
         {
             foreach (var (start, end) in runs)
             {
-                RandomAccess.Write(output, buffer.AsSpan(start, end - start), Offset + start);
+                HostIo.WriteInPieces(output, buffer.AsSpan(start, end - start), Offset + start);
             }
         }
     }
