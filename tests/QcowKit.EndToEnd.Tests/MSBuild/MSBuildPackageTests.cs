@@ -48,6 +48,25 @@ public sealed class MSBuildPackageTests
         Assert.That(metadata.Elements().Where(e => e.Name.LocalName == "dependencies"), Is.Empty);
     }
 
+    [Test]
+    public void Packing_without_building_as_the_build_pipeline_does_gives_the_same_package()
+    {
+        // build.cs packs the solution with NoBuild after its Build step; the task package's dependency
+        // collection must then not try to build the referenced projects (NETSDK1085).
+        var project = Path.Combine(RepoPaths.Root, "tasks", "QcowKit.Tasks", "QcowKit.Tasks.csproj");
+        using var output = new TempDirectory("pack-no-build");
+
+        var result = Sandbox.DotNet(RepoPaths.Root, "pack", project, "-c", "Debug", "--no-build", "--no-restore", "-o", output.Path, "-nodeReuse:false");
+
+        Assert.That(result.ExitCode, Is.Zero, result.Describe);
+        static List<string> Entries(string folder)
+        {
+            using var package = ZipFile.OpenRead(Directory.GetFiles(folder, "QcowKit.MSBuild.*.nupkg").Single());
+            return package.Entries.Select(e => e.FullName).Where(name => !name.StartsWith("package/services/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        }
+        Assert.That(Entries(output.Path), Is.EqualTo(Entries(Sandbox.Feed)));
+    }
+
     private const string ValidateImagesBody = """
           <ItemGroup>
             <QcowImage Include="images/*.qcow2" />
