@@ -427,19 +427,15 @@ internal sealed partial class CheckSession
         var bits = (end - first) << g.RefcountOrder;
         if ((bits & 7) != 0) return false;
         var counted = imrt.Bytes(first, (int)(bits >> 3));
-        var tableIndex = first >> g.RefcountBlockBits;
-        var blockOffset = tableIndex < refcountTableSize ? Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask : 0;
+        if (!TryLoadRefblockOf(first, out var loaded)) return false;
         int lastNonZero;
-        if (blockOffset == 0)
+        if (!loaded)
         {
-            // No refcount block: every on-disk refcount reads 0.
             if (counted.ContainsAnyExcept((byte)0)) return false;
             lastNonZero = -1;
         }
         else
         {
-            if (g.OffsetIntoCluster(blockOffset) != 0) return false;
-            LoadRefblock(blockOffset);
             if (!counted.SequenceEqual(refblockCache.AsSpan(0, counted.Length))) return false;
             lastNonZero = counted.LastIndexOfAnyExcept((byte)0);
         }

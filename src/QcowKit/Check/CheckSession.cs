@@ -28,7 +28,6 @@ internal sealed partial class CheckSession : IDisposable
     private readonly ZeroedMemory ownerOf;
     private readonly Dictionary<long, ClusterUse> secondOwner = [];
     private readonly long memoryBound;
-    private readonly ulong refcountMax;
     private List<SnapshotEntry> snapshots = [];
     private ulong snapshotsOffset;
     private long snapshotsSize;
@@ -41,7 +40,6 @@ internal sealed partial class CheckSession : IDisposable
         // Memory bound tied to the file: the in-memory refcounts may cover 16 times the file's clusters
         // (references a little beyond the end, as qemu allows) but never more than that or 64 MiB.
         memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> g.ClusterBits) + 1) * Math.Max(1, g.RefcountBits / 8));
-        refcountMax = g.RefcountMax;
         l1Table = ReadTable(g.L1TableOffset, g.L1Size);
         refcountTableSize = g.RefcountTableSize;
         refcountTableOffset = g.RefcountTableOffset;
@@ -62,7 +60,6 @@ internal sealed partial class CheckSession : IDisposable
         g = parent.g;
         findings = [];
         memoryBound = parent.memoryBound;
-        refcountMax = parent.refcountMax;
         l1Table = parent.l1Table;
         refcountTable = parent.refcountTable;
         refcountTableSize = parent.refcountTableSize;
@@ -194,13 +191,25 @@ internal sealed partial class CheckSession : IDisposable
     private bool TryGetRefcount(long clusterIndex, out ulong refcount)
     {
         refcount = 0;
+        if (!TryLoadRefblockOf(clusterIndex, out var loaded)) return false;
+        if (loaded) refcount = RefcountArray.Get(refblockCache, clusterIndex & (g.RefcountBlockSize - 1), g.RefcountOrder);
+        return true;
+    }
+
+    /// <summary>
+    /// Loads the refcount block covering cluster <paramref name="clusterIndex"/> into the cache (<paramref name="loaded"/>);
+    /// without one (<paramref name="loaded"/> false) every refcount it would hold reads 0. False when the block is unaligned.
+    /// </summary>
+    private bool TryLoadRefblockOf(long clusterIndex, out bool loaded)
+    {
+        loaded = false;
         var tableIndex = clusterIndex >> g.RefcountBlockBits;
         if (tableIndex >= refcountTableSize) return true;
         var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
         if (blockOffset == 0) return true;
         if (g.OffsetIntoCluster(blockOffset) != 0) return false;
         LoadRefblock(blockOffset);
-        refcount = RefcountArray.Get(refblockCache, clusterIndex & (g.RefcountBlockSize - 1), g.RefcountOrder);
+        loaded = true;
         return true;
     }
 
@@ -254,7 +263,7 @@ internal sealed partial class CheckSession : IDisposable
                 res.CheckErrors++;
                 ThrowOutOfCountingMemory(clusterOffset, use);
             }
-            var applied = imrt.AddSaturating(k, (ulong)times, refcountMax, out var updated);
+            var applied = imrt.AddSaturating(k, (ulong)times, out var updated);
             if (applied < (ulong)times)
             {
                 ReportOverflow(clusterOffset);

@@ -15,6 +15,7 @@ internal sealed class RefcountArray : IDisposable
     private readonly int order;
     private readonly int clusterSize;
     private readonly long maxBytes;
+    private readonly ulong maxRefcount;
     private ZeroedMemory memory;
 
     /// <param name="order">refcount_order, 0..6.</param>
@@ -26,6 +27,7 @@ internal sealed class RefcountArray : IDisposable
         this.order = order;
         this.clusterSize = clusterSize;
         this.maxBytes = maxBytes;
+        maxRefcount = RefcountBlock.MaxRefcount(order);
         memory = new ZeroedMemory(0);
         if (!TryResize(entries))
         {
@@ -45,13 +47,13 @@ internal sealed class RefcountArray : IDisposable
 
     /// <summary>
     /// Adds <paramref name="times"/> to entry <paramref name="index"/> (which must be below <see cref="Size"/>), stopping at
-    /// <paramref name="max"/>; returns how much was added. The checker calls this once per reference it counts.
+    /// the largest refcount the width holds; returns how much was added. The checker calls this once per reference it counts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong AddSaturating(long index, ulong times, ulong max, out ulong updated)
+    public ulong AddSaturating(long index, ulong times, out ulong updated)
     {
         // 16-bit entries are the default refcount width: one big-endian read and write, no dispatch on the width.
-        if (order != 4) return AddSaturatingAnyWidth(index, times, max, out updated);
+        if (order != 4) return AddSaturatingAnyWidth(index, times, out updated);
         var entry = memory.Span.Slice(checked((int)(index * 2)), 2);
         var value = BinaryPrimitives.ReadUInt16BigEndian(entry);
         var added = Math.Min(times, ushort.MaxValue - (ulong)value);
@@ -60,11 +62,11 @@ internal sealed class RefcountArray : IDisposable
         return added;
     }
 
-    private ulong AddSaturatingAnyWidth(long index, ulong times, ulong max, out ulong updated)
+    private ulong AddSaturatingAnyWidth(long index, ulong times, out ulong updated)
     {
         var data = memory.Span;
         var current = Get(data, index, order);
-        var room = max - current;
+        var room = maxRefcount - current;
         var applied = times <= room ? times : room;
         updated = current + applied;
         if (applied != 0) Set(data, index, order, updated);
@@ -92,7 +94,7 @@ internal sealed class RefcountArray : IDisposable
     public ReadOnlySpan<byte> Bytes(long firstEntry, int byteCount) => memory.Span.Slice(checked((int)((firstEntry << order) >> 3)), byteCount);
 
     /// <summary>The bytes of refcount block <paramref name="blockIndex"/> (one cluster).</summary>
-    public ReadOnlySpan<byte> Block(long blockIndex) => memory.Span.Slice(checked((int)(blockIndex * clusterSize)), clusterSize);
+    public ReadOnlySpan<byte> Block(long blockIndex) => Bytes(RefcountBlock.EntriesPerBlock(clusterSize, order) * blockIndex, clusterSize);
 
     public void Clear() => memory.Span.Clear();
 
