@@ -35,14 +35,9 @@ public static partial class QcowAliases
         var from = Resolve(context, source, nameof(source));
         var to = Resolve(context, destination, nameof(destination));
         settings ??= new QcowConvertSettings();
-        var lastPercent = -1;
-        var progress = new SyncProgress(value =>
-        {
-            var percent = (int)(value.Fraction * 100);
-            if (percent / 10 == lastPercent / 10 && percent != 100) return;
-            lastPercent = percent;
-            context.Log.Verbose("QcowConvert {0}: {1}% ({2} of {3} bytes)", to, percent, value.BytesDone, value.TotalBytes);
-        });
+        // Logged once per tenth, on the converter's thread, so log lines keep their order.
+        var progress = new SynchronousProgress<QcowConvertProgress>(
+            fraction => context.Log.Verbose("QcowConvert {0}: {1:P0} done", to, fraction), 0.1);
         try
         {
             QcowConverter.Convert(from, settings.SourceFormat, to, settings.ToOptions(), progress);
@@ -52,11 +47,5 @@ public static partial class QcowAliases
             throw new CakeException($"QcowConvert {from} -> {to}: {ex.Message}", ex);
         }
         context.Log.Information("QcowConvert {0} -> {1}{2}", from, to, settings.Compress ? " (compressed)" : string.Empty);
-    }
-
-    /// <summary>Reports synchronously on the converter's thread, so log lines keep their order (unlike <see cref="Progress{T}"/>).</summary>
-    private sealed class SyncProgress(Action<QcowConvertProgress> report) : IProgress<QcowConvertProgress>
-    {
-        public void Report(QcowConvertProgress value) => report(value);
     }
 }

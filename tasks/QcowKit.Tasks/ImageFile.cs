@@ -23,9 +23,8 @@ internal static class ImageFile
         return false;
     }
 
-    /// <summary>Exceptions that mean "this file is not a usable image" rather than a bug in QcowKit.</summary>
-    public static bool IsImageProblem(Exception exception)
-        => exception is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException;
+    /// <summary>Exceptions that mean "this image or request is not usable" rather than a bug in QcowKit: the engine's list.</summary>
+    public static bool IsImageProblem(Exception exception) => QcowException.KindOf(exception) is not null;
 
     /// <summary>Logs why an image could not be opened: QCOW1004 encrypted, QCOW1003 invalid, QCOW1002 unreadable.</summary>
     public static void LogOpenFailure(QcowTask task, string path, Exception exception)
@@ -34,7 +33,7 @@ internal static class ImageFile
         {
             task.LogErrorFor(path, "ImageEncrypted", path);
         }
-        else if (exception is QcowFormatException or NotSupportedException)
+        else if (QcowException.KindOf(exception) == QcowErrorKind.BadImage)
         {
             task.LogErrorFor(path, "ImageInvalid", path, exception.Message);
         }

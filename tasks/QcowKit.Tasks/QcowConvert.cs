@@ -65,22 +65,18 @@ public sealed class QcowConvert : QcowTask
             LogErrorFor(destinationPath, "ConvertOutputFormat", destinationPath, outputFormat);
             return;
         }
-        QcowConvertOptions options;
+        var options = new QcowConvertOptions
+        {
+            OutputFormat = outputFormat,
+            OptionList = string.IsNullOrWhiteSpace(Options) ? null : Options.Trim(),
+            Compress = Compress,
+            BackingFile = string.IsNullOrWhiteSpace(BackingFile) ? null : BackingFile.Trim(),
+            BackingFormat = string.IsNullOrWhiteSpace(BackingFormat) ? null : BackingFormat.Trim(),
+            FlushToDisk = FlushToDisk,
+        };
         try
         {
-            if (outputFormat == "raw" && !string.IsNullOrWhiteSpace(Options))
-            {
-                throw new QcowOptionsException($"raw output takes no options (got '{Options.Trim()}')");
-            }
-            options = new QcowConvertOptions
-            {
-                OutputFormat = outputFormat,
-                CreateOptions = CreateOptionParameters.Build(Options, null, []),
-                Compress = Compress,
-                BackingFile = string.IsNullOrWhiteSpace(BackingFile) ? null : BackingFile.Trim(),
-                BackingFormat = string.IsNullOrWhiteSpace(BackingFormat) ? null : BackingFormat.Trim(),
-                FlushToDisk = FlushToDisk,
-            };
+            options.Validate();
         }
         catch (QcowOptionsException exception)
         {
@@ -116,7 +112,8 @@ public sealed class QcowConvert : QcowTask
             {
                 var folder = Path.GetDirectoryName(destinationPath);
                 if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-                QcowConverter.Convert(source, destinationPath, options, new LogProgress(this, sourcePath), CancellationToken);
+                QcowConverter.Convert(source, destinationPath, options, new SynchronousProgress<QcowConvertProgress>(
+                    fraction => Log.LogMessageFromResources(MessageImportance.Low, "ConvertProgress", sourcePath, fraction, source.VirtualSize), ProgressStep), CancellationToken);
             }
             catch (QcowOptionsException exception)
             {
@@ -130,22 +127,6 @@ public sealed class QcowConvert : QcowTask
             }
             Log.LogMessageFromResources(MessageImportance.Normal, "Converted", sourcePath, destinationPath, source.VirtualSize,
                 new FileInfo(destinationPath).Length);
-        }
-    }
-
-    /// <summary>
-    /// Logs synchronously on the converter's own thread (Progress&lt;T&gt; would post to the thread pool and
-    /// could log after Execute returned), once per tenth of the image.
-    /// </summary>
-    private sealed class LogProgress(QcowConvert task, string sourcePath) : IProgress<QcowConvertProgress>
-    {
-        private double _next = ProgressStep;
-
-        public void Report(QcowConvertProgress value)
-        {
-            if (value.Fraction < _next && value.BytesDone != value.TotalBytes) return;
-            _next = Math.Floor(value.Fraction / ProgressStep) * ProgressStep + ProgressStep;
-            task.Log.LogMessageFromResources(MessageImportance.Low, "ConvertProgress", sourcePath, value.Fraction, value.TotalBytes);
         }
     }
 }

@@ -103,7 +103,7 @@ public sealed class QcowSeed : QcowTask
             LogErrorFor(path, "SeedContentChoice", path, kinds);
             return;
         }
-        if (!TryParseOptions(path, out var target, out var offset, out var fileSystem, out var partitionTable, out var timestamp)) return;
+        if (!TryParseOptions(path, out var target, out var offset, out var fileSystem, out var partitionTable, out var timestamp, out var generatedLength)) return;
 
         CancellationToken.ThrowIfCancellationRequested();
         SeedResult result;
@@ -134,7 +134,7 @@ public sealed class QcowSeed : QcowTask
                 ? QcowSeeder.CopyImage(path, new ImageCopySeedOptions { SourcePath = CopyFrom.GetMetadata("FullPath"), TargetOffset = offset }, target)
                 : QcowSeeder.WriteGeneratedData(path, new GeneratedDataSeedOptions
                 {
-                    Length = ParsedLength(),
+                    Length = generatedLength,
                     Seed = Seed,
                     ZeroBlockPercent = ZeroBlockPercent,
                     TargetOffset = offset,
@@ -151,10 +151,8 @@ public sealed class QcowSeed : QcowTask
         Log.LogMessageFromResources(MessageImportance.Normal, "Seeded", path, result.BytesWritten, result.DiskSize, result.FileCount);
     }
 
-    private long ParsedLength() => QemuSize.TryParse(GeneratedLength, out var length) && length <= long.MaxValue ? (long)length : -1;
-
     private bool TryParseOptions(string path, out SeedTargetOptions target, out long offset, out FatFileSystemType fileSystem,
-        out PartitionTableType partitionTable, out DateTime? timestamp)
+        out PartitionTableType partitionTable, out DateTime? timestamp, out long generatedLength)
     {
         target = new SeedTargetOptions
         {
@@ -163,23 +161,23 @@ public sealed class QcowSeed : QcowTask
             Qcow2Options = string.IsNullOrWhiteSpace(Options) ? null : Options,
         };
         offset = 0;
+        generatedLength = 0;
         timestamp = null;
         fileSystem = FatFileSystemType.Auto;
         partitionTable = PartitionTableType.None;
         var ok = true;
         if (!string.IsNullOrWhiteSpace(Size))
         {
-            if (QemuSize.TryParse(Size, out var size) && size <= long.MaxValue) target.Size = (long)size;
-            else ok = Invalid(path, nameof(Size), Size, "SizeExpected");
+            ok &= TryParse(path, nameof(Size), Size, QemuSize.Parse, out var size);
+            target.Size = size;
         }
         if (!string.IsNullOrWhiteSpace(Offset))
         {
-            if (QemuSize.TryParse(Offset, out var value) && value <= long.MaxValue) offset = (long)value;
-            else ok = Invalid(path, nameof(Offset), Offset, "SizeExpected");
+            ok &= TryParse(path, nameof(Offset), Offset, QemuSize.Parse, out offset);
         }
-        if (!string.IsNullOrWhiteSpace(GeneratedLength) && ParsedLength() < 0)
+        if (!string.IsNullOrWhiteSpace(GeneratedLength))
         {
-            ok = Invalid(path, nameof(GeneratedLength), GeneratedLength, "SizeExpected");
+            ok &= TryParse(path, nameof(GeneratedLength), GeneratedLength, QemuSize.Parse, out generatedLength);
         }
         switch (FileSystem?.Trim().ToUpperInvariant())
         {
@@ -197,14 +195,29 @@ public sealed class QcowSeed : QcowTask
         }
         if (!string.IsNullOrWhiteSpace(Timestamp))
         {
-            if (DateTime.TryParse(Timestamp, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed)) timestamp = parsed;
-            else ok = Invalid(path, nameof(Timestamp), Timestamp, "TimestampExpected");
+            ok &= TryParse(path, nameof(Timestamp), Timestamp, text => (DateTime?)SeedTimestamp.Parse(text), out timestamp);
         }
         if (ZeroBlockPercent is < 0 or > 100)
         {
             ok = Invalid(path, nameof(ZeroBlockPercent), ZeroBlockPercent.ToString(CultureInfo.InvariantCulture), "PercentExpected");
         }
         return ok;
+    }
+
+    /// <summary>Parses a parameter with the engine's parser; its refusal is logged as QCOW1005 with the engine's message.</summary>
+    private bool TryParse<T>(string path, string parameter, string text, Func<string, T> parse, out T value)
+    {
+        try
+        {
+            value = parse(text.Trim());
+            return true;
+        }
+        catch (QcowOptionsException exception)
+        {
+            LogErrorFor(path, "InvalidParameter", parameter, text, exception.Message);
+            value = default!;
+            return false;
+        }
     }
 
     private bool Invalid(string path, string parameter, string value, string reasonResource)

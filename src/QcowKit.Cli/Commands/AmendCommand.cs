@@ -64,7 +64,7 @@ internal static class AmendCommand
             var bar = new ProgressBar(context.GetValue(progress) && !context.GetValue(quiet) ? context.Error : null, 1.0);
             try
             {
-                QcowImage.Amend(path, amend, new Progress(bar), context.CancellationToken);
+                QcowImage.Amend(path, amend, new SynchronousProgress<QcowAmendProgress>(fraction => bar.Report(fraction * 100)), context.CancellationToken);
             }
             catch (QcowOptionsException ex)
             {
@@ -99,11 +99,5 @@ internal static class AmendCommand
         {
             output.WriteLine($"  {option,-22} - {help}");
         }
-    }
-
-    /// <summary>Synchronous adapter: <see cref="Progress{T}"/> would post to a thread pool and print out of order.</summary>
-    private sealed class Progress(ProgressBar bar) : IProgress<QcowAmendProgress>
-    {
-        public void Report(QcowAmendProgress value) => bar.Report(value.Fraction * 100);
     }
 }

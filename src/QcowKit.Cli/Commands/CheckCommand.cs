@@ -56,7 +56,7 @@ internal static class CheckCommand
                 Deep = context.GetValue(deep),
                 Untrusted = context.GetValue(untrusted),
                 AllowedDirectories = context.GetValue(allowDir) ?? [],
-                MaxVirtualSize = context.GetValue(maxVirtualSize) is { } size ? ParseSize(path, size) : QcowCheckOptions.DefaultMaxVirtualSize,
+                MaxVirtualSize = context.GetValue(maxVirtualSize) is { } size ? CommonOptions.ParseSize(path, "--max-virtual-size", size) : QcowCheckOptions.DefaultMaxVirtualSize,
             };
             var result = QcowChecker.Check(path, options);
             if (context.GetValue(output) == OutputFormat.Json)
@@ -122,30 +122,5 @@ internal static class CheckCommand
             b.Append(inv, $"Image end offset: {result.ImageEndOffset}\n");
         }
         return b.ToString();
-    }
-
-    private static long ParseSize(string path, string text)
-    {
-        var multiplier = 1L;
-        var digits = text.Trim();
-        if (digits.Length > 0 && char.IsLetter(digits[^1]))
-        {
-            multiplier = char.ToUpperInvariant(digits[^1]) switch
-            {
-                'B' => 1L,
-                'K' => 1L << 10,
-                'M' => 1L << 20,
-                'G' => 1L << 30,
-                'T' => 1L << 40,
-                'P' => 1L << 50,
-                _ => throw new CliException(path, $"invalid size '{text}' for --max-virtual-size"),
-            };
-            digits = digits[..^1];
-        }
-        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > long.MaxValue / multiplier)
-        {
-            throw new CliException(path, $"invalid size '{text}' for --max-virtual-size");
-        }
-        return value * multiplier;
     }
 }

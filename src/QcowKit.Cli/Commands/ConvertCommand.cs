@@ -52,39 +52,27 @@ internal static class ConvertCommand
             var sourcePath = context.GetValue(source);
             var destinationPath = context.GetValue(destination);
             var target = context.GetValue(outputFormat);
-            var formatOptions = CommonOptions.ParseKeyValues(context.GetValue(options));
             var convertOptions = new QcowConvertOptions
             {
+                OutputFormat = target,
+                OptionList = QemuOptionList.Join(context.GetValue(options)),
                 Compress = context.GetValue(compress),
                 BackingFile = context.GetValue(backing),
                 BackingFormat = context.GetValue(backingFormat),
                 FlushToDisk = context.GetValue(cache) != "unsafe",
             };
-            switch (target)
+            try
             {
-                case "raw":
-                    if (convertOptions.Compress)
-                    {
-                        throw new CliException(null, "Compression not supported for this file format");
-                    }
-                    if (convertOptions.BackingFile is not null)
-                    {
-                        throw new CliException(destinationPath, "Backing file not supported for file format 'raw'");
-                    }
-                    if (formatOptions.Count > 0)
-                    {
-                        throw new CliException(destinationPath, $"raw output takes no -o options (got '{formatOptions[0].Key}')");
-                    }
-                    break;
-                case "qcow2":
-                    break;
-                default:
-                    throw new CliException(destinationPath, $"unknown output format '{target}' (use raw or qcow2)");
+                // qemu-img refuses bad arguments before it opens the source, naming no file.
+                convertOptions.Validate();
             }
-            convertOptions.OutputFormat = target;
+            catch (QcowOptionsException ex)
+            {
+                throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
+            }
             using var image = ImageOpener.Open(sourcePath, context.GetValue(sourceFormat));
             var bar = context.Progress(context.GetValue(progress) && !context.GetValue(quiet), 1.0);
-            Convert(image, destinationPath, convertOptions, formatOptions, bar, context.CancellationToken);
+            Convert(image, destinationPath, convertOptions, bar, context.CancellationToken);
             bar.Finish();
             return 0;
         });
@@ -92,20 +80,14 @@ internal static class ConvertCommand
     }
 
     /// <summary>Converts <paramref name="image"/> with the engine's converter, turning its failures into one-line CLI errors.</summary>
-    public static void Convert(IVirtualDisk image, string destinationPath, QcowConvertOptions options, IReadOnlyList<KeyValuePair<string, string>> formatOptions,
-        ProgressBar progress, CancellationToken cancellationToken)
+    public static void Convert(IVirtualDisk image, string destinationPath, QcowConvertOptions options, ProgressBar progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(formatOptions);
         ArgumentNullException.ThrowIfNull(progress);
         try
         {
-            foreach (var (key, value) in formatOptions)
-            {
-                options.CreateOptions.Set(key, value);
-            }
-            QcowConverter.Convert(image, destinationPath, options, new ProgressAdapter(progress), cancellationToken);
+            QcowConverter.Convert(image, destinationPath, options, new SynchronousProgress<QcowConvertProgress>(fraction => progress.Report(fraction * 100)), cancellationToken);
         }
         catch (QcowOptionsException ex)
         {
@@ -120,11 +102,5 @@ internal static class ConvertCommand
             // The source is open and well-formed, so this is almost always the output (permissions, disk full).
             throw new CliException(destinationPath, ImageOpener.Describe(ex), 1, ex);
         }
-    }
-
-    /// <summary>Reports converter progress on the bar, synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class ProgressAdapter(ProgressBar bar) : IProgress<QcowConvertProgress>
-    {
-        public void Report(QcowConvertProgress value) => bar.Report(value.Fraction * 100);
     }
 }

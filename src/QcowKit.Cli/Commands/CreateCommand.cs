@@ -33,15 +33,15 @@ internal static class CreateCommand
         CommandActions.Set(command, context =>
         {
             var path = context.GetValue(image);
-            var keyValues = CommonOptions.ParseKeyValues(context.GetValue(options));
+            var optionList = QemuOptionList.Join(context.GetValue(options));
             var sizeText = context.GetValue(size);
             switch (context.GetValue(format))
             {
                 case "qcow2":
-                    CreateQcow2(context, path, keyValues, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(quiet));
+                    CreateQcow2(context, path, optionList, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(quiet));
                     return 0;
                 case "raw":
-                    CreateRaw(context, path, keyValues, sizeText, context.GetValue(quiet));
+                    CreateRaw(context, path, optionList, sizeText, context.GetValue(quiet));
                     return 0;
                 case var other:
                     throw new CliException(path, $"Unknown file format '{other}' (qcowkit creates qcow2 and raw)");
@@ -50,31 +50,29 @@ internal static class CreateCommand
         return command;
     }
 
-    private static void CreateQcow2(CommandContext context, string path, IReadOnlyList<KeyValuePair<string, string>> keyValues, string? sizeText,
+    private static void CreateQcow2(CommandContext context, string path, string? optionList, string? sizeText,
         string? backing, string? backingFormat, bool quiet)
     {
+        // qemu-img refuses a bad positional size before it looks at the image, so its message names no file.
+        var size = ParsePositionalSize(sizeText);
         QcowCreateOptions createOptions;
-        string? compatText = null;
         try
         {
-            createOptions = new QcowCreateOptions();
-            foreach (var (key, value) in keyValues)
+            createOptions = QcowCreateOptions.Parse(optionList);
+            if (size is not null)
             {
-                createOptions.Set(key, value);
-                if (key == "compat") compatText = value;
+                if (createOptions.Size is not null) throw new QcowOptionsException("The image size must be specified only once");
+                createOptions.Size = size;
             }
             if (backing is not null) createOptions.BackingFile = backing;
             if (backingFormat is not null) createOptions.BackingFormat = backingFormat;
-            if (!string.IsNullOrEmpty(sizeText))
-            {
-                if (createOptions.Size is not null) throw new QcowOptionsException("The image size must be specified only once");
-                createOptions.Size = QemuSize.ParseImageSize(sizeText);
-            }
         }
         catch (QcowOptionsException ex)
         {
-            throw new CliException(ex.Message.StartsWith("Invalid image size", StringComparison.Ordinal) ? null : path, CommandActions.OneLine(ex.Message), 1, ex);
+            throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
         }
+        // qemu prints compat as it was given (v3, 1.1 ...), so the line needs the text, not the parsed value.
+        var compatText = optionList is null ? null : QemuOptionList.Parse(optionList).LastOrDefault(pair => pair.Key == "compat").Value;
         try
         {
             // Without a size the engine takes the backing file's; qemu prints the line with that size.
@@ -90,6 +88,19 @@ internal static class CreateCommand
         catch (QcowOptionsException ex)
         {
             throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
+        }
+    }
+
+    private static long? ParsePositionalSize(string? sizeText)
+    {
+        if (string.IsNullOrEmpty(sizeText)) return null;
+        try
+        {
+            return QemuSize.ParseImageSize(sizeText);
+        }
+        catch (QcowOptionsException ex)
+        {
+            throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
         }
     }
 
@@ -111,26 +122,27 @@ internal static class CreateCommand
 
     private static string OnOff(bool value) => value ? "on" : "off";
 
-    private static void CreateRaw(CommandContext context, string path, IReadOnlyList<KeyValuePair<string, string>> keyValues, string? sizeText, bool quiet)
+    private static void CreateRaw(CommandContext context, string path, string? optionList, string? sizeText, bool quiet)
     {
-        long? size = null;
+        var size = ParsePositionalSize(sizeText);
         try
         {
-            foreach (var (key, value) in keyValues)
+            // Raw takes one option, size, with qcow2's parsing and messages.
+            var sizeOption = new QcowCreateOptions();
+            foreach (var (key, value) in optionList is null ? [] : QemuOptionList.Parse(optionList))
             {
-                if (key != "size") throw new CliException(path, $"Invalid parameter '{key}'");
-                if (!QemuSize.TryParse(value, out var parsed) || parsed > long.MaxValue) throw new QcowOptionsException(QemuSize.InvalidSizeMessage);
-                size = (long)parsed;
+                if (key != "size") throw new QcowOptionsException($"Invalid parameter '{key}'");
+                sizeOption.Set(key, value);
             }
-            if (!string.IsNullOrEmpty(sizeText))
+            if (sizeOption.Size is not null)
             {
-                if (size is not null) throw new CliException(path, "The image size must be specified only once");
-                size = QemuSize.ParseImageSize(sizeText);
+                if (size is not null) throw new QcowOptionsException("The image size must be specified only once");
+                size = sizeOption.Size;
             }
         }
         catch (QcowOptionsException ex)
         {
-            throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
+            throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
         }
         if (size is null) throw new CliException(path, "Image creation needs a size parameter");
         if (!quiet) context.Out.WriteLine($"Formatting '{path}', fmt=raw size={size}");

@@ -75,12 +75,12 @@ internal static class SeedCommand
             var targetOptions = new SeedTargetOptions
             {
                 Format = ParseFormat(targetPath, context.GetValue(format)),
-                Size = context.GetValue(size) is { } sizeText ? ParseSize(targetPath, "--size", sizeText) : null,
+                Size = context.GetValue(size) is { } sizeText ? CommonOptions.ParseSize(targetPath, "--size", sizeText) : null,
                 Overwrite = context.GetValue(overwrite),
                 UseExisting = context.GetValue(existing),
-                Qcow2Options = context.GetValue(createOptions) is { Length: > 0 } lists ? string.Join(',', lists) : null,
+                Qcow2Options = QemuOptionList.Join(context.GetValue(createOptions)),
             };
-            var fixedTime = ParseTimestamp(targetPath, context.GetValue(timestamp), context.GetValue(reproducible));
+            var fixedTime = ParseTimestamp(targetPath, context.GetValue(timestamp));
 
             SeedResult result;
             try
@@ -123,14 +123,14 @@ internal static class SeedCommand
                 {
                     result = QcowSeeder.WriteGeneratedData(targetPath, new GeneratedDataSeedOptions
                     {
-                        Length = ParseSize(targetPath, "--generate", context.GetValue(generate)!),
+                        Length = CommonOptions.ParseSize(targetPath, "--generate", context.GetValue(generate)!),
                         Seed = context.GetValue(seed),
                         ZeroBlockPercent = context.GetValue(zeroPercent),
                         TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
                     }, targetOptions);
                 }
             }
-            catch (SeedException ex)
+            catch (QcowException ex)
             {
                 throw new CliException(targetPath, CommandActions.OneLine(ex.Message), 1, ex);
             }
@@ -159,60 +159,18 @@ internal static class SeedCommand
         _ => throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)"),
     };
 
-    /// <summary>qemu-img's size syntax: a number with an optional k/K, M, G, T, P, E suffix (powers of 1024) or B.</summary>
-    internal static long ParseSize(string targetPath, string option, string text)
-    {
-        var trimmed = text.Trim();
-        var multiplier = 1L;
-        if (trimmed.Length > 0 && char.IsLetter(trimmed[^1]))
-        {
-            multiplier = char.ToUpperInvariant(trimmed[^1]) switch
-            {
-                'B' => 1L,
-                'K' => 1L << 10,
-                'M' => 1L << 20,
-                'G' => 1L << 30,
-                'T' => 1L << 40,
-                'P' => 1L << 50,
-                'E' => 1L << 60,
-                _ => 0,
-            };
-            trimmed = trimmed[..^1];
-        }
-        if (multiplier == 0 || !decimal.TryParse(trimmed, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
-        {
-            throw new CliException(targetPath, $"{option}: '{text}' is not a size (a number with an optional K, M, G, T, P or E suffix)");
-        }
-        var bytes = number * multiplier;
-        if (bytes > long.MaxValue || bytes != decimal.Truncate(bytes))
-        {
-            throw new CliException(targetPath, $"{option}: '{text}' is not a whole number of bytes in range");
-        }
-        return (long)bytes;
-    }
+    private static long ParseOffset(string targetPath, string? text) => text is null ? 0 : CommonOptions.ParseSize(targetPath, "--offset", text);
 
-    private static long ParseOffset(string targetPath, string? text) => text is null ? 0 : ParseSize(targetPath, "--offset", text);
-
-    private static DateTime? ParseTimestamp(string targetPath, string? text, bool reproducible)
+    private static DateTime? ParseTimestamp(string targetPath, string? text)
     {
-        if (text is null && reproducible && Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") is { Length: > 0 } epoch)
-        {
-            text = "@" + epoch;
-        }
         if (text is null) return null;
-        if (text.StartsWith('@'))
+        try
         {
-            if (long.TryParse(text.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                && seconds <= 253402300799)
-            {
-                return DateTime.UnixEpoch.AddSeconds(seconds);
-            }
-            throw new CliException(targetPath, $"--timestamp: '{text}' is not @SECONDS since 1970");
+            return SeedTimestamp.Parse(text);
         }
-        if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var value))
+        catch (QcowOptionsException ex)
         {
-            return value;
+            throw new CliException(targetPath, $"--timestamp: {ex.Message}", 1, ex);
         }
-        throw new CliException(targetPath, $"--timestamp: '{text}' is not an ISO 8601 time");
     }
 }

@@ -45,44 +45,19 @@ internal static class CommonOptions
         return option;
     }
 
-    /// <summary>Splits qemu-style <c>key=value,key=value</c> lists (a doubled comma is a literal comma).</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ParseKeyValues(IEnumerable<string>? lists)
+    /// <summary>
+    /// A size argument parsed by the engine (<see cref="QemuSize.Parse"/>), refused as
+    /// <c>qcowkit: error: FILE: OPTION: MESSAGE</c>.
+    /// </summary>
+    public static long ParseSize(string? file, string option, string text)
     {
-        var result = new List<KeyValuePair<string, string>>();
-        if (lists is null) return result;
-        foreach (var list in lists)
+        try
         {
-            foreach (var item in SplitOnSingleCommas(list))
-            {
-                if (item.Length == 0) continue;
-                var equals = item.IndexOf('=', StringComparison.Ordinal);
-                result.Add(equals < 0
-                    ? new KeyValuePair<string, string>(item, "on")
-                    : new KeyValuePair<string, string>(item[..equals], item[(equals + 1)..]));
-            }
+            return QemuSize.Parse(text);
         }
-        return result;
-    }
-
-    private static IEnumerable<string> SplitOnSingleCommas(string text)
-    {
-        var current = new System.Text.StringBuilder();
-        for (var i = 0; i < text.Length; i++)
+        catch (QcowOptionsException ex)
         {
-            if (text[i] == ',')
-            {
-                if (i + 1 < text.Length && text[i + 1] == ',')
-                {
-                    current.Append(',');
-                    i++;
-                    continue;
-                }
-                yield return current.ToString();
-                current.Clear();
-                continue;
-            }
-            current.Append(text[i]);
+            throw new CliException(file, $"{option}: {ex.Message}", 1, ex);
         }
-        yield return current.ToString();
     }
 }

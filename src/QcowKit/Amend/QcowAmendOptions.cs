@@ -57,7 +57,7 @@ public sealed class QcowAmendOptions
     {
         ArgumentNullException.ThrowIfNull(optionList);
         var options = new QcowAmendOptions();
-        foreach (var (key, value) in QcowCreateOptions.SplitOptionList(optionList))
+        foreach (var (key, value) in QemuOptionList.Parse(optionList))
         {
             options.Set(key, value);
         }

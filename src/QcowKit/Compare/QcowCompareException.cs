@@ -1,7 +1,7 @@
 namespace QcowKit.Compare;
 
 /// <summary>A comparison could not finish: one image's allocation or data could not be read.</summary>
-public sealed class QcowCompareException : IOException
+public sealed class QcowCompareException : QcowException
 {
     /// <summary>Creates the exception for <paramref name="fileName"/> at guest <paramref name="offset"/>.</summary>
     public QcowCompareException(string fileName, long offset, QcowCompareFailure failure, Exception innerException)
@@ -13,7 +13,7 @@ public sealed class QcowCompareException : IOException
     }
 
     /// <summary>Creates an empty exception (serialization pattern).</summary>
-    public QcowCompareException()
+    public QcowCompareException() : base("the comparison could not finish")
     {
         FileName = string.Empty;
     }
@@ -37,6 +37,9 @@ public sealed class QcowCompareException : IOException
 
     /// <summary>The guest offset being examined.</summary>
     public long Offset { get; }
+
+    /// <summary>The cause's kind (a bad image, usually), or <see cref="QcowErrorKind.Io"/>.</summary>
+    public override QcowErrorKind Kind => InnerException is { } inner && KindOf(inner) is { } kind ? kind : QcowErrorKind.Io;
 
     /// <summary>Which step failed.</summary>
     public QcowCompareFailure Failure { get; }

@@ -18,6 +18,12 @@ public sealed class QcowConvertOptions
     /// <summary>Create options of a qcow2 output (<c>-o</c>); the size defaults to the source's. Raw output has the source's size and ignores them.</summary>
     public QcowCreateOptions CreateOptions { get; set; } = new();
 
+    /// <summary>
+    /// A qemu <c>-o</c> option list applied on top of <see cref="CreateOptions"/> for qcow2 output; raw output
+    /// takes only <c>size</c> (which it ignores, like qemu-img) and refuses any other name.
+    /// </summary>
+    public string? OptionList { get; set; }
+
     /// <summary>Compress every cluster (<c>-c</c>) with the output's compression_type, on all cores.</summary>
     public bool Compress { get; set; }
 
@@ -29,4 +35,39 @@ public sealed class QcowConvertOptions
 
     /// <summary>Threads that compress, or that read and write raw output (default: one per core).</summary>
     public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Refuses what qemu-img convert refuses before it opens anything, with its messages: an unknown output
+    /// format, a malformed option list, and for raw output compression, a backing file or a qcow2 option.
+    /// <see cref="QcowConverter"/> calls it; surfaces may call it first to refuse bad arguments before any file is touched.
+    /// </summary>
+    /// <exception cref="QcowOptionsException">The first refusal.</exception>
+    public void Validate() => EffectiveCreateOptions();
+
+    /// <summary>The qcow2 create options with <see cref="OptionList"/> applied (for raw output: the defaults, after its checks).</summary>
+    internal QcowCreateOptions EffectiveCreateOptions()
+    {
+        var pairs = OptionList is null ? [] : QemuOptionList.Parse(OptionList);
+        switch (OutputFormat)
+        {
+            case "qcow2":
+                var create = CreateOptions.Clone();
+                foreach (var (key, value) in pairs)
+                {
+                    create.Set(key, value);
+                }
+                return create;
+            case "raw":
+                if (Compress) throw new QcowOptionsException("Compression not supported for this file format");
+                if (BackingFile is not null) throw new QcowOptionsException("Backing file not supported for file format 'raw'");
+                foreach (var (key, value) in pairs)
+                {
+                    if (key != "size") throw new QcowOptionsException($"Invalid parameter '{key}'");
+                    new QcowCreateOptions().Set(key, value);
+                }
+                return new QcowCreateOptions();
+            default:
+                throw new QcowOptionsException($"Unknown file format '{OutputFormat}'");
+        }
+    }
 }

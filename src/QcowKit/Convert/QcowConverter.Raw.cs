@@ -23,14 +23,6 @@ public static partial class QcowConverter
     private static void ToRaw(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
     {
-        if (options.Compress)
-        {
-            throw new QcowOptionsException("Compression not supported for this file format");
-        }
-        if (options.BackingFile is not null)
-        {
-            throw new QcowOptionsException("Backing file not supported for file format 'raw'");
-        }
         var size = source.VirtualSize;
         try
         {

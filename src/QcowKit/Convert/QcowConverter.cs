@@ -32,23 +32,20 @@ public static partial class QcowConverter
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         ArgumentNullException.ThrowIfNull(options);
-        switch (options.OutputFormat)
+        var create = options.EffectiveCreateOptions();
+        if (options.OutputFormat == "raw")
         {
-            case "qcow2":
-                ToQcow2(source, destinationPath, options, progress, cancellationToken);
-                break;
-            case "raw":
-                ToRaw(source, destinationPath, options, progress, cancellationToken);
-                break;
-            default:
-                throw new QcowOptionsException($"Unknown output format '{options.OutputFormat}' (qcow2 or raw)");
+            ToRaw(source, destinationPath, options, progress, cancellationToken);
+        }
+        else
+        {
+            ToQcow2(source, destinationPath, options, create, progress, cancellationToken);
         }
     }
 
-    private static void ToQcow2(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
+    private static void ToQcow2(IVirtualDisk source, string destinationPath, QcowConvertOptions options, QcowCreateOptions create,
         IProgress<QcowConvertProgress>? progress, CancellationToken cancellationToken)
     {
-        var create = options.CreateOptions.Clone();
         create.Size ??= source.VirtualSize;
         IVirtualDisk? backing = null;
         try

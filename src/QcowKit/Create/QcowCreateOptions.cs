@@ -88,7 +88,7 @@ public sealed class QcowCreateOptions
     public void Apply(string optionList)
     {
         ArgumentNullException.ThrowIfNull(optionList);
-        foreach (var (key, value) in SplitOptionList(optionList))
+        foreach (var (key, value) in QemuOptionList.Parse(optionList))
         {
             Set(key, value);
         }
@@ -267,43 +267,4 @@ public sealed class QcowCreateOptions
         "off" or "no" or "false" or "n" => false,
         _ => throw new QcowOptionsException($"Parameter '{key}' expects 'on' or 'off'"),
     };
-
-    /// <summary>Splits <c>a=1,b=x,,y</c> into pairs the way QemuOpts does; a bare key means <c>on</c>.</summary>
-    internal static List<(string Key, string Value)> SplitOptionList(string list)
-    {
-        var pairs = new List<(string, string)>();
-        var elements = new List<string>();
-        var current = new System.Text.StringBuilder();
-        for (var i = 0; i < list.Length; i++)
-        {
-            if (list[i] == ',')
-            {
-                if (i + 1 < list.Length && list[i + 1] == ',')
-                {
-                    current.Append(',');
-                    i++;
-                    continue;
-                }
-                elements.Add(current.ToString());
-                current.Clear();
-                continue;
-            }
-            current.Append(list[i]);
-        }
-        elements.Add(current.ToString());
-        foreach (var element in elements)
-        {
-            if (element.Length == 0) throw new QcowOptionsException($"Invalid option list: {list}");
-            var equals = element.IndexOf('=', StringComparison.Ordinal);
-            if (equals < 0)
-            {
-                pairs.Add((element, "on"));
-            }
-            else
-            {
-                pairs.Add((element[..equals], element[(equals + 1)..]));
-            }
-        }
-        return pairs;
-    }
 }

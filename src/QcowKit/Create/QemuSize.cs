@@ -16,6 +16,22 @@ public static class QemuSize
     /// <summary>qemu-img's refusal of a size that parses but does not fit a signed 64-bit length.</summary>
     public const string SizeRangeMessage = "Invalid image size specified. Must be between 0 and 9223372036854775807.";
 
+    /// <summary>
+    /// Parses a size given to any QcowKit surface (a limit, a disk size, an offset, a length). Surfaces
+    /// prefix the message with their own name for the parameter.
+    /// </summary>
+    /// <exception cref="QcowOptionsException">The text is not a size or the value is above <see cref="long.MaxValue"/>.</exception>
+    public static long Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!TryParse(text, out var value) || value > long.MaxValue)
+        {
+            throw new QcowOptionsException(
+                $"'{text}' is not a size: expected a number from 0 to 2^63-1 (decimal or 0x hex, a fraction needs a suffix) with an optional suffix B, k, M, G, T, P or E (powers of 1024)");
+        }
+        return (long)value;
+    }
+
     /// <summary>Parses a size; false when qemu would reject the text or the value exceeds 2^64 - 1.</summary>
     public static bool TryParse(string? text, out ulong value)
     {

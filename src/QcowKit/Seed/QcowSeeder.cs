@@ -90,7 +90,7 @@ public static class QcowSeeder
     private static FatSeedPlan CreateFatPlan(FatSeedOptions options)
     {
         var label = options.Label is null ? null : FatVolume.NormalizeLabel(options.Label);
-        var fixedTime = options.Timestamp ?? (options.Reproducible ? FatTimestamp.Epoch : (DateTime?)null);
+        var fixedTime = SeedTimestamp.Resolve(options.Timestamp, options.Reproducible);
         var root = FatTreeBuilder.FromDirectory(options.SourceDirectory, fixedTime);
         var seed = options.Reproducible ? options.ReproducibleSeed ?? label ?? string.Empty : null;
         var volume = new FatVolume(root, options.FileSystem, label, FatVolume.MakeSerial(seed), fixedTime ?? DateTime.UtcNow);

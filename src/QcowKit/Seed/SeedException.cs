@@ -5,7 +5,7 @@ namespace QcowKit.Seed;
 /// target file system, or the target exists and overwriting was not requested. Raised before
 /// anything is written to the target whenever the problem can be known in advance.
 /// </summary>
-public class SeedException : IOException
+public class SeedException : QcowException
 {
     /// <summary>Creates the exception with a message.</summary>
     public SeedException(string message) : base(message)
@@ -21,4 +21,7 @@ public class SeedException : IOException
     public SeedException() : base("seeding failed")
     {
     }
+
+    /// <inheritdoc />
+    public override QcowErrorKind Kind => QcowErrorKind.BadArgument;
 }

@@ -20,7 +20,7 @@ internal static class NoCloudSeed
     public static FatSeedPlan CreatePlan(CloudInitSeedOptions options)
     {
         var label = FatVolume.NormalizeLabel(options.Label);
-        var fixedTime = options.Timestamp ?? (options.Reproducible ? FatTimestamp.Epoch : (DateTime?)null);
+        var fixedTime = SeedTimestamp.Resolve(options.Timestamp, options.Reproducible);
         var files = new List<FatFile> { FatTreeBuilder.FileFromDisk(UserData, options.UserDataPath, fixedTime) };
         if (options.MetaDataPath is not null)
         {

@@ -3,10 +3,10 @@ namespace QcowKit;
 /// <summary>
 /// A qcow2 image breaks a rule of the format. Names the field, its byte offset in the file and the
 /// rule, so that a user can find the fault with a hex editor and a tool can report it precisely.
-/// Derives from <see cref="IOException"/>: <see cref="InvalidDataException"/>, which DESIGN.md named,
-/// is sealed.
+/// The "bad image" kind of <see cref="QcowException"/> (so an <see cref="IOException"/>:
+/// <see cref="InvalidDataException"/>, which DESIGN.md named, is sealed).
 /// </summary>
-public class QcowFormatException : IOException
+public class QcowFormatException : QcowException
 {
     /// <summary>Creates the exception for one broken rule.</summary>
     /// <param name="field">The field as the qcow2 specification names it, e.g. <c>cluster_bits</c>.</param>
@@ -58,4 +58,7 @@ public class QcowFormatException : IOException
 
     /// <summary>The rule the field broke.</summary>
     public string Rule { get; }
+
+    /// <inheritdoc />
+    public override QcowErrorKind Kind => QcowErrorKind.BadImage;
 }

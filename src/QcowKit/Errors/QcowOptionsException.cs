@@ -1,10 +1,11 @@
 namespace QcowKit;
 
 /// <summary>
-/// A create option, or a combination of them, that qemu-img would refuse. The message is qemu-img's own
-/// wording, so that scripts and users see the same refusal from both tools.
+/// A bad argument: a malformed size or option list, or an option or combination that qemu-img would
+/// refuse. The message is qemu-img's own wording where qemu has one, so that scripts and users see the
+/// same refusal from both tools.
 /// </summary>
-public sealed class QcowOptionsException : ArgumentException
+public sealed class QcowOptionsException : QcowException
 {
     /// <summary>Creates the exception with qemu's message.</summary>
     public QcowOptionsException(string message) : base(message)
@@ -20,4 +21,7 @@ public sealed class QcowOptionsException : ArgumentException
     public QcowOptionsException() : base("Invalid create options")
     {
     }
+
+    /// <inheritdoc />
+    public override QcowErrorKind Kind => QcowErrorKind.BadArgument;
 }
