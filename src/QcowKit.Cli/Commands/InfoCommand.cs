@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
+using QcowKit.Json;
 
 namespace QcowKit.Cli.Commands;
 

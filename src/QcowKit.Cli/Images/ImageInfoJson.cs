@@ -5,7 +5,7 @@ namespace QcowKit.Cli.Images;
 
 /// <summary>
 /// qemu's ImageInfo as JSON. Members are added in QAPI schema order, which decides the output order
-/// of keys that share a QDict bucket (see <see cref="Infrastructure.QemuJson"/>); which members appear
+/// of keys that share a QDict bucket (see <see cref="QcowKit.Json.QemuJson"/>); which members appear
 /// follows qemu 7.2's bdrv_query_image_info and qcow2_get_specific_info.
 /// </summary>
 internal static class ImageInfoJson

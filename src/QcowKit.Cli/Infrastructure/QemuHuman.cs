@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using QcowKit.Json;
 
 namespace QcowKit.Cli.Infrastructure;
 

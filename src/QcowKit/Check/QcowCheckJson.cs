@@ -1,52 +1,50 @@
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using QcowKit.Json;
 
 namespace QcowKit.Check;
 
 /// <summary>
 /// <c>qemu-img check --output=json</c>'s document for a <see cref="QcowCheckResult"/>: the same keys in
-/// the same order, optional counts only when non-zero (as qemu), plus a <c>findings</c> array.
+/// the same order, optional counts only when non-zero (as qemu), plus a <c>findings</c> array; written
+/// by <see cref="QemuJson"/>, so strings are escaped as qemu escapes them.
 /// </summary>
 public static class QcowCheckJson
 {
-    /// <summary>Serializes <paramref name="result"/> as indented JSON.</summary>
+    /// <summary>Serializes <paramref name="result"/> as qemu-img does (four-space indent, no trailing newline).</summary>
     public static string Serialize(QcowCheckResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, IndentSize = 4 }))
+        // The members in the order qemu-img prints them (its QDict order), findings last.
+        var document = new JsonObject();
+        Optional(document, "image-end-offset", result.ImageEndOffset);
+        Optional(document, "compressed-clusters", result.CompressedClusters);
+        Optional(document, "total-clusters", result.TotalClusters);
+        Optional(document, "corruptions", result.Corruptions);
+        Optional(document, "corruptions-fixed", result.CorruptionsFixed);
+        document["check-errors"] = result.CheckErrors;
+        Optional(document, "leaks", result.Leaks);
+        Optional(document, "leaks-fixed", result.LeaksFixed);
+        Optional(document, "allocated-clusters", result.AllocatedClusters);
+        document["filename"] = result.Filename;
+        document["format"] = result.Format;
+        Optional(document, "fragmented-clusters", result.FragmentedClusters);
+        var findings = new JsonArray();
+        foreach (var f in result.Findings)
         {
-            w.WriteStartObject();
-            Optional(w, "image-end-offset", result.ImageEndOffset);
-            Optional(w, "compressed-clusters", result.CompressedClusters);
-            Optional(w, "total-clusters", result.TotalClusters);
-            Optional(w, "corruptions", result.Corruptions);
-            Optional(w, "corruptions-fixed", result.CorruptionsFixed);
-            w.WriteNumber("check-errors", result.CheckErrors);
-            Optional(w, "leaks", result.Leaks);
-            Optional(w, "leaks-fixed", result.LeaksFixed);
-            Optional(w, "allocated-clusters", result.AllocatedClusters);
-            w.WriteString("filename", result.Filename);
-            w.WriteString("format", result.Format);
-            Optional(w, "fragmented-clusters", result.FragmentedClusters);
-            w.WriteStartArray("findings");
-            foreach (var f in result.Findings)
+            findings.Add(new JsonObject
             {
-                w.WriteStartObject();
-                w.WriteString("code", f.Code);
-                w.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
-                w.WriteString("message", f.Message);
-                w.WriteNumber("offset", f.Offset);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+                ["code"] = f.Code,
+                ["severity"] = f.Severity.ToString().ToLowerInvariant(),
+                ["message"] = f.Message,
+                ["offset"] = f.Offset,
+            });
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        document["findings"] = findings;
+        return QemuJson.Serialize(document, QemuJsonMemberOrder.AsInserted);
     }
 
-    private static void Optional(Utf8JsonWriter w, string key, long value)
+    private static void Optional(JsonObject document, string key, long value)
     {
-        if (value != 0) w.WriteNumber(key, value);
+        if (value != 0) document[key] = value;
     }
 }

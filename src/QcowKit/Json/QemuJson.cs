@@ -2,23 +2,26 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace QcowKit.Cli.Infrastructure;
+namespace QcowKit.Json;
 
 /// <summary>
 /// Prints a JSON tree byte for byte as qemu-img does (qobject/json-writer.c, pretty mode): four-space
 /// indent, <c>"key": value</c>, empty containers broken over two lines, non-ASCII as uppercase
 /// <c>\uXXXX</c>, and object members in QDict iteration order. Scripts diff our output against
-/// qemu-img's, so the order matters even though JSON does not care.
+/// qemu-img's, so the order matters even though JSON does not care. The one JSON writer of QcowKit:
+/// every surface's JSON goes through it, so every surface escapes (and does not escape) the same way.
 /// </summary>
-internal static class QemuJson
+public static class QemuJson
 {
     private const int QDictBuckets = 512;
 
     /// <summary>The JSON text, without a trailing newline (qemu-img adds it with printf).</summary>
-    public static string Serialize(JsonNode? node)
+    /// <param name="node">The tree.</param>
+    /// <param name="order">How object members are ordered: qemu's QDict order, or as inserted (for documents whose order is fixed by hand).</param>
+    public static string Serialize(JsonNode? node, QemuJsonMemberOrder order = QemuJsonMemberOrder.QDict)
     {
         var builder = new StringBuilder();
-        Write(builder, node, 0);
+        Write(builder, node, 0, order);
         return builder.ToString();
     }
 
@@ -52,7 +55,7 @@ internal static class QemuJson
         }
     }
 
-    private static void Write(StringBuilder builder, JsonNode? node, int depth)
+    private static void Write(StringBuilder builder, JsonNode? node, int depth, QemuJsonMemberOrder order)
     {
         switch (node)
         {
@@ -62,14 +65,14 @@ internal static class QemuJson
             case JsonObject obj:
                 builder.Append('{');
                 var firstMember = true;
-                foreach (var (key, value) in QDictOrder(obj))
+                foreach (var (key, value) in order == QemuJsonMemberOrder.QDict ? QDictOrder(obj) : obj)
                 {
                     if (!firstMember) builder.Append(',');
                     firstMember = false;
                     NewLine(builder, depth + 1);
                     AppendString(builder, key);
                     builder.Append(": ");
-                    Write(builder, value, depth + 1);
+                    Write(builder, value, depth + 1, order);
                 }
                 NewLine(builder, depth);
                 builder.Append('}');
@@ -80,7 +83,7 @@ internal static class QemuJson
                 {
                     if (i > 0) builder.Append(',');
                     NewLine(builder, depth + 1);
-                    Write(builder, array[i], depth + 1);
+                    Write(builder, array[i], depth + 1, order);
                 }
                 NewLine(builder, depth);
                 builder.Append(']');
