@@ -4,7 +4,7 @@ namespace QcowKit.Check;
 /// The stable finding codes. A code never changes meaning once released; new problems get new codes.
 /// docs/finding-codes.md describes each one; the MSBuild and Cake surfaces report these codes.
 /// Ranges: 01xx open and header, 02xx refcounts, 03xx L1/L2 tables, 04xx snapshots, 05xx bitmaps,
-/// 06xx deep checks, 07xx untrusted-image policy, 08xx image state.
+/// 06xx deep checks, 07xx untrusted-image policy, 08xx image state, 09xx validation-policy image rules.
 /// </summary>
 public static class QcowFindingCodes
 {
@@ -16,6 +16,9 @@ public static class QcowFindingCodes
 
     /// <summary>The check itself could not complete (qemu: "Check failed"); exit code 1.</summary>
     public const string CheckFailed = "QCOW0102";
+
+    /// <summary>Validation: the check did not complete, or counted corruptions or check errors that no error finding explains; never allowed.</summary>
+    public const string CheckIncomplete = "QCOW0103";
 
     /// <summary>A cluster's refcount is lower than the number of references to it (corruption).</summary>
     public const string RefcountTooLow = "QCOW0200";
@@ -146,7 +149,7 @@ public static class QcowFindingCodes
     /// <summary>Untrusted: unknown feature bits are set.</summary>
     public const string UnknownFeatureBits = "QCOW0705";
 
-    /// <summary>Untrusted: the virtual size exceeds the configured limit.</summary>
+    /// <summary>Untrusted, or the MaxVirtualSize rule: the virtual size exceeds the configured limit.</summary>
     public const string VirtualSizeTooLarge = "QCOW0706";
 
     /// <summary>Untrusted: a header extension QcowKit does not know.</summary>
@@ -157,4 +160,22 @@ public static class QcowFindingCodes
 
     /// <summary>The image is marked corrupt (qemu refuses to open it read-write).</summary>
     public const string MarkedCorrupt = "QCOW0801";
+
+    /// <summary>MaxFileSize rule: the image file is larger than the limit.</summary>
+    public const string FileSizeTooLarge = "QCOW0900";
+
+    /// <summary>RequiredCompat rule: the header version is not the required one.</summary>
+    public const string CompatMismatch = "QCOW0901";
+
+    /// <summary>RequiredCompressionType rule: the compression type is not the required one.</summary>
+    public const string CompressionTypeMismatch = "QCOW0902";
+
+    /// <summary>RequiredClusterSize rule: the cluster size is not the required one.</summary>
+    public const string ClusterSizeMismatch = "QCOW0903";
+
+    /// <summary>NoSnapshots rule: the image has internal snapshots.</summary>
+    public const string HasSnapshots = "QCOW0904";
+
+    /// <summary>NoBitmaps rule: the image has persistent dirty bitmaps.</summary>
+    public const string HasBitmaps = "QCOW0905";
 }

@@ -11,8 +11,8 @@ namespace QcowKit.Check;
 /// </summary>
 internal static partial class UntrustedPolicy
 {
-    private const CompatibleFeatures KnownCompatible = CompatibleFeatures.LazyRefcounts;
-    private const AutoclearFeatures KnownAutoclear = AutoclearFeatures.Bitmaps | AutoclearFeatures.RawExternalData;
+    internal const CompatibleFeatures KnownCompatible = CompatibleFeatures.LazyRefcounts;
+    internal const AutoclearFeatures KnownAutoclear = AutoclearFeatures.Bitmaps | AutoclearFeatures.RawExternalData;
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9+.-]+:", RegexOptions.CultureInvariant)]
     private static partial Regex ProtocolPrefix();
