@@ -1,18 +1,14 @@
-using System.Globalization;
-using System.Text;
 using Cake.Core;
 using Cake.Core.Annotations;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
+using QcowKit;
 using QcowKit.Check;
 
 namespace Cake.QcowKit;
 
 public static partial class QcowAliases
 {
-    /// <summary>Findings listed in the exception message; the log has all of them.</summary>
-    private const int FindingsInMessage = 20;
-
     /// <summary>
     /// Checks a qcow2 image the way <c>qemu-img check</c> does (refcounts, L1/L2 tables, snapshots,
     /// bitmaps) and fails the build when it is not acceptable under <paramref name="settings"/>.
@@ -46,31 +42,25 @@ public static partial class QcowAliases
     {
         var path = Resolve(context, image, nameof(image));
         settings ??= new QcowValidateSettings();
-        var options = new QcowCheckOptions
+        QcowValidationPolicy policy;
+        try
         {
-            Deep = settings.Deep,
-            Untrusted = settings.Untrusted,
-            AllowedDirectories = [.. settings.AllowedDirectories.Select(d => d.MakeAbsolute(context.Environment).FullPath)],
-            MaxVirtualSize = settings.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
-        };
-        var result = QcowChecker.Check(path, options);
-
-        var blocking = result.Findings.Where(f => IsBlocking(f, settings)).ToList();
-        LogFindings(context, path, result.Findings, blocking);
-        var summary = string.Create(CultureInfo.InvariantCulture,
-            $"{result.Corruptions} corruptions, {result.Leaks} leaks, {result.CheckErrors} check errors, {result.Findings.Count} findings");
-
-        // Counts that no finding explains (or a check that did not finish) fail whatever is allowed.
-        var unexplained = !result.Completed
-            || ((result.Corruptions > 0 || result.CheckErrors > 0) && !result.Findings.Any(f => f.Severity == QcowFindingSeverity.Error));
-        if (blocking.Count > 0 || unexplained)
+            policy = settings.ToPolicy(context.Environment);
+        }
+        catch (QcowException ex) when (ex.Kind == QcowErrorKind.BadArgument)
         {
-            var message = DescribeFailure(path, result, blocking, summary);
-            throw new CakeException(message, new QcowValidationException(message, result, blocking));
+            throw new CakeException($"QcowValidate {path}: {ex.Message}", ex);
+        }
+        var result = QcowValidator.Validate(path, policy);
+        LogFindings(context, path, result);
+        if (!result.Passed)
+        {
+            var message = result.Describe();
+            throw new CakeException(message, new QcowValidationException(message, result));
         }
         context.Log.Information("QcowValidate {0}: acceptable ({1}; {2}/{3} clusters allocated)",
-            path, summary, result.AllocatedClusters, result.TotalClusters);
-        return result;
+            path, result.Summary, result.Check.AllocatedClusters, result.Check.TotalClusters);
+        return result.Check;
     }
 
     /// <summary>Findings logged at normal verbosity; a badly broken image has thousands, the rest go to verbose.</summary>
@@ -80,53 +70,24 @@ public static partial class QcowAliases
     /// Blocking findings are logged at verbose verbosity only, because the exception lists them; the
     /// others (allowed leaks, dirty bit, notes) are warnings a user should see.
     /// </summary>
-    private static void LogFindings(ICakeContext context, string path, IReadOnlyList<QcowFinding> findings, List<QcowFinding> blocking)
+    private static void LogFindings(ICakeContext context, string path, QcowValidationResult result)
     {
         var shown = 0;
-        foreach (var finding in findings)
+        for (var i = 0; i < result.Findings.Count; i++)
         {
-            var isBlocking = blocking.Contains(finding);
-            var level = isBlocking ? LogLevel.Error : finding.Severity == QcowFindingSeverity.Info ? LogLevel.Information : LogLevel.Warning;
-            var verbosity = !isBlocking && shown++ < FindingsLoggedAtNormal ? Verbosity.Normal : Verbosity.Verbose;
-            context.Log.Write(verbosity, level, "{0}: {1}", path, Describe(finding));
+            var outcome = result.Outcomes[i];
+            var level = outcome switch
+            {
+                QcowFindingOutcome.Blocks => LogLevel.Error,
+                QcowFindingOutcome.Warns => LogLevel.Warning,
+                _ => LogLevel.Information,
+            };
+            var verbosity = outcome != QcowFindingOutcome.Blocks && shown++ < FindingsLoggedAtNormal ? Verbosity.Normal : Verbosity.Verbose;
+            context.Log.Write(verbosity, level, "{0}: {1}", path, result.Findings[i]);
         }
         if (shown > FindingsLoggedAtNormal)
         {
             context.Log.Information("{0}: {1} more findings (run with verbose logging to see them)", path, shown - FindingsLoggedAtNormal);
         }
-    }
-
-    private static bool IsBlocking(QcowFinding finding, QcowValidateSettings settings)
-    {
-        if (settings.AllowedFindings.Contains(finding.Code))
-        {
-            return false;
-        }
-        return finding.Code switch
-        {
-            QcowFindingCodes.Leak => settings.LeaksAsErrors,
-            QcowFindingCodes.Dirty => !settings.AllowDirty,
-            _ => finding.Severity == QcowFindingSeverity.Error,
-        };
-    }
-
-    private static string Describe(QcowFinding finding) => finding.Offset >= 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{finding.Code} {finding.Severity.ToString().ToUpperInvariant()} at offset 0x{finding.Offset:x}: {finding.Message}")
-        : string.Create(CultureInfo.InvariantCulture, $"{finding.Code} {finding.Severity.ToString().ToUpperInvariant()}: {finding.Message}");
-
-    private static string DescribeFailure(string path, QcowCheckResult result, List<QcowFinding> blocking, string summary)
-    {
-        var message = new StringBuilder();
-        message.Append(CultureInfo.InvariantCulture, $"qcow2 image {path} failed validation ({summary}; qemu-img check exit code {result.ExitCode}):");
-        var listed = blocking.Count > 0 ? blocking : [.. result.Findings];
-        foreach (var finding in listed.Take(FindingsInMessage))
-        {
-            message.Append("\n  ").Append(Describe(finding));
-        }
-        if (listed.Count > FindingsInMessage)
-        {
-            message.Append(CultureInfo.InvariantCulture, $"\n  ... and {listed.Count - FindingsInMessage} more (see the log)");
-        }
-        return message.ToString();
     }
 }

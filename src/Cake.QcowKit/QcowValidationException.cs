@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Cake.Core;
+using QcowKit;
 using QcowKit.Check;
 
 namespace Cake.QcowKit;
@@ -11,21 +12,22 @@ namespace Cake.QcowKit;
 /// for scripts that expect a broken image.
 /// </summary>
 [SuppressMessage("Design", "CA1032:Implement standard exception constructors", Justification = "Meaningless without a check result; only QcowValidate creates it.")]
-public sealed class QcowValidationException : Exception
+public sealed class QcowValidationException : QcowPolicyException
 {
-    /// <summary>Creates the exception for a check result and the findings that made it fail.</summary>
-    public QcowValidationException(string message, QcowCheckResult result, IReadOnlyList<QcowFinding> blockingFindings)
+    /// <summary>Creates the exception for a validation that failed.</summary>
+    public QcowValidationException(string message, QcowValidationResult validation)
         : base(message)
     {
-        ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(blockingFindings);
-        Result = result;
-        BlockingFindings = blockingFindings;
+        ArgumentNullException.ThrowIfNull(validation);
+        Validation = validation;
     }
 
-    /// <summary>The full check result: counts and every finding.</summary>
-    public QcowCheckResult Result { get; }
+    /// <summary>The engine's verdict: the check, every finding with its outcome under the policy.</summary>
+    public QcowValidationResult Validation { get; }
 
-    /// <summary>The findings that made the image unacceptable under the settings (empty when the check itself could not finish).</summary>
-    public IReadOnlyList<QcowFinding> BlockingFindings { get; }
+    /// <summary>The full check result: counts and the check's findings.</summary>
+    public QcowCheckResult Result => Validation.Check;
+
+    /// <summary>The findings that made the image unacceptable under the settings (QCOW0103 when the check itself could not finish).</summary>
+    public IReadOnlyList<QcowFinding> BlockingFindings => Validation.Blocking;
 }

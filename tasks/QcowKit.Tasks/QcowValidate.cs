@@ -5,22 +5,27 @@ using QcowKit.Check;
 namespace QcowKit.Tasks;
 
 /// <summary>
-/// Checks qcow2 images as <c>qemu-img check</c> does (same verdicts and counts) and logs every finding
-/// with its <c>QCOW0xxx</c> code and the image as the file: corruptions are errors, leaks warnings.
+/// Checks qcow2 images as <c>qemu-img check</c> does (same verdicts and counts) and judges them with the
+/// engine's validation policy (<see cref="QcowValidationPolicy"/>, same rule names as the CLI and Cake):
+/// every finding is logged with its <c>QCOW0xxx</c> code and the image as the file, as an error when it
+/// blocks, a warning when it warns, a message otherwise.
 /// </summary>
 /// <example>
-/// <code>&lt;QcowValidate Image="@(QcowImage)" LeaksAsErrors="true" AllowedFindings="QCOW0800" /&gt;</code>
+/// <code>&lt;QcowValidate Image="@(QcowImage)" LeaksAsErrors="true" AllowedFindings="QCOW0800" MaxVirtualSize="64G" NoBackingFile="true" /&gt;</code>
 /// </example>
 public sealed class QcowValidate : QcowTask
 {
-    /// <summary>The images to check. Metadata named like the boolean parameters and <c>AllowedFindings</c> override them per image.</summary>
+    /// <summary>The images to check. Metadata named like any rule parameter overrides it per image (lists add up).</summary>
     [Required]
     public ITaskItem[] Image { get; set; } = [];
+
+    /// <summary>A JSON policy file (as <c>qcowkit check --policy</c> reads); the parameters below apply on top of it.</summary>
+    public ITaskItem? Policy { get; set; }
 
     /// <summary>Also decompress every compressed cluster and check header semantics qemu skips.</summary>
     public bool Deep { get; set; }
 
-    /// <summary>Log leaked clusters as errors instead of warnings.</summary>
+    /// <summary>Leaked clusters block (errors) instead of warning.</summary>
     public bool LeaksAsErrors { get; set; }
 
     /// <summary>Accept an image whose dirty bit is set (lazy refcounts, not closed cleanly) instead of failing on it.</summary>
@@ -35,10 +40,43 @@ public sealed class QcowValidate : QcowTask
     /// <summary>With <see cref="Untrusted"/>: folders that backing and data files may live in.</summary>
     public string[] AllowedDirectories { get; set; } = [];
 
+    /// <summary>Largest accepted virtual size (qemu size, e.g. <c>64G</c>); default no limit, 2 TiB with <see cref="Untrusted"/>.</summary>
+    public string? MaxVirtualSize { get; set; }
+
+    /// <summary>Largest accepted image file size (qemu size).</summary>
+    public string? MaxFileSize { get; set; }
+
+    /// <summary>Required compat level: <c>0.10</c> or <c>1.1</c>.</summary>
+    public string? RequiredCompat { get; set; }
+
+    /// <summary>Required compression type: <c>zlib</c> or <c>zstd</c>.</summary>
+    public string? RequiredCompressionType { get; set; }
+
+    /// <summary>Required cluster size (qemu size, e.g. <c>64k</c>).</summary>
+    public string? RequiredClusterSize { get; set; }
+
+    /// <summary>The image must not name a backing file.</summary>
+    public bool NoBackingFile { get; set; }
+
+    /// <summary>The image must not use an external data file.</summary>
+    public bool NoExternalDataFile { get; set; }
+
+    /// <summary>The image must have no internal snapshots.</summary>
+    public bool NoSnapshots { get; set; }
+
+    /// <summary>The image must have no persistent bitmaps.</summary>
+    public bool NoBitmaps { get; set; }
+
+    /// <summary>The image must not be encrypted.</summary>
+    public bool NoEncryption { get; set; }
+
+    /// <summary>The image must have no unknown feature bits or header extensions.</summary>
+    public bool NoUnknownFeatures { get; set; }
+
     /// <summary>
     /// One item per checked image with qemu-img check's verdict as metadata: <c>ExitCode</c>,
     /// <c>Corruptions</c>, <c>Leaks</c>, <c>CheckErrors</c>, <c>AllocatedClusters</c>, <c>TotalClusters</c>,
-    /// <c>FragmentedClusters</c>, <c>CompressedClusters</c>, <c>ImageEndOffset</c>.
+    /// <c>FragmentedClusters</c>, <c>CompressedClusters</c>, <c>ImageEndOffset</c>, and <c>Passed</c> (the policy's verdict).
     /// </summary>
     [Output]
     public ITaskItem[] Results { get; private set; } = [];
@@ -56,47 +94,80 @@ public sealed class QcowValidate : QcowTask
         Results = [.. results];
     }
 
+    /// <summary>The parameters by rule name, as text; only those that were set (a false boolean is not a rule).</summary>
+    private IEnumerable<(string Rule, string Value)> Parameters()
+    {
+        foreach (var (rule, value) in new (string, bool)[]
+                 {
+                     (nameof(LeaksAsErrors), LeaksAsErrors), (nameof(AllowDirty), AllowDirty), (nameof(Deep), Deep), (nameof(Untrusted), Untrusted),
+                     (nameof(NoBackingFile), NoBackingFile), (nameof(NoExternalDataFile), NoExternalDataFile), (nameof(NoSnapshots), NoSnapshots),
+                     (nameof(NoBitmaps), NoBitmaps), (nameof(NoEncryption), NoEncryption), (nameof(NoUnknownFeatures), NoUnknownFeatures),
+                 })
+        {
+            if (value) yield return (rule, "true");
+        }
+        foreach (var (rule, value) in new (string, string?)[]
+                 {
+                     (nameof(MaxVirtualSize), MaxVirtualSize), (nameof(MaxFileSize), MaxFileSize), (nameof(RequiredCompat), RequiredCompat),
+                     (nameof(RequiredCompressionType), RequiredCompressionType), (nameof(RequiredClusterSize), RequiredClusterSize),
+                 })
+        {
+            if (!string.IsNullOrWhiteSpace(value)) yield return (rule, value);
+        }
+        foreach (var code in AllowedFindings.Where(c => !string.IsNullOrWhiteSpace(c))) yield return (nameof(AllowedFindings), code);
+        foreach (var folder in AllowedDirectories.Where(d => !string.IsNullOrWhiteSpace(d))) yield return (nameof(AllowedDirectories), Path.GetFullPath(folder));
+    }
+
+    /// <summary>The policy file, the parameters, then the item's metadata of the same names; null (logged) when a value is refused.</summary>
+    private QcowValidationPolicy? PolicyFor(ITaskItem item, string path)
+    {
+        var policy = new QcowValidationPolicy();
+        try
+        {
+            if (Policy is not null) policy.Apply(Policy.GetMetadata("FullPath"));
+            foreach (var (rule, value) in Parameters()) policy.Set(rule, value);
+            foreach (var rule in QcowValidationPolicy.RuleNames)
+            {
+                var metadata = item.GetMetadata(rule);
+                if (string.IsNullOrWhiteSpace(metadata)) continue;
+                policy.Set(rule, rule == nameof(AllowedDirectories) ? string.Join(';', metadata.Split(';').Select(d => Path.GetFullPath(d.Trim()))) : metadata);
+            }
+        }
+        catch (Exception exception) when (QcowException.KindOf(exception) is QcowErrorKind.BadArgument or QcowErrorKind.Io)
+        {
+            LogErrorFor(path, "InvalidPolicy", path, exception.Message);
+            return null;
+        }
+        return policy;
+    }
+
     private TaskItem? ValidateOne(ITaskItem item)
     {
         var path = item.GetMetadata("FullPath");
-        var deep = BooleanOption(item, nameof(Deep), Deep, path);
-        var leaksAsErrors = BooleanOption(item, nameof(LeaksAsErrors), LeaksAsErrors, path);
-        var allowDirty = BooleanOption(item, nameof(AllowDirty), AllowDirty, path);
-        var untrusted = BooleanOption(item, nameof(Untrusted), Untrusted, path);
-        if (deep is null || leaksAsErrors is null || allowDirty is null || untrusted is null) return null;
-        var allowed = MetadataOptions.List(item, nameof(AllowedFindings), AllowedFindings);
-
+        var policy = PolicyFor(item, path);
+        if (policy is null) return null;
         if (!ImageFile.Exists(this, path)) return null;
 
-        var options = new QcowCheckOptions
-        {
-            Deep = deep.Value,
-            Untrusted = untrusted.Value,
-            AllowedDirectories = [.. AllowedDirectories.Select(Path.GetFullPath)],
-        };
-        QcowCheckResult result;
+        QcowValidationResult validation;
         try
         {
-            result = QcowChecker.Check(path, options);
+            validation = QcowValidator.Validate(path, policy);
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {
             ImageFile.LogOpenFailure(this, path, exception);
             return null;
         }
-
-        foreach (var finding in result.Findings)
+        for (var i = 0; i < validation.Findings.Count; i++)
         {
-            LogFinding(path, finding, allowed, leaksAsErrors.Value, allowDirty.Value);
+            LogFinding(path, validation.Findings[i], validation.Outcomes[i]);
         }
-        if (!result.Completed && result.Findings.Count == 0)
-        {
-            LogErrorFor(path, "CheckIncomplete", path, result.QemuExitCode);
-        }
+        var result = validation.Check;
         Log.LogMessageFromResources(MessageImportance.Normal, "ValidateSummary", path, result.ExitCode, result.Corruptions, result.Leaks,
             result.CheckErrors, result.AllocatedClusters, result.TotalClusters, result.FragmentedClusters, result.CompressedClusters);
 
         var output = new TaskItem(item.ItemSpec);
+        output.SetMetadata("Passed", validation.Passed ? "true" : "false");
         output.SetMetadata("ExitCode", Invariant(result.ExitCode));
         output.SetMetadata("Corruptions", Invariant(result.Corruptions));
         output.SetMetadata("Leaks", Invariant(result.Leaks));
@@ -109,42 +180,24 @@ public sealed class QcowValidate : QcowTask
         return output;
     }
 
-    private void LogFinding(string path, QcowFinding finding, HashSet<string> allowed, bool leaksAsErrors, bool allowDirty)
+    /// <summary>Logs a finding by the engine's outcome, with the engine's text; MSBuild shows code and severity itself.</summary>
+    private void LogFinding(string path, QcowFinding finding, QcowFindingOutcome outcome)
     {
-        var text = finding.Offset >= 0
-            ? FormatResource("FindingAtOffset", finding.Message, finding.Offset)
-            : finding.Message;
         var keyword = "QcowKit." + finding.Code;
-        var dirty = finding.Code == QcowFindingCodes.Dirty;
-        if (allowed.Contains(finding.Code) || (dirty && allowDirty) || finding.Severity == QcowFindingSeverity.Info)
+        var text = finding.Describe();
+        switch (outcome)
         {
-            Log.LogMessage(null, finding.Code, keyword, path, 0, 0, 0, 0, MessageImportance.Normal, text);
-            return;
-        }
-        var isError = finding.Severity == QcowFindingSeverity.Error
-            || (finding.Code == QcowFindingCodes.Leak && leaksAsErrors)
-            || dirty;
-        if (isError)
-        {
-            Log.LogError(null, finding.Code, keyword, path, 0, 0, 0, 0, text);
-        }
-        else
-        {
-            Log.LogWarning(null, finding.Code, keyword, path, 0, 0, 0, 0, text);
+            case QcowFindingOutcome.Blocks:
+                Log.LogError(null, finding.Code, keyword, path, 0, 0, 0, 0, text);
+                break;
+            case QcowFindingOutcome.Warns:
+                Log.LogWarning(null, finding.Code, keyword, path, 0, 0, 0, 0, text);
+                break;
+            default:
+                Log.LogMessage(null, finding.Code, keyword, path, 0, 0, 0, 0, MessageImportance.Normal, text);
+                break;
         }
     }
-
-    private bool? BooleanOption(ITaskItem item, string name, bool fallback, string path)
-    {
-        var value = MetadataOptions.Boolean(item, name, fallback);
-        if (value is null)
-        {
-            LogErrorFor(path, "InvalidParameter", name, item.GetMetadata(name), FormatResource("ExpectedBoolean"));
-        }
-        return value;
-    }
-
-    private string FormatResource(string name, params object[] arguments) => Log.FormatResourceString(name, arguments);
 
     private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

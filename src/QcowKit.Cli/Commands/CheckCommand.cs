@@ -13,26 +13,26 @@ namespace QcowKit.Cli.Commands;
 /// </summary>
 internal static class CheckCommand
 {
+    /// <summary>Rules that only change how the image is checked; alone they keep qemu-img's exit codes (every other rule judges).</summary>
+    private static readonly string[] CheckRules =
+        [nameof(QcowValidationPolicy.Deep), nameof(QcowValidationPolicy.Untrusted), nameof(QcowValidationPolicy.AllowedDirectories)];
+
     public static Command Create()
     {
         var output = CommonOptions.Output();
         var repair = new Option<string?>("-r") { Description = "Repair: leaks (free leaked clusters) or all (also rebuild refcounts, fix COPIED flags)", HelpName = "leaks|all" };
         repair.AcceptOnlyFromAmong("leaks", "all");
-        var deep = new Option<bool>("--deep") { Description = "Also decompress every compressed cluster and check what qemu-img check skips" };
-        var untrusted = new Option<bool>("--untrusted") { Description = "Treat the image as hostile: report references to other files, protocols, encryption, unknown features; open nothing else" };
-        var allowDir = new Option<string[]>("--allow-dir") { Description = "With --untrusted: a folder backing and data files may live in (repeatable)", HelpName = "DIR", AllowMultipleArgumentsPerToken = false };
-        var maxVirtualSize = new Option<string?>("--max-virtual-size") { Description = "With --untrusted: largest accepted virtual size (bytes, or with K/M/G/T/P suffix; default 2T)", HelpName = "SIZE" };
+        var policyFile = new Option<string?>("--policy") { Description = "A JSON validation policy (rule names as keys); exit 0 when the image passes it, 2 when it does not", HelpName = "FILE" };
+        var rules = QcowValidationPolicy.RuleNames.ToDictionary(rule => rule, RuleOption);
         var format = CommonOptions.Format();
         var quiet = CommonOptions.Quiet();
         var forceShare = CommonOptions.ForceShare();
         var image = new Argument<string>("IMAGE") { Description = "The qcow2 image to check" };
-        var command = new Command("check", "Check an image's consistency like qemu-img check, with stable finding codes; optionally repair it");
+        var command = new Command("check", "Check an image's consistency like qemu-img check, with stable finding codes; optionally judge it with a validation policy or repair it");
         command.Options.Add(output);
         command.Options.Add(repair);
-        command.Options.Add(deep);
-        command.Options.Add(untrusted);
-        command.Options.Add(allowDir);
-        command.Options.Add(maxVirtualSize);
+        command.Options.Add(policyFile);
+        foreach (var option in rules.Values) command.Options.Add(option);
         command.Options.Add(format);
         command.Options.Add(quiet);
         command.Options.Add(forceShare);
@@ -45,42 +45,118 @@ internal static class CheckCommand
             {
                 throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
             }
-            var options = new QcowCheckOptions
+            var policy = new QcowValidationPolicy();
+            var policyGiven = context.GetValue(policyFile) is not null;
+            try
             {
-                Repair = context.GetValue(repair) switch
+                if (context.GetValue(policyFile) is { } file) policy.Apply(file);
+                foreach (var (rule, option) in rules)
                 {
-                    "leaks" => QcowRepairMode.Leaks,
-                    "all" => QcowRepairMode.All,
-                    _ => QcowRepairMode.None,
-                },
-                Deep = context.GetValue(deep),
-                Untrusted = context.GetValue(untrusted),
-                AllowedDirectories = context.GetValue(allowDir) ?? [],
-                MaxVirtualSize = context.GetValue(maxVirtualSize) is { } size ? CommonOptions.ParseSize(path, "--max-virtual-size", size) : QcowCheckOptions.DefaultMaxVirtualSize,
+                    foreach (var value in Values(context, option))
+                    {
+                        policy.Set(rule, value);
+                        policyGiven |= !CheckRules.Contains(rule);
+                    }
+                }
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
+            }
+            var repairMode = context.GetValue(repair) switch
+            {
+                "leaks" => QcowRepairMode.Leaks,
+                "all" => QcowRepairMode.All,
+                _ => QcowRepairMode.None,
             };
-            var result = QcowChecker.Check(path, options);
-            if (context.GetValue(output) == OutputFormat.Json)
+            if (repairMode != QcowRepairMode.None && policyGiven)
             {
-                context.Out.Write(QcowCheckJson.Serialize(result) + "\n");
+                throw new CliException(path, "-r repairs and a validation policy judges without writing: give one or the other");
             }
-            else
+            if (repairMode == QcowRepairMode.None)
             {
-                foreach (var finding in result.Findings)
-                {
-                    context.Error.WriteLine($"{finding.Code} {finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}");
-                }
-                if (result.Completed && !context.GetValue(quiet))
-                {
-                    context.Out.Write(Human(result));
-                }
+                var validation = QcowValidator.Validate(path, policy);
+                Report(context, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet));
+                if (policyGiven && !validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
+                return policyGiven ? validation.ExitCode : validation.Check.ExitCode;
             }
-            if (!result.Completed || result.CheckErrors > 0)
+            var result = QcowChecker.Check(path, new QcowCheckOptions
             {
-                context.Error.WriteLine("qcowkit: error: Check failed");
-            }
+                Repair = repairMode,
+                Deep = policy.Deep,
+                Untrusted = policy.Untrusted,
+                AllowedDirectories = [.. policy.AllowedDirectories],
+                MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
+            });
+            Report(context, result, result.Findings, context.GetValue(output), context.GetValue(quiet));
             return result.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>The flag of a policy rule: its name in kebab case; booleans take no value, lists repeat.</summary>
+    private static Option RuleOption(string rule)
+    {
+        var name = "--" + QcowValidationPolicy.KebabCase(rule);
+        if (QcowValidationPolicy.BooleanRuleNames.Contains(rule))
+        {
+            return new Option<bool>(name) { Description = $"Validation rule {rule}" };
+        }
+        if (QcowValidationPolicy.ListRuleNames.Contains(rule))
+        {
+            var list = new Option<string[]>(name) { Description = $"Validation rule {rule} (repeatable)", HelpName = "VALUE", AllowMultipleArgumentsPerToken = false };
+            if (rule == nameof(QcowValidationPolicy.AllowedDirectories)) list.Aliases.Add("--allow-dir");
+            return list;
+        }
+        return new Option<string?>(name) { Description = $"Validation rule {rule}", HelpName = "VALUE" };
+    }
+
+    /// <summary>The values a rule flag was given, as text for <see cref="QcowValidationPolicy.Set"/>.</summary>
+    private static string[] Values(CommandContext context, Option option) => option switch
+    {
+        Option<bool> flag => context.GetValue(flag) ? ["true"] : [],
+        Option<string[]> list => context.GetValue(list) ?? [],
+        Option<string?> single => context.GetValue(single) is { } value ? [value] : [],
+        _ => [],
+    };
+
+    private static void Report(CommandContext context, QcowCheckResult result, IReadOnlyList<QcowFinding> findings, OutputFormat output, bool quiet)
+    {
+        if (output == OutputFormat.Json)
+        {
+            var shown = new QcowCheckResult
+            {
+                Filename = result.Filename,
+                Completed = result.Completed,
+                CheckErrors = result.CheckErrors,
+                Corruptions = result.Corruptions,
+                Leaks = result.Leaks,
+                CorruptionsFixed = result.CorruptionsFixed,
+                LeaksFixed = result.LeaksFixed,
+                ImageEndOffset = result.ImageEndOffset,
+                TotalClusters = result.TotalClusters,
+                AllocatedClusters = result.AllocatedClusters,
+                FragmentedClusters = result.FragmentedClusters,
+                CompressedClusters = result.CompressedClusters,
+                Findings = findings,
+            };
+            context.Out.Write(QcowCheckJson.Serialize(shown) + "\n");
+        }
+        else
+        {
+            foreach (var finding in findings)
+            {
+                context.Error.WriteLine(finding.ToString());
+            }
+            if (result.Completed && !quiet)
+            {
+                context.Out.Write(Human(result));
+            }
+        }
+        if (!result.Completed || result.CheckErrors > 0)
+        {
+            context.Error.WriteLine("qcowkit: error: Check failed");
+        }
     }
 
     /// <summary>qemu-img check's human summary (dump_human_image_check), with the repair preamble when something was fixed.</summary>
