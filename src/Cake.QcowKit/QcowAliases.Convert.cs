@@ -37,7 +37,7 @@ public static partial class QcowAliases
         settings ??= new QcowConvertSettings();
         // Logged once per tenth, on the converter's thread, so log lines keep their order.
         var progress = new SynchronousProgress<QcowConvertProgress>(
-            fraction => context.Log.Verbose("QcowConvert {0}: {1:P0} done", to, fraction), 0.1);
+            value => context.Log.Verbose("QcowConvert {0}: {1}% ({2} of {3} bytes)", to, (int)(value.Fraction * 100), value.BytesDone, value.TotalBytes), 0.1);
         try
         {
             QcowConverter.Convert(from, settings.SourceFormat, to, settings.ToOptions(), progress);

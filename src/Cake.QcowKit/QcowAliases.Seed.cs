@@ -2,6 +2,7 @@ using Cake.Core;
 using Cake.Core.Annotations;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
+using QcowKit;
 using QcowKit.Seed;
 
 namespace Cake.QcowKit;
@@ -88,7 +89,7 @@ public static partial class QcowAliases
                 }, target);
             }
         }
-        catch (SeedException ex)
+        catch (QcowException ex) when (ex.Kind != QcowErrorKind.Io)
         {
             throw new CakeException($"QcowSeed {path}: {ex.Message}", ex);
         }

@@ -1,4 +1,5 @@
 using Cake.Core.IO;
+using QcowKit;
 using QcowKit.Seed;
 
 namespace Cake.QcowKit;
@@ -146,6 +147,14 @@ public sealed class QcowSeedSettings
     public QcowSeedSettings WithSize(long bytes)
     {
         Size = bytes;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Size"/> from qemu's size syntax (<c>256M</c>, <c>0x100000</c>, <c>1.5G</c>), parsed by the engine as on every surface.</summary>
+    /// <exception cref="QcowOptionsException">The text is not a size.</exception>
+    public QcowSeedSettings WithSize(string size)
+    {
+        Size = QemuSize.Parse(size);
         return this;
     }
 

@@ -113,7 +113,7 @@ public sealed class QcowConvert : QcowTask
                 var folder = Path.GetDirectoryName(destinationPath);
                 if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
                 QcowConverter.Convert(source, destinationPath, options, new SynchronousProgress<QcowConvertProgress>(
-                    fraction => Log.LogMessageFromResources(MessageImportance.Low, "ConvertProgress", sourcePath, fraction, source.VirtualSize), ProgressStep), CancellationToken);
+                    value => Log.LogMessageFromResources(MessageImportance.Low, "ConvertProgress", sourcePath, value.Fraction, value.TotalBytes), ProgressStep), CancellationToken);
             }
             catch (QcowOptionsException exception)
             {

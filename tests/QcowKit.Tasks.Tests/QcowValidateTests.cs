@@ -202,14 +202,14 @@ public sealed class QcowValidateTests
     }
 
     [Test]
-    public void Malformed_boolean_metadata_fails_with_QCOW1005()
+    public void Malformed_boolean_metadata_fails_with_QCOW1044_naming_the_rule_and_value()
     {
         using var temp = new TempDirectory("validate");
         var path = TestImages.Clean(temp);
         var (ok, engine, _) = Run(t => t.Image = [TestImages.Item(path, ("Deep", "very"))]);
         Assert.That(ok, Is.False);
-        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1005"), engine.Describe);
-        Assert.That(engine.Errors.Single().Message, Does.Contain("Deep").And.Contain("very"));
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1044"), engine.Describe);
+        Assert.That(engine.Errors.Single().Message, Does.Contain("Deep: 'very' is not a boolean"));
     }
 
     [Test]

@@ -64,7 +64,7 @@ internal static class AmendCommand
             var bar = new ProgressBar(context.GetValue(progress) && !context.GetValue(quiet) ? context.Error : null, 1.0);
             try
             {
-                QcowImage.Amend(path, amend, new SynchronousProgress<QcowAmendProgress>(fraction => bar.Report(fraction * 100)), context.CancellationToken);
+                QcowImage.Amend(path, amend, new SynchronousProgress<QcowAmendProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken);
             }
             catch (QcowOptionsException ex)
             {

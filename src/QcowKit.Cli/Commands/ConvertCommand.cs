@@ -87,7 +87,7 @@ internal static class ConvertCommand
         ArgumentNullException.ThrowIfNull(progress);
         try
         {
-            QcowConverter.Convert(image, destinationPath, options, new SynchronousProgress<QcowConvertProgress>(fraction => progress.Report(fraction * 100)), cancellationToken);
+            QcowConverter.Convert(image, destinationPath, options, new SynchronousProgress<QcowConvertProgress>(value => progress.Report(value.Fraction * 100)), cancellationToken);
         }
         catch (QcowOptionsException ex)
         {

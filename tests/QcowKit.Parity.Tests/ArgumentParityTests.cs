@@ -1,0 +1,104 @@
+using QcowKit.TestSupport;
+
+namespace QcowKit.Parity.Tests;
+
+/// <summary>Sizes and qemu option lists go through the engine's one parser on every surface.</summary>
+public sealed class ArgumentParityTests
+{
+    private static readonly string[] SeedSizes = ["1M", "1m", "1048576", "0x100000", "1024k", "0.5M", "1.5M", "0.0009765625G", "1Q", "1.5", "-1", "1MB", "lots"];
+
+    [TestCaseSource(nameof(SeedSizes))]
+    public void A_seed_size_means_the_same_disk_size_or_the_same_refusal_everywhere(string size)
+    {
+        using var temp = new TempDirectory("parity-size");
+        var outcomes = Surface.All(temp.Path).Select(surface =>
+        {
+            var image = temp.File($"{surface.Name}.qcow2");
+            var outcome = surface.SeedGenerated(image, size);
+            return (surface, outcome, virtualSize: outcome.Refusal is null ? (long?)Qemu.Info(image)["virtual-size"]!.GetValue<long>() : null);
+        }).ToList();
+
+        var engine = outcomes[0];
+        foreach (var (surface, outcome, virtualSize) in outcomes.Skip(1))
+        {
+            var context = $"{surface}: {outcome}; library: {engine.outcome}";
+            if (engine.outcome.Refusal is not null) Assert.That(outcome.Refusal, Does.Contain(engine.outcome.Refusal), context);
+            else Assert.That(virtualSize, Is.EqualTo(engine.virtualSize), context);
+        }
+    }
+
+    private static readonly string[] OptionLists =
+        ["cluster_size=4k,", ",cluster_size=4k", "cluster_size=4k,,lazy_refcounts=on", "foo=bar", "cluster_size=3k", "cluster_size=4k,lazy_refcounts=on", "compat=0.10,,"];
+
+    [TestCaseSource(nameof(OptionLists))]
+    public void An_option_list_is_accepted_or_refused_as_qemu_img_does_on_every_surface(string optionList)
+    {
+        using var temp = new TempDirectory("parity-options");
+        var qemu = Qemu.Img("create", "-q", "-f", "qcow2", "-o", optionList, temp.File("qemu.qcow2"), "1M");
+
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var image = temp.File($"{surface.Name}.qcow2");
+            var outcome = surface.Create(image, optionList, "1M");
+            Assert.That(outcome.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {outcome}; qemu-img: {qemu.StandardError}");
+            if (outcome.Refusal is not null)
+            {
+                // qemu-img's message, without its "qemu-img: [FILE: ]" prefix and line breaks.
+                var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(": ")[^1];
+                Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+            }
+        }
+    }
+
+    [Test]
+    public void Reproducible_seeds_take_their_time_from_SOURCE_DATE_EPOCH_on_every_surface()
+    {
+        using var temp = new TempDirectory("parity-epoch");
+        var content = Directory.CreateDirectory(temp.File("content")).FullName;
+        File.WriteAllText(Path.Combine(content, "hello.txt"), "hello\n");
+        var previous = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        var hashes = new Dictionary<string, string>();
+        try
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", "1700000000");
+            foreach (var surface in Surface.All(temp.Path))
+            {
+                var image = temp.File($"{surface.Name}.qcow2");
+                Assert.That(surface.SeedDirectory(image, content).Refusal, Is.Null, surface.Name);
+                hashes[surface.Name] = Qemu.RawSha256(image);
+            }
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", null);
+            var epoch1980 = temp.File("unset.qcow2");
+            new LibrarySurface().SeedDirectory(epoch1980, content);
+
+            Assert.That(hashes.Values.Distinct().Count(), Is.EqualTo(1), string.Join('\n', hashes));
+            Assert.That(Qemu.RawSha256(epoch1980), Is.Not.EqualTo(hashes["library"]), "SOURCE_DATE_EPOCH changes the timestamps");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", previous);
+        }
+    }
+
+    [Test]
+    public void A_malformed_SOURCE_DATE_EPOCH_is_refused_with_the_same_message_everywhere()
+    {
+        using var temp = new TempDirectory("parity-epoch");
+        var content = Directory.CreateDirectory(temp.File("content")).FullName;
+        File.WriteAllText(Path.Combine(content, "hello.txt"), "hello\n");
+        var previous = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        try
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", "yesterday");
+            foreach (var surface in Surface.All(temp.Path))
+            {
+                var outcome = surface.SeedDirectory(temp.File($"{surface.Name}.qcow2"), content);
+                Assert.That(outcome.Refusal, Does.Contain("SOURCE_DATE_EPOCH: 'yesterday' is not a number of seconds since 1970"), surface.Name);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", previous);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Text.RegularExpressions;
+using Cake.Core;
+using Cake.QcowKit;
+using Cake.QcowKit.Tests;
+using Microsoft.Build.Utilities;
+using QcowKit.Check;
+using QcowKit.Cli;
+using QcowKit.Image;
+using QcowKit.Seed;
+using QcowKit.Tasks;
+using QcowKit.Tasks.Tests;
+using QcowKit.TestSupport;
+
+namespace QcowKit.Parity.Tests;
+
+/// <summary>A validation as one surface reported it: refused (with its text), or passed/failed with the blocking codes.</summary>
+internal sealed record Verdict(string? Refusal, bool Passed, string[] BlockingCodes, string Output)
+{
+    public override string ToString() => Refusal is not null ? $"refused: {Refusal}" : $"{(Passed ? "passed" : "failed")} [{string.Join(' ', BlockingCodes)}]";
+}
+
+/// <summary>An image-writing request as one surface handled it: refused (with its text) or done.</summary>
+internal sealed record Outcome(string? Refusal)
+{
+    public override string ToString() => Refusal is null ? "done" : $"refused: {Refusal}";
+}
+
+/// <summary>
+/// One surface of QcowKit: the library itself, the qcowkit CLI (in process), the Cake aliases on a real
+/// Cake context, and the MSBuild tasks on a recording build engine. Each maps the same inputs onto its
+/// own parameters and reports what it did, so a test can demand that all four agree.
+/// </summary>
+internal abstract class Surface(string name)
+{
+    public static IEnumerable<Surface> All(string folder) => [new LibrarySurface(), new CliSurface(folder), new CakeSurface(folder), new MsBuildSurface()];
+
+    public string Name { get; } = name;
+
+    public abstract Verdict Validate(string image, (string Rule, string Value)[] rules);
+
+    public abstract Outcome Create(string image, string optionList, string size);
+
+    public abstract Outcome SeedGenerated(string image, string size);
+
+    public abstract Outcome SeedDirectory(string image, string folder);
+
+    public override string ToString() => Name;
+
+    protected static string[] Codes(IEnumerable<string> codes) => [.. codes.Distinct().Order(StringComparer.Ordinal)];
+}
+
+internal sealed class LibrarySurface() : Surface("library")
+{
+    public override Verdict Validate(string image, (string Rule, string Value)[] rules)
+    {
+        var policy = new QcowValidationPolicy();
+        try
+        {
+            foreach (var (rule, value) in rules) policy.Set(rule, value);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Verdict(ex.Message, false, [], ex.Message);
+        }
+        var result = QcowValidator.Validate(image, policy);
+        return new Verdict(null, result.Passed, Codes(result.Blocking.Select(f => f.Code)), string.Join('\n', result.Findings));
+    }
+
+    public override Outcome Create(string image, string optionList, string size)
+    {
+        try
+        {
+            QcowImage.Create(image, QcowCreateOptions.Parse(optionList, size)).Dispose();
+            return new Outcome(null);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome SeedGenerated(string image, string size)
+    {
+        try
+        {
+            QcowSeeder.WriteGeneratedData(image, new GeneratedDataSeedOptions { Length = 65536 }, new SeedTargetOptions { Size = QemuSize.Parse(size) });
+            return new Outcome(null);
+        }
+        catch (QcowException ex) when (ex.Kind == QcowErrorKind.BadArgument)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome SeedDirectory(string image, string folder)
+    {
+        try
+        {
+            QcowSeeder.SeedDirectory(image, new FatSeedOptions { SourceDirectory = folder, Reproducible = true }, new SeedTargetOptions());
+            return new Outcome(null);
+        }
+        catch (QcowException ex) when (ex.Kind == QcowErrorKind.BadArgument)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+}
+
+internal sealed partial class CliSurface(string folder) : Surface("cli")
+{
+    [GeneratedRegex(@"QCOW\d{4}")]
+    private static partial Regex Code();
+
+    public override Verdict Validate(string image, (string Rule, string Value)[] rules)
+    {
+        // An empty policy file puts check in policy mode even when every rule given only changes how it checks.
+        var emptyPolicy = Path.Combine(folder, "empty-policy.json");
+        File.WriteAllText(emptyPolicy, "{}");
+        var args = new List<string> { "check", image, "--policy", emptyPolicy };
+        foreach (var (rule, value) in rules)
+        {
+            var flag = "--" + QcowValidationPolicy.KebabCase(rule);
+            if (QcowValidationPolicy.BooleanRuleNames.Contains(rule))
+            {
+                if (value == "true") args.Add(flag);
+            }
+            else
+            {
+                args.AddRange([flag, value]);
+            }
+        }
+        var run = Run(args);
+        var failure = run.StandardError.Split('\n').FirstOrDefault(l => l.Contains("failed validation", StringComparison.Ordinal));
+        if (run.ExitCode == 1 && failure is null && !Code().IsMatch(run.StandardError))
+        {
+            return new Verdict(run.StandardError.Trim(), false, [], run.StandardError);
+        }
+        var blocking = failure is null ? [] : Codes(Code().Matches(failure[failure.IndexOf("blocking):", StringComparison.Ordinal)..]).Select(m => m.Value));
+        return new Verdict(null, run.ExitCode == 0, blocking, run.StandardError);
+    }
+
+    public override Outcome Create(string image, string optionList, string size) => Refusal(Run(["create", "-q", "-f", "qcow2", "-o", optionList, image, size]));
+
+    public override Outcome SeedGenerated(string image, string size) => Refusal(Run(["seed", "-q", "--generate", "64k", "--size", size, image]));
+
+    public override Outcome SeedDirectory(string image, string folder) => Refusal(Run(["seed", "-q", "--dir", folder, "--reproducible", image]));
+
+    private static Outcome Refusal(ProcessResult run) => new(run.ExitCode == 0 ? null : run.StandardError.Trim());
+
+    private static ProcessResult Run(IReadOnlyList<string> args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = CliApplication.Run(args, output, error);
+        return new ProcessResult(exitCode, output.ToString(), error.ToString());
+    }
+}
+
+internal sealed class CakeSurface(string folder) : Surface("cake")
+{
+    public override Verdict Validate(string image, (string Rule, string Value)[] rules)
+    {
+        using var cake = new CakeTestContext(folder);
+        var settings = new QcowValidateSettings();
+        foreach (var (rule, value) in rules) settings.WithRule(rule, value);
+        try
+        {
+            cake.Context.QcowValidate(image, settings);
+            return new Verdict(null, true, [], cake.Console.Text);
+        }
+        catch (CakeException ex) when (ex.InnerException is QcowValidationException invalid)
+        {
+            return new Verdict(null, false, Codes(invalid.BlockingFindings.Select(f => f.Code)), cake.Console.Text + "\n" + ex.Message);
+        }
+        catch (CakeException ex)
+        {
+            return new Verdict(ex.Message, false, [], ex.Message);
+        }
+    }
+
+    public override Outcome Create(string image, string optionList, string size) =>
+        Attempt(cake => cake.Context.QcowCreate(image, new QcowCreateSettings().WithSize(size).WithOptions(optionList)));
+
+    public override Outcome SeedGenerated(string image, string size) =>
+        Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithGeneratedData(65536).WithSize(size)));
+
+    public override Outcome SeedDirectory(string image, string folder) =>
+        Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
+
+    private Outcome Attempt(Action<CakeTestContext> action)
+    {
+        using var cake = new CakeTestContext(folder);
+        try
+        {
+            action(cake);
+            return new Outcome(null);
+        }
+        catch (Exception ex) when (ex is CakeException or QcowOptionsException)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+}
+
+internal sealed class MsBuildSurface() : Surface("msbuild")
+{
+    public override Verdict Validate(string image, (string Rule, string Value)[] rules)
+    {
+        var engine = new FakeBuildEngine();
+        using var task = new QcowValidate { BuildEngine = engine, Image = [new TaskItem(image)] };
+        foreach (var (rule, value) in rules)
+        {
+            // Every rule is a task parameter of the same name.
+            var property = typeof(QcowValidate).GetProperty(rule) ?? throw new AssertionException($"QcowValidate has no parameter {rule}");
+            if (property.PropertyType == typeof(bool)) property.SetValue(task, value == "true");
+            else if (property.PropertyType == typeof(string[])) property.SetValue(task, (string[])[.. (string[])property.GetValue(task)!, value]);
+            else property.SetValue(task, value);
+        }
+        var ok = task.Execute();
+        var taskErrors = engine.Errors.Where(e => e.Code.StartsWith("QCOW1", StringComparison.Ordinal)).ToList();
+        if (taskErrors.Count > 0)
+        {
+            return new Verdict(string.Join('\n', taskErrors.Select(e => e.Message)), false, [], engine.Describe());
+        }
+        return new Verdict(null, ok, Codes(engine.Errors.Select(e => e.Code)), engine.Describe());
+    }
+
+    public override Outcome Create(string image, string optionList, string size) =>
+        Run(new QcowCreate { Image = new TaskItem(image), Options = optionList, Size = size });
+
+    public override Outcome SeedGenerated(string image, string size) =>
+        Run(new QcowSeed { Image = new TaskItem(image), GeneratedLength = "64k", Size = size });
+
+    public override Outcome SeedDirectory(string image, string folder) =>
+        Run(new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), Reproducible = true });
+
+    private static Outcome Run(QcowTask task)
+    {
+        var engine = new FakeBuildEngine();
+        task.BuildEngine = engine;
+        using (task)
+        {
+            return new Outcome(task.Execute() ? null : string.Join('\n', engine.Errors.Select(e => e.Message)));
+        }
+    }
+}
