@@ -101,6 +101,8 @@ public sealed class ValidationParityTests
         yield return Case("unknown-autoclear-bit", ("NoUnknownFeatures", "true"));
         yield return Case("unknown-autoclear-bit");
         yield return Case("clean", ("AllowedFindings", "QCOW0800"), ("LeaksAsErrors", "true"), ("NoSnapshots", "true"), ("NoBitmaps", "true"));
+        // A check that cannot complete fails even when its findings are allowed (QCOW0103).
+        yield return Case("not-qcow2", ("AllowedFindings", QcowFindingCodes.CannotOpen));
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -113,6 +115,7 @@ public sealed class ValidationParityTests
         var verdicts = Surface.All(temp.Path).Select(surface => (surface, verdict: surface.Validate(image, rules))).ToList();
 
         var engine = verdicts[0].verdict;
+        TestContext.Out.WriteLine(string.Join('\n', verdicts.Select(v => $"{v.surface}: {v.verdict}")));
         foreach (var (surface, verdict) in verdicts.Skip(1))
         {
             var context = $"{surface}: {verdict}\n{verdict.Output}\nlibrary: {engine}\n{engine.Output}";
