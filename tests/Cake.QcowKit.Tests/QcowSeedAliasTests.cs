@@ -85,4 +85,32 @@ public sealed class QcowSeedAliasTests
                 .WithGeneratedData(4L << 20).WithSize(1L << 20)),
             Throws.TypeOf<CakeException>().With.InnerException.InstanceOf<SeedException>());
     }
+
+    [Test]
+    [NonParallelizable]
+    public void Reproducible_seed_takes_its_timestamp_from_SOURCE_DATE_EPOCH()
+    {
+        using var temp = new TempDirectory("cake-seed");
+        Directory.CreateDirectory(temp.File("payload"));
+        File.WriteAllText(temp.File("payload/hello.txt"), "hello from cake");
+        // 1700000000 seconds after 1970 is 2023-11-14 22:13:20 UTC.
+        QcowSeeder.SeedDirectory(temp.File("explicit.qcow2"), new FatSeedOptions
+        {
+            SourceDirectory = temp.File("payload"),
+            Reproducible = true,
+            Timestamp = new DateTime(2023, 11, 14, 22, 13, 20, DateTimeKind.Utc),
+        }, new SeedTargetOptions());
+        using var cake = new CakeTestContext(temp.Path);
+        var previous = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        try
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", "1700000000");
+            cake.Context.QcowSeed(new FilePath("environment.qcow2"), new QcowSeedSettings().WithDirectory(new DirectoryPath("payload")).WithReproducible());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", previous);
+        }
+        Assert.That(Hashing.Sha256OfFile(temp.File("environment.qcow2")), Is.EqualTo(Hashing.Sha256OfFile(temp.File("explicit.qcow2"))));
+    }
 }

@@ -213,4 +213,24 @@ public sealed class QcowConvertTests
         Assert.That(engine.Messages.Count(m => m.Message!.StartsWith("Converting ", StringComparison.Ordinal)), Is.EqualTo(1), "stopped after the first step");
         Assert.That(File.Exists(destination), Is.False);
     }
+
+    [Test]
+    public void Raw_output_takes_a_size_option_as_qemu_img_does()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = TestImages.Clean(temp, "source.qcow2");
+        var (ok, engine, _) = Run(source, temp.File("out.raw"), t => { t.OutputFormat = "raw"; t.Options = "size=4M"; });
+        Assert.That(ok, Is.True, engine.Describe);
+        Assert.That(Qemu.Compare(source, temp.File("out.raw")), Is.Zero);
+    }
+
+    [Test]
+    public void Raw_output_refuses_a_qcow2_option_with_qemu_imgs_message()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = TestImages.Clean(temp, "source.qcow2");
+        var (ok, engine, _) = Run(source, temp.File("out.raw"), t => { t.OutputFormat = "raw"; t.Options = "cluster_size=4k"; });
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Message, Does.Contain("Invalid parameter 'cluster_size'"), engine.Describe);
+    }
 }

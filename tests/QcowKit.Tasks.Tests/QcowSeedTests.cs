@@ -216,4 +216,39 @@ public sealed class QcowSeedTests
         Assert.That(ok, Is.False);
         Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1021"), engine.Describe);
     }
+
+    [Test]
+    [NonParallelizable]
+    public void Reproducible_seed_takes_its_timestamp_from_SOURCE_DATE_EPOCH()
+    {
+        using var temp = new TempDirectory("seed");
+        var content = Content(temp);
+        var explicitTime = temp.File("explicit.qcow2");
+        var fromEnvironment = temp.File("environment.qcow2");
+        var previous = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        try
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", null);
+            // 1700000000 seconds after 1970 is 2023-11-14 22:13:20 UTC.
+            Assert.That(Run(explicitTime, t => { t.SourceDirectory = TestImages.Item(content); t.Reproducible = true; t.Timestamp = "2023-11-14T22:13:20Z"; }).Ok, Is.True);
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", "1700000000");
+            var (ok, engine, _) = Run(fromEnvironment, t => { t.SourceDirectory = TestImages.Item(content); t.Reproducible = true; });
+            Assert.That(ok, Is.True, engine.Describe);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SOURCE_DATE_EPOCH", previous);
+        }
+        Assert.That(Hashing.Sha256OfFile(fromEnvironment), Is.EqualTo(Hashing.Sha256OfFile(explicitTime)));
+    }
+
+    [Test]
+    public void Size_refusal_carries_the_engines_message()
+    {
+        using var temp = new TempDirectory("seed");
+        var (ok, engine, _) = Run(temp.File("disk.qcow2"), t => { t.GeneratedLength = "64k"; t.Size = "1.5"; });
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1005"), engine.Describe);
+        Assert.That(engine.Errors.Single().Message, Does.Contain("'1.5' is not a size"));
+    }
 }

@@ -236,4 +236,36 @@ public sealed class QcowValidateTests
         Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1006"));
         Assert.That(task.Results, Is.Empty);
     }
+
+    [Test]
+    public void A_check_that_cannot_complete_fails_even_when_its_findings_are_allowed()
+    {
+        using var temp = new TempDirectory("validate");
+        var path = TestImages.NotQcow(temp);
+        var (ok, engine, _) = Run(t => { t.Image = [TestImages.Item(path)]; t.AllowedFindings = ["QCOW0100"]; });
+        Assert.That(ok, Is.False, engine.Describe);
+        Assert.That(engine.Errors.Select(e => e.Code), Does.Contain("QCOW0103"), engine.Describe);
+    }
+
+    [Test]
+    public void MaxVirtualSize_in_qemu_size_syntax_blocks_a_larger_disk()
+    {
+        using var temp = new TempDirectory("validate");
+        var path = TestImages.Clean(temp);
+        var (ok, engine, _) = Run(t => { t.Image = [TestImages.Item(path)]; t.MaxVirtualSize = "0x100000"; });
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW0706"), engine.Describe);
+    }
+
+    [Test]
+    public void A_policy_file_holds_the_same_rules_as_the_parameters()
+    {
+        using var temp = new TempDirectory("validate");
+        var path = TestImages.Clean(temp);
+        var policy = temp.File("policy.json");
+        File.WriteAllText(policy, """{ "RequiredClusterSize": "4k", "NoSnapshots": true }""");
+        var (ok, engine, _) = Run(t => { t.Image = [TestImages.Item(path)]; t.Policy = TestImages.Item(policy); });
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW0903"), engine.Describe);
+    }
 }
