@@ -60,6 +60,11 @@ public static class QcowValidator
     /// <summary>Adds a finding for each image rule the header breaks; a header that does not parse has been reported by the check.</summary>
     private static void ApplyImageRules(string path, QcowValidationPolicy policy, List<QcowFinding> findings)
     {
+        // A plain check (no image rule) must not open the image a second time.
+        var anyRule = policy.MaxFileSize is not null || policy.MaxVirtualSize is not null || policy.RequiredCompat is not null
+            || policy.RequiredCompressionType is not null || policy.RequiredClusterSize is not null || policy.NoBackingFile
+            || policy.NoExternalDataFile || policy.NoSnapshots || policy.NoBitmaps || policy.NoEncryption || policy.NoUnknownFeatures;
+        if (!anyRule) return;
         QcowHeader header;
         long fileLength;
         try
