@@ -48,6 +48,8 @@ public static partial class QcowAliases
         settings ??= new QcowValidateSettings();
         var options = new QcowCheckOptions
         {
+            // A build validates qcow2 images: another file is not a usable one, rather than a format without checks.
+            Format = "qcow2",
             Deep = settings.Deep,
             Untrusted = settings.Untrusted,
             AllowedDirectories = [.. settings.AllowedDirectories.Select(d => d.MakeAbsolute(context.Environment).FullPath)],

@@ -70,6 +70,8 @@ public sealed class QcowValidate : QcowTask
 
         var options = new QcowCheckOptions
         {
+            // A build validates qcow2 images: another file is not a usable one, rather than a format without checks.
+            Format = "qcow2",
             Deep = deep.Value,
             Untrusted = untrusted.Value,
             AllowedDirectories = [.. AllowedDirectories.Select(Path.GetFullPath)],

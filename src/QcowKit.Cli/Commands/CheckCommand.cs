@@ -41,12 +41,13 @@ internal static class CheckCommand
         {
             var path = context.GetValue(image);
             var fmt = context.GetValue(format);
-            if (fmt is not null && !string.Equals(fmt, "qcow2", StringComparison.Ordinal))
+            if (fmt is not (null or "qcow2" or "raw"))
             {
                 throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
             }
             var options = new QcowCheckOptions
             {
+                Format = fmt,
                 Repair = context.GetValue(repair) switch
                 {
                     "leaks" => QcowRepairMode.Leaks,
@@ -59,28 +60,40 @@ internal static class CheckCommand
                 MaxVirtualSize = context.GetValue(maxVirtualSize) is { } size ? ParseSize(path, size) : QcowCheckOptions.DefaultMaxVirtualSize,
             };
             var result = QcowChecker.Check(path, options);
+            if (!result.Completed)
+            {
+                // Like qemu-img: no report, one error line; the finding that says the same is not repeated.
+                PrintFindings(context, result.Findings.Where(f => f.Code is not (QcowFindingCodes.CannotOpen or QcowFindingCodes.IoError
+                    or QcowFindingCodes.CheckFailed or QcowFindingCodes.FormatWithoutChecks)));
+                throw new CliException(path, result.Failure ?? "Check failed", result.ExitCode);
+            }
             if (context.GetValue(output) == OutputFormat.Json)
             {
                 context.Out.Write(QcowCheckJson.Serialize(result) + "\n");
             }
             else
             {
-                foreach (var finding in result.Findings)
-                {
-                    context.Error.WriteLine($"{finding.Code} {finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}");
-                }
-                if (result.Completed && !context.GetValue(quiet))
+                PrintFindings(context, result.Findings);
+                if (!context.GetValue(quiet))
                 {
                     context.Out.Write(Human(result));
                 }
             }
-            if (!result.Completed || result.CheckErrors > 0)
+            if (result.CheckErrors > 0)
             {
-                context.Error.WriteLine("qcowkit: error: Check failed");
+                throw new CliException(path, "Check failed", result.ExitCode);
             }
             return result.ExitCode;
         });
         return command;
+    }
+
+    private static void PrintFindings(CommandContext context, IEnumerable<QcowFinding> findings)
+    {
+        foreach (var finding in findings)
+        {
+            context.Error.WriteLine($"{finding.Code} {finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}");
+        }
     }
 
     /// <summary>qemu-img check's human summary (dump_human_image_check), with the repair preamble when something was fixed.</summary>

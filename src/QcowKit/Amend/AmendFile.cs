@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
+using QcowKit.Image;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Amend;
@@ -30,7 +31,7 @@ internal sealed class AmendFile : IDisposable
     /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
     public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var handle = HostFiles.OpenExisting(path, FileAccess.ReadWrite, FileShare.Read);
         return new AmendFile(path, handle, checkpoint);
     }
 

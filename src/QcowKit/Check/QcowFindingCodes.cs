@@ -17,6 +17,9 @@ public static class QcowFindingCodes
     /// <summary>The check itself could not complete (qemu: "Check failed"); exit code 1.</summary>
     public const string CheckFailed = "QCOW0102";
 
+    /// <summary>The image is not qcow2 (probed as raw, or given as raw): its format has no checks, exit code 63 as in qemu-img.</summary>
+    public const string FormatWithoutChecks = "QCOW0103";
+
     /// <summary>A cluster's refcount is lower than the number of references to it (corruption).</summary>
     public const string RefcountTooLow = "QCOW0200";
 

@@ -47,7 +47,7 @@ public sealed partial class QcowImage : IVirtualDisk
         var fullPath = Path.GetFullPath(path);
         var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
         var share = options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
-        var handle = File.OpenHandle(fullPath, FileMode.Open, access, share);
+        var handle = HostFiles.OpenExisting(path, access, share);
         QcowImage? image = null;
         try
         {
@@ -201,11 +201,11 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
             path = Path.GetFullPath(name);
-            _dataFileHandle = File.OpenHandle(path, FileMode.Open, access, share);
+            _dataFileHandle = HostFiles.OpenExisting(name, access, share);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new IOException($"Could not open data file '{name}' of '{FileName}': {ex.Message}", ex);
+            throw new HostFileException(FileName, $"Could not open data file '{name}': {(ex is HostFileException ? ex.Message : HostFiles.Reason(name, ex))}", ex);
         }
         _ownsDataFile = true;
         DataFilePath = path;
