@@ -232,14 +232,9 @@ public static class QcowChecker
     /// </summary>
     private static (string Message, long Offset)? ExternalFilesProblem(string path, QcowHeader header)
     {
-        if (!string.IsNullOrEmpty(header.BackingFile))
+        if (BackingChainProblem(path, header) is { } backingProblem)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            var backing = Path.IsPathRooted(header.BackingFile) ? header.BackingFile : Path.Combine(folder, header.BackingFile);
-            if (!File.Exists(backing))
-            {
-                return ($"Could not open backing file '{header.BackingFile}': No such file", (long)header.BackingFileOffset);
-            }
+            return backingProblem;
         }
         if (header.HasExternalDataFile)
         {
@@ -250,6 +245,51 @@ public static class QcowChecker
             if (!File.Exists(Path.GetFullPath(header.ExternalDataFile)))
             {
                 return ($"Could not open data file '{header.ExternalDataFile}': No such file", -1);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Follows the backing chain by the names in each header (opening nothing but headers): a missing
+    /// file or a loop back to an image already in the chain, which qemu-img check follows forever, is
+    /// reported with the same message as opening the chain gives.
+    /// </summary>
+    private static (string Message, long Offset)? BackingChainProblem(string path, QcowHeader top)
+    {
+        var chain = new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) };
+        var (name, header) = (path, top);
+        var maxDepth = new QcowOpenOptions().MaxBackingChainDepth;
+        while (header.BackingFile is { Length: > 0 } backingName)
+        {
+            var backing = QcowImage.CombineBackingName(name, backingName);
+            var fullPath = Path.GetFullPath(backing);
+            if (!File.Exists(fullPath))
+            {
+                return ($"Could not open backing file '{backingName}': No such file", (long)header.BackingFileOffset);
+            }
+            if (!chain.Add(fullPath))
+            {
+                var loop = QcowImage.BackingLoop(header, fullPath);
+                return (loop.Message, loop.Offset);
+            }
+            if (chain.Count > maxDepth)
+            {
+                return ($"the backing chain is deeper than {maxDepth} images", (long)header.BackingFileOffset);
+            }
+            try
+            {
+                if ((header.BackingFormat ?? VirtualDisk.Probe(fullPath)) != "qcow2")
+                {
+                    return null;
+                }
+                using var handle = HostFiles.OpenExisting(fullPath, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                (name, header) = (backing, QcowHeader.Read(handle, RandomAccess.GetLength(handle)));
+            }
+            catch (IOException ex)
+            {
+                // qemu-img check opens the whole chain, so a backing file that does not open fails it.
+                return ($"Could not open backing file '{backingName}': {ex.Message}", (long)header.BackingFileOffset);
             }
         }
         return null;

@@ -211,6 +211,10 @@ public sealed partial class QcowImage : IVirtualDisk
         DataFilePath = path;
     }
 
+    /// <summary>The error for a backing chain that reaches an image already in it (qemu would recurse until it fails).</summary>
+    internal static QcowFormatException BackingLoop(QcowHeader header, string fullPath) =>
+        new("backing file", (long)header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
+
     /// <summary>qemu's path_combine: a relative backing name is taken relative to the folder of the image's name as given.</summary>
     internal static string CombineBackingName(string imageName, string backingName)
     {
@@ -245,7 +249,7 @@ public sealed partial class QcowImage : IVirtualDisk
         }
         if (chain.Contains(fullPath))
         {
-            throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
+            throw BackingLoop(Header, fullPath);
         }
         if (chain.Count >= Options.MaxBackingChainDepth)
         {
