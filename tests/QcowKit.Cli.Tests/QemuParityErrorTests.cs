@@ -222,3 +222,33 @@ public sealed class QemuParityErrorTests
         Assert.That(ours.StandardError, Is.EqualTo(qemu.StandardError.Replace("qemu-img: ", "qcowkit: error: ", StringComparison.Ordinal)));
     }
 }
+
+/// <summary>qemu-img info reads an image's own metadata only, so an external data file bit without a file name does not stop it.</summary>
+[TestFixture]
+public sealed class UnnamedDataFileInfoTests
+{
+    private const uint DataFileNameExtension = 0x44415441;
+
+    [TestCase("json")]
+    [TestCase("human")]
+    public void Info_of_an_image_with_the_data_file_bit_but_no_name_prints_what_qemu_prints(string output)
+    {
+        using var temp = new TempDirectory("cli-unnamed-data");
+        var image = temp.File("split.qcow2");
+        Qemu.CreateQcow2(image, "1M", $"data_file={temp.File("split.data")}");
+        // Rename the data file name extension to a type qemu ignores: the bit stays, the name is gone.
+        var bytes = File.ReadAllBytes(image);
+        var at = bytes.AsSpan(0, 65536).IndexOf("DATA"u8);
+        Assert.That(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at)), Is.EqualTo(DataFileNameExtension));
+        bytes[at] = 0x12;
+        File.WriteAllBytes(image, bytes);
+
+        var ours = Cli.Run("info", "--output=" + output, image);
+        var qemu = Cli.Qemu("info", "--output=" + output, image);
+
+        Assert.That(qemu.ExitCode, Is.Zero, qemu.Describe);
+        Assert.That(ours.ExitCode, Is.Zero, ours.Describe);
+        Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput));
+        Assert.That(Cli.Run("check", image).ExitCode, Is.EqualTo(Cli.Qemu("check", image).ExitCode).And.EqualTo(1));
+    }
+}

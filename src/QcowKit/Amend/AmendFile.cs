@@ -38,7 +38,7 @@ internal sealed class AmendFile : IDisposable
     /// <summary>Everything written so far is flushed and the image is consistent (at worst leaking).</summary>
     public void Reached(string point) => _checkpoint?.Invoke(point);
 
-    public QcowHeader ReadHeader() => QcowHeader.Read(Handle, Length);
+    public QcowHeader ReadHeader() => QcowHeader.Read(Handle, Length, QcowHeaderRules.Write);
 
     /// <summary>A refcount allocator over the structures the header on disk names now.</summary>
     public RefcountAllocator OpenAllocator(QcowHeader header) =>

@@ -185,10 +185,7 @@ public static class QcowChecker
     /// </summary>
     internal static QcowHeader ReadHeaderForCheck(CheckedFile file, out CheckGeometry geometry)
     {
-        if (file.Length < HeaderFieldOffsets.Version2HeaderLength)
-        {
-            throw new QcowFormatException("header", 0, $"the file has {file.Length} bytes, fewer than the {HeaderFieldOffsets.Version2HeaderLength}-byte qcow2 header");
-        }
+        // A file shorter than the header reads as zeros past its end, as in qemu, which then names the field that is wrong.
         Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
         file.Read(0, fixedFields);
         var clusterBits = BinaryPrimitives.ReadUInt32BigEndian(fixedFields[HeaderFieldOffsets.ClusterBits..]);
