@@ -1,5 +1,6 @@
 using QcowKit.Check;
 using QcowKit.Fixtures.Manifest;
+using QcowKit.Image;
 
 namespace QcowKit.Fixtures.Tests;
 
@@ -16,7 +17,8 @@ public class CorpusValidatorTests
         try
         {
             Environment.CurrentDirectory = Corpus.Directory;
-            result = QcowChecker.Check(Corpus.ImagePath(fixture));
+            // As qemu-img check -f qcow2, which the manifest records: a bad magic is an image that cannot be opened, not a raw file.
+            result = QcowChecker.Check(Corpus.ImagePath(fixture), new QcowCheckOptions { Format = "qcow2" });
         }
         finally
         {
@@ -32,6 +34,23 @@ public class CorpusValidatorTests
         var actual = (result.QemuExitCode, result.Corruptions, result.Leaks, result.CheckErrors);
         Assert.That(actual, Is.EqualTo((expected.CheckExitCode, expected.Corruptions, expected.Leaks, expected.CheckErrors)),
             () => $"{fixture.Name}: QcowChecker says {actual}: {Describe(result)}");
+    }
+
+    [TestCaseSource(typeof(Corpus), nameof(Corpus.Entries))]
+    public void QcowImage_opens_exactly_the_fixtures_qemu_img_info_opens(ManifestFixture fixture)
+    {
+        // qemu-img info opens the image's own metadata only (no backing or data file): QcowOpenOptions.Untrusted does the same.
+        string? failure = null;
+        try
+        {
+            using var image = QcowImage.Open(Corpus.ImagePath(fixture), QcowOpenOptions.Untrusted);
+        }
+        catch (QcowFormatException ex)
+        {
+            failure = ex.Message;
+        }
+        Assert.That(failure is null, Is.EqualTo(fixture.Expected.CanOpen),
+            () => $"{fixture.Name}: the manifest says canOpen {fixture.Expected.CanOpen}; QcowImage.Open {(failure is null ? "opened it" : "refused: " + failure)}");
     }
 
     private static string Describe(QcowCheckResult result) => string.Join("; ", result.Findings.Take(5));

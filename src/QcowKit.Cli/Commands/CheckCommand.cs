@@ -41,7 +41,7 @@ internal static class CheckCommand
         {
             var path = context.GetValue(image);
             var fmt = context.GetValue(format);
-            if (fmt is not null && !string.Equals(fmt, "qcow2", StringComparison.Ordinal))
+            if (fmt is not (null or "qcow2" or "raw"))
             {
                 throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
             }
@@ -73,22 +73,24 @@ internal static class CheckCommand
             {
                 throw new CliException(path, "-r repairs and a validation policy judges without writing: give one or the other");
             }
-            if (repairMode == QcowRepairMode.None)
+            var options = new QcowCheckOptions
             {
-                var validation = QcowValidator.Validate(path, policy);
-                Report(context, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet));
-                if (policyGiven && !validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
-                return policyGiven ? validation.ExitCode : validation.Check.ExitCode;
-            }
-            var result = QcowChecker.Check(path, new QcowCheckOptions
-            {
+                Format = fmt,
                 Repair = repairMode,
                 Deep = policy.Deep,
                 Untrusted = policy.Untrusted,
                 AllowedDirectories = [.. policy.AllowedDirectories],
                 MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
-            });
-            Report(context, result, result.Findings, context.GetValue(output), context.GetValue(quiet));
+            };
+            if (policyGiven)
+            {
+                var validation = QcowValidator.Validate(path, policy);
+                Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), validation.ExitCode);
+                if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
+                return validation.ExitCode;
+            }
+            var result = QcowChecker.Check(path, options);
+            Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), result.ExitCode);
             return result.ExitCode;
         });
         return command;
@@ -120,8 +122,19 @@ internal static class CheckCommand
         _ => [],
     };
 
-    private static void Report(CommandContext context, QcowCheckResult result, IReadOnlyList<QcowFinding> findings, OutputFormat output, bool quiet)
+    /// <summary>
+    /// Prints the report; a check that could not open or finish prints no report and one error line, like qemu-img
+    /// (the finding that says the same is not repeated).
+    /// </summary>
+    private static void Report(CommandContext context, string path, QcowCheckResult result, IReadOnlyList<QcowFinding> findings,
+        OutputFormat output, bool quiet, int exitCode)
     {
+        if (!result.Completed)
+        {
+            PrintFindings(context, findings.Where(f => f.Code is not (QcowFindingCodes.CannotOpen or QcowFindingCodes.IoError
+                or QcowFindingCodes.CheckFailed or QcowFindingCodes.FormatWithoutChecks or QcowFindingCodes.CheckIncomplete)));
+            throw new CliException(path, result.Failure ?? "Check failed", exitCode);
+        }
         if (output == OutputFormat.Json)
         {
             var shown = new QcowCheckResult
@@ -144,18 +157,23 @@ internal static class CheckCommand
         }
         else
         {
-            foreach (var finding in findings)
-            {
-                context.Error.WriteLine(finding.ToString());
-            }
-            if (result.Completed && !quiet)
+            PrintFindings(context, findings);
+            if (!quiet)
             {
                 context.Out.Write(Human(result));
             }
         }
-        if (!result.Completed || result.CheckErrors > 0)
+        if (result.CheckErrors > 0)
         {
-            context.Error.WriteLine("qcowkit: error: Check failed");
+            throw new CliException(path, "Check failed", exitCode);
+        }
+    }
+
+    private static void PrintFindings(CommandContext context, IEnumerable<QcowFinding> findings)
+    {
+        foreach (var finding in findings)
+        {
+            context.Error.WriteLine(finding.ToString());
         }
     }
 

@@ -146,7 +146,6 @@ internal static class CreateCommand
         }
         if (size is null) throw new CliException(path, "Image creation needs a size parameter");
         if (!quiet) context.Out.WriteLine($"Formatting '{path}', fmt=raw size={size}");
-        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        RandomAccess.SetLength(file, size.Value);
+        RawImage.Create(path, size.Value);
     }
 }

@@ -33,17 +33,18 @@ internal static class MapCommand
             using var disk = ImageOpener.Open(path, context.GetValue(format));
             var end = limit is { } max && max < disk.VirtualSize - start ? start + max : disk.VirtualSize;
             var range = new MapRange(start, end);
-            var text = new StringBuilder();
             bool complete;
             try
             {
-                complete = context.GetValue(output) == OutputFormat.Json ? WriteJson(disk, range, text) : WriteHuman(disk, range, text);
+                // Streamed range by range, as qemu-img prints them: memory does not grow with the number of ranges.
+                complete = context.GetValue(output) == OutputFormat.Json ? WriteJson(disk, range, context.Out) : WriteHuman(disk, range, context.Out);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or InvalidOperationException)
             {
+                context.Out.Flush();
                 throw new CliException(path, ImageOpener.Describe(ex), 1, ex);
             }
-            context.Out.Write(text.ToString());
+            context.Out.Flush();
             if (!complete)
             {
                 throw new CliException(path, "File contains external, encrypted or compressed clusters.");
@@ -74,31 +75,31 @@ internal static class MapCommand
     /// qemu-img map --output=json over a range (qemu 7.2 has no "compressed" key). An empty range
     /// still prints one zero-length entry at its start, because qemu dumps its initial (empty) entry.
     /// </summary>
-    public static bool WriteJson(IVirtualDisk disk, MapRange range, StringBuilder text)
+    public static bool WriteJson(IVirtualDisk disk, MapRange range, TextWriter text)
     {
         ArgumentNullException.ThrowIfNull(disk);
         ArgumentNullException.ThrowIfNull(text);
-        text.Append('[');
+        text.Write('[');
         if (range.Start >= range.End)
         {
-            text.Append(CultureInfo.InvariantCulture,
-                $"{{ \"start\": {range.Start}, \"length\": 0, \"depth\": 0, \"present\": false, \"zero\": false, \"data\": false}}]\n");
+            text.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{{ \"start\": {range.Start}, \"length\": 0, \"depth\": 0, \"present\": false, \"zero\": false, \"data\": false}}]\n"));
             return true;
         }
         var first = true;
         foreach (var entry in Entries(disk, range))
         {
-            if (!first) text.Append(",\n");
+            if (!first) text.Write(",\n");
             first = false;
-            text.Append(CultureInfo.InvariantCulture,
-                $"{{ \"start\": {entry.Start}, \"length\": {entry.Length}, \"depth\": {entry.Depth}, \"present\": {Bool(entry.Present)}, \"zero\": {Bool(entry.Zero)}, \"data\": {Bool(entry.Data)}");
+            text.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{{ \"start\": {entry.Start}, \"length\": {entry.Length}, \"depth\": {entry.Depth}, \"present\": {Bool(entry.Present)}, \"zero\": {Bool(entry.Zero)}, \"data\": {Bool(entry.Data)}"));
             if (entry.Offset is { } offset)
             {
-                text.Append(CultureInfo.InvariantCulture, $", \"offset\": {offset}");
+                text.Write(string.Create(CultureInfo.InvariantCulture, $", \"offset\": {offset}"));
             }
-            text.Append('}');
+            text.Write('}');
         }
-        text.Append("]\n");
+        text.Write("]\n");
         return true;
     }
 
@@ -108,11 +109,11 @@ internal static class MapCommand
     /// qemu also folds "zero" and "unallocated" together to merge more, which only changes ranges
     /// the table does not print.
     /// </summary>
-    public static bool WriteHuman(IVirtualDisk disk, MapRange range, StringBuilder text)
+    public static bool WriteHuman(IVirtualDisk disk, MapRange range, TextWriter text)
     {
         ArgumentNullException.ThrowIfNull(disk);
         ArgumentNullException.ThrowIfNull(text);
-        text.Append(CultureInfo.InvariantCulture, $"{"Offset",-16}{"Length",-16}{"Mapped to",-16}File\n");
+        text.Write(string.Create(CultureInfo.InvariantCulture, $"{"Offset",-16}{"Length",-16}{"Mapped to",-16}File\n"));
         foreach (var entry in Entries(disk, range))
         {
             if (entry.Data && entry.Offset is null)
@@ -121,7 +122,7 @@ internal static class MapCommand
             }
             if (entry.Data && !entry.Zero)
             {
-                text.Append(CultureInfo.InvariantCulture, $"{Hex(entry.Start),-16}{Hex(entry.Length),-16}{Hex(entry.Offset ?? 0),-16}{entry.HostFile}\n");
+                text.Write(string.Create(CultureInfo.InvariantCulture, $"{Hex(entry.Start),-16}{Hex(entry.Length),-16}{Hex(entry.Offset ?? 0),-16}{entry.HostFile}\n"));
             }
         }
         return true;

@@ -39,6 +39,10 @@ internal static class SnapshotCommand
                 throw new CliException(null, "Cannot mix '-l', '-a', '-c', '-d'");
             }
             var actual = VirtualDisk.Probe(path);
+            if (actual == "raw")
+            {
+                return RawSnapshot(createName, applyName, deleteName);
+            }
             if (actual != "qcow2")
             {
                 throw new CliException(path, $"qcowkit manages snapshots of qcow2 images only (this one is {actual})");
@@ -80,6 +84,27 @@ internal static class SnapshotCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A raw image has no snapshots: qemu-img lists none (exit 0) and refuses the rest, each verb with
+    /// its own message from qemu 7.2's block/snapshot.c.
+    /// </summary>
+    private static int RawSnapshot(string? createName, string? applyName, string? deleteName)
+    {
+        if (createName is not null)
+        {
+            throw new CliException(null, $"Could not create snapshot '{createName}': -95 (Operation not supported)");
+        }
+        if (applyName is not null)
+        {
+            throw new CliException(null, $"Could not apply snapshot '{applyName}': Block driver does not support snapshots");
+        }
+        if (deleteName is not null)
+        {
+            throw new CliException(null, $"Could not delete snapshot '{deleteName}': snapshot not found");
+        }
+        return 0;
     }
 
     /// <summary>qemu's bdrv_snapshot_dump table: nothing without snapshots; dates in local time like qemu's localtime_r.</summary>

@@ -85,6 +85,9 @@ internal static class ImageInfoJson
             if (qcow.DataFile is { } dataFile)
             {
                 data["data-file"] = dataFile;
+            }
+            if (qcow.HasExternalDataFile)
+            {
                 data["data-file-raw"] = qcow.DataFileRaw;
             }
             data["extended-l2"] = qcow.ExtendedL2;

@@ -34,6 +34,7 @@ internal static class ImageOpener
         ArgumentNullException.ThrowIfNull(ex);
         return ex switch
         {
+            HostFileException => CommandActions.OneLine(ex.Message),
             FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
             UnauthorizedAccessException => "Permission denied",
             _ => CommandActions.OneLine(ex.Message),

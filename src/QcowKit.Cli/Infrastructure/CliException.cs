@@ -2,7 +2,8 @@ namespace QcowKit.Cli.Infrastructure;
 
 /// <summary>
 /// A failure the user should see as one line, <c>qcowkit: error: FILE: MESSAGE</c>, with the exit code
-/// qemu-img gives for it. Commands throw it; <see cref="CommandActions"/> prints it.
+/// qemu-img gives for it, plus the deliberate second line of the engine exception behind it, if any
+/// (see <see cref="ErrorLines"/>). Commands throw it; <see cref="CommandActions"/> prints it.
 /// </summary>
 internal sealed class CliException : Exception
 {
@@ -33,4 +34,7 @@ internal sealed class CliException : Exception
 
     /// <summary>The line printed on stderr.</summary>
     public string Line => File is null ? $"qcowkit: error: {Message}" : $"qcowkit: error: {File}: {Message}";
+
+    /// <summary>What is printed on stderr: <see cref="Line"/>, then the engine's deliberate second line if it gave one.</summary>
+    public string Text => InnerException?.SecondLine() is { } second ? $"{Line}\n{second}" : Line;
 }

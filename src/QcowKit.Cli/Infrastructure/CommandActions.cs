@@ -4,8 +4,10 @@ namespace QcowKit.Cli.Infrastructure;
 
 /// <summary>
 /// Attaches a body to a command with the error handling every verb shares: a <see cref="CliException"/>
-/// prints its one line and exits with its code; any other I/O or format failure prints
-/// <c>qcowkit: error: MESSAGE</c> and exits with the command's general failure code.
+/// prints its one line and exits with its code; a <see cref="HostFileException"/> prints
+/// <c>qcowkit: error: FILE: MESSAGE</c>; any other I/O or format failure prints
+/// <c>qcowkit: error: MESSAGE</c> and exits with the command's general failure code. An engine
+/// message's deliberate second line (<see cref="ErrorLines"/>) follows on its own line.
 /// </summary>
 internal static class CommandActions
 {
@@ -32,8 +34,13 @@ internal static class CommandActions
         }
         catch (CliException ex)
         {
-            context.Error.WriteLine(ex.Line);
+            context.Error.WriteLine(ex.Text);
             return ex.ExitCode;
+        }
+        catch (HostFileException ex) when (ex.FileName.Length > 0)
+        {
+            context.Error.WriteLine(new CliException(ex.FileName, OneLine(ex.Message), failureExitCode, ex).Text);
+            return failureExitCode;
         }
         catch (OperationCanceledException)
         {
@@ -43,7 +50,7 @@ internal static class CommandActions
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException
                                        or NotSupportedException or ArgumentException or InvalidOperationException)
         {
-            context.Error.WriteLine($"qcowkit: error: {OneLine(ex.Message)}");
+            context.Error.WriteLine(new CliException(null, OneLine(ex.Message), failureExitCode, ex).Text);
             return failureExitCode;
         }
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
+using QcowKit.Image;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Amend;
@@ -30,14 +31,14 @@ internal sealed class AmendFile : IDisposable
     /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
     public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var handle = HostFiles.OpenExisting(path, FileAccess.ReadWrite, FileShare.Read);
         return new AmendFile(path, handle, checkpoint);
     }
 
     /// <summary>Everything written so far is flushed and the image is consistent (at worst leaking).</summary>
     public void Reached(string point) => _checkpoint?.Invoke(point);
 
-    public QcowHeader ReadHeader() => QcowHeader.Read(Handle, Length);
+    public QcowHeader ReadHeader() => QcowHeader.Read(Handle, Length, QcowHeaderRules.Write);
 
     /// <summary>A refcount allocator over the structures the header on disk names now.</summary>
     public RefcountAllocator OpenAllocator(QcowHeader header) =>

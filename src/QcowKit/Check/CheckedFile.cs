@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using QcowKit.Image;
 
 namespace QcowKit.Check;
 
@@ -13,7 +14,7 @@ internal sealed class CheckedFile : IDisposable
 
     public CheckedFile(string path, bool writable)
     {
-        handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read,
+        handle = HostFiles.OpenExisting(path, writable ? FileAccess.ReadWrite : FileAccess.Read,
             writable ? FileShare.Read : FileShare.ReadWrite);
         Writable = writable;
         Length = RandomAccess.GetLength(handle);

@@ -6,6 +6,12 @@ public sealed class QcowCheckOptions
     /// <summary>The default limit for <see cref="MaxVirtualSize"/>: 2 TiB.</summary>
     public const long DefaultMaxVirtualSize = 2L << 40;
 
+    /// <summary>
+    /// The image format: null probes it as qemu-img check does (anything without the qcow2 magic is raw,
+    /// which has no checks: exit code 63); <c>qcow2</c> insists, so another file cannot be opened (exit code 1).
+    /// </summary>
+    public string? Format { get; init; }
+
     /// <summary>What to repair. Anything but <see cref="QcowRepairMode.None"/> opens the image for writing.</summary>
     public QcowRepairMode Repair { get; init; }
 

@@ -9,8 +9,14 @@ public sealed class QcowCheckResult
     /// <summary>The image path as given.</summary>
     public required string Filename { get; init; }
 
-    /// <summary>The image format; always <c>qcow2</c>.</summary>
+    /// <summary>The image format: <c>qcow2</c>, or the probed format of an image that cannot be checked (exit code 63).</summary>
     public string Format { get; init; } = "qcow2";
+
+    /// <summary>
+    /// Why the check did not complete, in qemu-img's words and without the file name (the image could not
+    /// be opened, its format has no checks, or the check failed); null when it completed.
+    /// </summary>
+    public string? Failure { get; init; }
 
     /// <summary>True when the check ran to the end. False means the image could not be opened or checked (exit code 1); qemu then prints no report.</summary>
     public required bool Completed { get; init; }
@@ -48,8 +54,12 @@ public sealed class QcowCheckResult
     /// <summary>Every problem found, in the order found.</summary>
     public IReadOnlyList<QcowFinding> Findings { get; init; } = [];
 
+    /// <summary>qemu-img check's exit code for an image whose format has no checks.</summary>
+    public const int FormatWithoutChecksExitCode = 63;
+
     /// <summary>
-    /// qemu-img check's exit code: 0 clean, 1 could not open or check, 2 corruptions, 3 leaks only.
+    /// qemu-img check's exit code: 0 clean, 1 could not open or check, 2 corruptions, 3 leaks only,
+    /// 63 a format without checks (raw).
     /// An error finding from the deep checks or the untrusted-image policy, which qemu does not make,
     /// turns 0 or 3 into 2 so that a build fails on it.
     /// </summary>
@@ -57,6 +67,7 @@ public sealed class QcowCheckResult
     {
         get
         {
+            if (Format != "qcow2") return FormatWithoutChecksExitCode;
             if (!Completed || CheckErrors > 0) return 1;
             if (Corruptions > 0) return 2;
             if (Findings.Any(f => f.Severity == QcowFindingSeverity.Error)) return 2;
@@ -69,6 +80,7 @@ public sealed class QcowCheckResult
     {
         get
         {
+            if (Format != "qcow2") return FormatWithoutChecksExitCode;
             if (!Completed || CheckErrors > 0) return 1;
             if (Corruptions > 0) return 2;
             return Leaks > 0 ? 3 : 0;

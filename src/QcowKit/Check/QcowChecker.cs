@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using QcowKit.Format;
+using QcowKit.Image;
 
 namespace QcowKit.Check;
 
@@ -23,12 +24,16 @@ public static class QcowChecker
         CheckedFile file;
         try
         {
+            var format = options.Format ?? VirtualDisk.Probe(path);
+            if (format != "qcow2")
+            {
+                return NotCheckable(path, format, findings);
+            }
             file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", -1));
-            return Failed(path, findings, new CheckCounts());
+            return CannotOpen(path, findings, QcowFindingCodes.IoError, HostFiles.Reason(path, ex), -1);
         }
 
         using (file)
@@ -39,13 +44,13 @@ public static class QcowChecker
             }
             catch (QcowFormatException ex)
             {
-                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", ex.Offset));
-                return Failed(path, findings, new CheckCounts());
+                return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, ex.Message, ex.Offset);
             }
             catch (IOException ex)
             {
-                findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {ex.Message}", -1));
-                return Failed(path, findings, new CheckCounts());
+                var reason = HostFiles.Reason(path, ex);
+                findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {reason}", -1));
+                return Failed(path, findings, new CheckCounts(), $"Check failed: {reason}");
             }
         }
     }
@@ -57,16 +62,15 @@ public static class QcowChecker
         {
             UntrustedPolicy.Apply(path, header, options, findings);
         }
-        else if (!ExternalFilesPresent(path, header, findings))
+        else if (ExternalFilesProblem(path, header) is { } problem)
         {
-            return Failed(path, findings, new CheckCounts());
+            return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, problem.Message, problem.Offset);
         }
         if (header.CryptMethod != 0)
         {
             // qemu-img check cannot open an encrypted image without its key secret; QcowKit has no keys.
-            findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
-                $"Could not open '{path}': the image is encrypted (crypt_method {header.CryptMethod}) and needs a key", HeaderFieldOffsets.CryptMethod));
-            return Failed(path, findings, new CheckCounts());
+            return CannotOpen(path, findings, QcowFindingCodes.CannotOpen,
+                $"the image is encrypted (crypt_method {header.CryptMethod}) and needs a key", HeaderFieldOffsets.CryptMethod);
         }
         if (geometry.Dirty)
         {
@@ -89,7 +93,7 @@ public static class QcowChecker
         {
             if (options.Repair != QcowRepairMode.None) first.CloseAfterRepair();
             findings.Add(new QcowFinding(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "Check failed", -1));
-            return Failed(path, findings, ex.Counts);
+            return Failed(path, findings, ex.Counts, "Check failed");
         }
 
         if (options.Repair != QcowRepairMode.None && (counts.CorruptionsFixed != 0 || counts.LeaksFixed != 0))
@@ -109,7 +113,7 @@ public static class QcowChecker
             {
                 first.CloseAfterRepair();
                 findings.Add(new QcowFinding(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "Check failed", -1));
-                return Failed(path, findings, ex.Counts);
+                return Failed(path, findings, ex.Counts, "Check failed");
             }
             recheck.CorruptionsFixed = counts.CorruptionsFixed;
             recheck.LeaksFixed = counts.LeaksFixed;
@@ -142,10 +146,30 @@ public static class QcowChecker
         };
     }
 
-    private static QcowCheckResult Failed(string path, List<QcowFinding> findings, CheckCounts counts) => new()
+    /// <summary>qemu-img check probes the format and gives up with exit code 63 on anything but qcow2.</summary>
+    private static QcowCheckResult NotCheckable(string path, string format, List<QcowFinding> findings)
+    {
+        if (format != "raw")
+        {
+            return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, $"the image format '{format}' is not supported (only qcow2 and raw)", -1);
+        }
+        const string message = "This image format does not support checks";
+        findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, message, -1));
+        return Failed(path, findings, new CheckCounts(), message, format);
+    }
+
+    private static QcowCheckResult CannotOpen(string path, List<QcowFinding> findings, string code, string reason, long offset)
+    {
+        findings.Add(new QcowFinding(code, QcowFindingSeverity.Error, $"Could not open '{path}': {reason}", offset));
+        return Failed(path, findings, new CheckCounts(), reason);
+    }
+
+    private static QcowCheckResult Failed(string path, List<QcowFinding> findings, CheckCounts counts, string failure, string format = "qcow2") => new()
     {
         Filename = path,
+        Format = format,
         Completed = false,
+        Failure = failure,
         CheckErrors = counts.CheckErrors,
         Corruptions = counts.Corruptions,
         Leaks = counts.Leaks,
@@ -161,10 +185,7 @@ public static class QcowChecker
     /// </summary>
     internal static QcowHeader ReadHeaderForCheck(CheckedFile file, out CheckGeometry geometry)
     {
-        if (file.Length < HeaderFieldOffsets.Version2HeaderLength)
-        {
-            throw new QcowFormatException("header", 0, $"the file has {file.Length} bytes, fewer than the {HeaderFieldOffsets.Version2HeaderLength}-byte qcow2 header");
-        }
+        // A file shorter than the header reads as zeros past its end, as in qemu, which then names the field that is wrong.
         Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
         file.Read(0, fixedFields);
         var clusterBits = BinaryPrimitives.ReadUInt32BigEndian(fixedFields[HeaderFieldOffsets.ClusterBits..]);
@@ -204,36 +225,70 @@ public static class QcowChecker
     /// <summary>
     /// qemu-img check opens the backing file and the external data file, and fails when they are missing.
     /// QcowKit only looks them up (it never opens them): backing files relative to the image's folder,
-    /// data files relative to the current folder, as qemu 7.2 does.
+    /// data files relative to the current folder, as qemu 7.2 does. Returns why the image cannot be opened, or null.
     /// </summary>
-    private static bool ExternalFilesPresent(string path, QcowHeader header, List<QcowFinding> findings)
+    private static (string Message, long Offset)? ExternalFilesProblem(string path, QcowHeader header)
     {
-        if (!string.IsNullOrEmpty(header.BackingFile))
+        if (BackingChainProblem(path, header) is { } backingProblem)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-            var backing = Path.IsPathRooted(header.BackingFile) ? header.BackingFile : Path.Combine(folder, header.BackingFile);
-            if (!File.Exists(backing))
-            {
-                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
-                    $"Could not open '{path}': Could not open backing file '{header.BackingFile}': No such file", (long)header.BackingFileOffset));
-                return false;
-            }
+            return backingProblem;
         }
         if (header.HasExternalDataFile)
         {
             if (string.IsNullOrEmpty(header.ExternalDataFile))
             {
-                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
-                    $"Could not open '{path}': 'data-file' is required for this image", HeaderFieldOffsets.IncompatibleFeatures));
-                return false;
+                return ("'data-file' is required for this image", HeaderFieldOffsets.IncompatibleFeatures);
             }
             if (!File.Exists(Path.GetFullPath(header.ExternalDataFile)))
             {
-                findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error,
-                    $"Could not open '{path}': Could not open data file '{header.ExternalDataFile}': No such file", -1));
-                return false;
+                return ($"Could not open data file '{header.ExternalDataFile}': No such file", -1);
             }
         }
-        return true;
+        return null;
+    }
+
+    /// <summary>
+    /// Follows the backing chain by the names in each header (opening nothing but headers): a missing
+    /// file or a loop back to an image already in the chain, which qemu-img check follows forever, is
+    /// reported with the same message as opening the chain gives.
+    /// </summary>
+    private static (string Message, long Offset)? BackingChainProblem(string path, QcowHeader top)
+    {
+        var chain = new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) };
+        var (name, header) = (path, top);
+        var maxDepth = new QcowOpenOptions().MaxBackingChainDepth;
+        while (header.BackingFile is { Length: > 0 } backingName)
+        {
+            var backing = QcowImage.CombineBackingName(name, backingName);
+            var fullPath = Path.GetFullPath(backing);
+            if (!File.Exists(fullPath))
+            {
+                return ($"Could not open backing file '{backingName}': No such file", (long)header.BackingFileOffset);
+            }
+            if (!chain.Add(fullPath))
+            {
+                var loop = QcowImage.BackingLoop(header, fullPath);
+                return (loop.Message, loop.Offset);
+            }
+            if (chain.Count > maxDepth)
+            {
+                return ($"the backing chain is deeper than {maxDepth} images", (long)header.BackingFileOffset);
+            }
+            try
+            {
+                if ((header.BackingFormat ?? VirtualDisk.Probe(fullPath)) != "qcow2")
+                {
+                    return null;
+                }
+                using var handle = HostFiles.OpenExisting(fullPath, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                (name, header) = (backing, QcowHeader.Read(handle, RandomAccess.GetLength(handle)));
+            }
+            catch (IOException ex)
+            {
+                // qemu-img check opens the whole chain, so a backing file that does not open fails it.
+                return ($"Could not open backing file '{backingName}': {ex.Message}", (long)header.BackingFileOffset);
+            }
+        }
+        return null;
     }
 }

@@ -20,6 +20,9 @@ public static class QcowFindingCodes
     /// <summary>Validation: the check did not complete, or counted corruptions or check errors that no error finding explains; never allowed.</summary>
     public const string CheckIncomplete = "QCOW0103";
 
+    /// <summary>The image is not qcow2 (probed as raw, or given as raw): its format has no checks, exit code 63 as in qemu-img.</summary>
+    public const string FormatWithoutChecks = "QCOW0104";
+
     /// <summary>A cluster's refcount is lower than the number of references to it (corruption).</summary>
     public const string RefcountTooLow = "QCOW0200";
 

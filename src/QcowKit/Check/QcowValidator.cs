@@ -18,6 +18,8 @@ public static class QcowValidator
         policy ??= new QcowValidationPolicy();
         var check = QcowChecker.Check(path, new QcowCheckOptions
         {
+            // A validation judges qcow2 images: another file is an unusable one, not a format without checks.
+            Format = "qcow2",
             Deep = policy.Deep,
             Untrusted = policy.Untrusted,
             AllowedDirectories = [.. policy.AllowedDirectories.Select(Path.GetFullPath)],

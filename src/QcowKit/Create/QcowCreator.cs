@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
+using QcowKit.Image;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Create;
@@ -46,10 +47,10 @@ internal static partial class QcowCreator
             if (o.DataFile is not null)
             {
                 // qemu resolves data file names against the current directory (see NOTES.md); so do we.
-                dataHandle = File.OpenHandle(o.DataFile, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-                RandomAccess.SetLength(dataHandle, size);
+                dataHandle = HostFiles.Create(o.DataFile, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+                HostFiles.SetLength(dataHandle, o.DataFile, size);
             }
-            using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+            using var file = HostFiles.Create(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
             var start = new byte[3 * clusterSize];
             BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
             for (var c = 0; c < 3; c++)
@@ -90,7 +91,7 @@ internal static partial class QcowCreator
             var headerCluster = new byte[clusterSize];
             var used = header.Write(headerCluster);
             RandomAccess.Write(file, headerCluster.AsSpan(0, used), 0);
-            if (RandomAccess.GetLength(file) < end) RandomAccess.SetLength(file, end);
+            if (RandomAccess.GetLength(file) < end) HostFiles.SetLength(file, path, end);
             RandomAccess.FlushToDisk(file);
             if (dataHandle is not null) RandomAccess.FlushToDisk(dataHandle);
         }
@@ -227,7 +228,7 @@ internal static partial class QcowCreator
         var resolved = Path.IsPathRooted(backing) ? backing : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(imagePath)) ?? ".", backing);
         if (!File.Exists(resolved))
         {
-            throw new QcowOptionsException($"Could not open '{backing}': No such file or directory\nCould not open backing image.");
+            throw new QcowOptionsException($"Could not open '{backing}': No such file or directory").WithSecondLine("Could not open backing image.");
         }
         if (o.BackingFormat == "raw") return new FileInfo(resolved).Length;
         using var handle = File.OpenHandle(resolved, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

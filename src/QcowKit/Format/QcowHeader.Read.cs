@@ -11,12 +11,9 @@ internal sealed partial class QcowHeader
     /// qcow2_do_open enforces, in qemu's order, plus bounds against the file's length, before
     /// anything is allocated from a header value.
     /// </summary>
-    internal static QcowHeader Read(SafeFileHandle file, long fileLength)
+    internal static QcowHeader Read(SafeFileHandle file, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
     {
-        if (fileLength < HeaderFieldOffsets.Version2HeaderLength)
-        {
-            throw new QcowFormatException("header", 0, $"the file has {fileLength} bytes, fewer than the {HeaderFieldOffsets.Version2HeaderLength}-byte qcow2 header");
-        }
+        // A file shorter than the header reads as zeros past its end, as in qemu, which then names the field that is wrong.
         Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
         ReadPadded(file, fixedFields, 0);
         ValidateIdentity(fixedFields);
@@ -24,7 +21,7 @@ internal sealed partial class QcowHeader
         // Bounded: cluster_bits is at most 21 here, so this is at most 2 MiB whatever the file says.
         var cluster = new byte[1 << clusterBits];
         ReadPadded(file, cluster, 0);
-        return Parse(cluster, fileLength);
+        return Parse(cluster, fileLength, rules);
     }
 
     /// <summary>Reads as much as the file holds at <paramref name="offset"/> and zero-fills the rest, as qemu does past the end of a file.</summary>
@@ -67,7 +64,7 @@ internal sealed partial class QcowHeader
     /// <param name="cluster">The first cluster of the file; at least one cluster long.</param>
     /// <param name="fileLength">The image file's length, for bounds checks.</param>
     /// <param name="rules">
-    /// <see cref="QcowHeaderRules.Open"/> (the default) for every reader and writer;
+    /// <see cref="QcowHeaderRules.Open"/> (the default) for every reader, <see cref="QcowHeaderRules.Write"/> for writers;
     /// <see cref="QcowHeaderRules.Check"/> only for the checker, which reads whatever the header points at itself.
     /// </param>
     internal static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
@@ -154,12 +151,12 @@ internal sealed partial class QcowHeader
             throw new QcowFormatException("crypt_method", HeaderFieldOffsets.CryptMethod, $"must be 0 (none), 1 (AES) or 2 (LUKS), is {h.CryptMethod}");
         }
 
-        // A check reads tables past the end of the file as zeros (so no file length bound) and validates the snapshot table itself.
-        var bound = rules == QcowHeaderRules.Check ? (long?)null : fileLength;
+        // Readers and the check read tables past the end of the file as zeros (so no file length bound); the check validates the snapshot table itself.
+        var bound = rules == QcowHeaderRules.Write ? fileLength : (long?)null;
         ValidateRefcountTable(h, bound, allowEmpty: rules == QcowHeaderRules.Check);
         if (rules != QcowHeaderRules.Check)
         {
-            ValidateSnapshotTable(h, fileLength);
+            ValidateSnapshotTable(h, bound);
         }
         ValidateL1Table(h, bound);
 
@@ -216,7 +213,7 @@ internal sealed partial class QcowHeader
         {
             throw new QcowFormatException(offsetField, offsetFieldOffset, $"the {table} offset {offset} is not cluster-aligned or exceeds the maximum image size");
         }
-        // Stricter than qemu (which reads zeros past the end of the file): a table that does not fit in the file is refused, so no allocation ever exceeds the file.
+        // Writers only, stricter than qemu (which reads zeros past the end of the file): a table that does not fit in the file is refused.
         if (fileLength is not null && bytes > 0 && offset + bytes > (ulong)fileLength.Value)
         {
             throw new QcowFormatException(offsetField, offsetFieldOffset, $"the {table} ({bytes} bytes at {offset}) extends past the end of the file ({fileLength} bytes)");
@@ -233,7 +230,7 @@ internal sealed partial class QcowHeader
             "refcount_table_clusters", HeaderFieldOffsets.RefcountTableClusters, "refcount_table_offset", HeaderFieldOffsets.RefcountTableOffset, fileLength, "reference count table");
     }
 
-    private static void ValidateSnapshotTable(QcowHeader h, long fileLength)
+    private static void ValidateSnapshotTable(QcowHeader h, long? fileLength)
     {
         ValidateTable(h, h.SnapshotsOffset, h.NbSnapshots, QcowLimits.SnapshotHeaderSize, (ulong)QcowLimits.SnapshotHeaderSize * QcowLimits.MaxSnapshots,
             "nb_snapshots", HeaderFieldOffsets.NbSnapshots, "snapshots_offset", HeaderFieldOffsets.SnapshotsOffset, fileLength, "snapshot table");

@@ -4,10 +4,18 @@ namespace QcowKit.Format;
 internal enum QcowHeaderRules
 {
     /// <summary>
-    /// qcow2_do_open for a normal open, plus QcowKit's own bound: every table must lie inside the file,
-    /// so that nothing is ever allocated from a header value the file cannot back.
+    /// qcow2_do_open for a normal read-only open, exactly: the refcount, L1 and snapshot tables need
+    /// qemu's size limits and alignment but may extend past the end of the file, where they read as
+    /// zeros (qemu's qcow2_validate_table has no end-of-file bound). Readers allocate only the part of
+    /// a table the file holds.
     /// </summary>
     Open,
+
+    /// <summary>
+    /// <see cref="Open"/> plus QcowKit's own bound for opens that write: every table must lie inside
+    /// the file, so that nothing written is placed from a header value the file cannot back.
+    /// </summary>
+    Write,
 
     /// <summary>
     /// qcow2_do_open with BDRV_O_CHECK, as <c>qemu-img check</c> opens an image: a refcount table of zero

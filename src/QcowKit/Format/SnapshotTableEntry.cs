@@ -45,10 +45,11 @@ internal sealed class SnapshotTableEntry
         (QcowLimits.SnapshotHeaderSize + ExtraDataSize + Encoding.UTF8.GetByteCount(Id) + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
 
     /// <summary>
-    /// Reads the whole snapshot table, validating as qemu's qcow2_read_snapshots does, and against
-    /// the file's length. Memory is bounded by the per-entry limits and the file.
+    /// Reads the whole snapshot table, validating as qemu's qcow2_read_snapshots does, and for writers
+    /// against <paramref name="fileLength"/>; without it (readers, as qemu) the table reads as zeros past the
+    /// end of the file. Memory is bounded by qemu's per-entry and whole-table limits.
     /// </summary>
-    internal static List<SnapshotTableEntry> ReadTable(SafeFileHandle file, long fileLength, ulong tableOffset, uint count)
+    internal static List<SnapshotTableEntry> ReadTable(SafeFileHandle file, long? fileLength, ulong tableOffset, uint count)
     {
         var entries = new List<SnapshotTableEntry>((int)Math.Min(count, 1024u));
         var offset = (long)tableOffset;

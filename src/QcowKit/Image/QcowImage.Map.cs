@@ -91,7 +91,8 @@ public sealed partial class QcowImage
     {
         var h = Header;
         var blockEntries = h.RefcountBlockEntries;
-        var table = ReadTable(h.RefcountTableOffset, (int)h.RefcountTableEntries);
+        // Past the end of the file the refcount table reads as zeros: only the part the file holds is read.
+        var table = ReadTable(h.RefcountTableOffset, EntriesInFile(h.RefcountTableOffset, (ulong)h.RefcountTableEntries, FileLength));
         var block = System.Buffers.ArrayPool<byte>.Shared.Rent(h.ClusterSize);
         try
         {

@@ -47,11 +47,11 @@ public sealed partial class QcowImage : IVirtualDisk
         var fullPath = Path.GetFullPath(path);
         var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
         var share = options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
-        var handle = File.OpenHandle(fullPath, FileMode.Open, access, share);
+        var handle = HostFiles.OpenExisting(path, access, share);
         QcowImage? image = null;
         try
         {
-            var header = QcowHeader.Read(handle, RandomAccess.GetLength(handle));
+            var header = QcowHeader.Read(handle, RandomAccess.GetLength(handle), options.Writable ? QcowHeaderRules.Write : QcowHeaderRules.Open);
             if (header.IsCorrupt && options.Writable)
             {
                 throw new QcowFormatException("incompatible_features", HeaderFieldOffsets.IncompatibleFeatures,
@@ -142,9 +142,10 @@ public sealed partial class QcowImage : IVirtualDisk
     {
         var fileLength = FileLength;
         var h = Header;
-        // Bounded: the header check guarantees the L1 table lies inside the file and below 32 MiB.
-        _l1Table = ReadTable(h.L1TableOffset, (int)h.L1Size);
-        var snapshots = SnapshotTableEntry.ReadTable(_handle, fileLength, h.SnapshotsOffset, h.NbSnapshots);
+        // A writer's header check guarantees the L1 table lies inside the file; a reader's table may run past its
+        // end, where it reads as zeros (unallocated): only the part the file holds is read, so the file bounds the allocation.
+        _l1Table = ReadTable(h.L1TableOffset, Options.Writable ? (int)h.L1Size : EntriesInFile(h.L1TableOffset, h.L1Size, fileLength));
+        var snapshots = SnapshotTableEntry.ReadTable(_handle, Options.Writable ? fileLength : null, h.SnapshotsOffset, h.NbSnapshots);
         SnapshotEntries = snapshots;
         Snapshots = snapshots.Select(s => new QcowSnapshotInfo(s.Id, s.Name, s.EffectiveVmStateSize, s.DateSeconds, s.DateNanoseconds,
             s.VmClockNanoseconds, s.DiskSize, s.Icount, s.L1Size)).ToArray();
@@ -158,11 +159,53 @@ public sealed partial class QcowImage : IVirtualDisk
             var directory = new byte[ext.BitmapDirectorySize];
             QcowHeader.ReadPadded(_handle, directory, (long)ext.BitmapDirectoryOffset);
             var entries = BitmapDirectoryEntry.ReadDirectory(directory, (long)ext.BitmapDirectoryOffset, ext.NbBitmaps, h.ClusterSize);
+            ValidateBitmapTables(entries, fileLength);
             BitmapEntries = entries;
             Bitmaps = entries.Select(e => new QcowBitmapInfo(e.Name, e.Granularity, (e.Flags & BitmapFlags.InUse) != 0,
                 (e.Flags & BitmapFlags.Auto) != 0, (long)e.BitmapTableOffset, e.BitmapTableSize)).ToArray();
         }
     }
+
+    /// <summary>
+    /// qemu loads every bitmap that is not in use when it opens an image (qcow2_load_dirty_bitmaps) and
+    /// refuses the image when a bitmap table entry breaks check_table_entry ("Could not read bitmap_table
+    /// table from image for bitmap ..."). Entries past the end of the file read as zeros, which are valid.
+    /// </summary>
+    private void ValidateBitmapTables(List<BitmapDirectoryEntry> entries, long fileLength)
+    {
+        var clusterSize = Header.ClusterSize;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            foreach (var entry in entries.Where(e => (e.Flags & BitmapFlags.InUse) == 0))
+            {
+                var inFile = EntriesInFile(entry.BitmapTableOffset, entry.BitmapTableSize, fileLength);
+                for (var first = 0; first < inFile; first += buffer.Length / 8)
+                {
+                    var count = Math.Min(buffer.Length / 8, inFile - first);
+                    var at = (long)entry.BitmapTableOffset + (first * 8L);
+                    var bytes = buffer.AsSpan(0, count * 8);
+                    QcowHeader.ReadPadded(_handle, bytes, at);
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (new BitmapTableEntry(BinaryPrimitives.ReadUInt64BigEndian(bytes[(i * 8)..])).Problem(clusterSize) is { } problem)
+                        {
+                            throw new QcowFormatException($"bitmap table entry {first + i} of bitmap '{entry.Name}'", at + (i * 8L),
+                                $"{problem}: qemu cannot load the bitmap (Could not read bitmap_table table from image for bitmap '{entry.Name}')");
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>How many of a table's <paramref name="entries"/> 8-byte entries at <paramref name="offset"/> lie (at least partly) inside the file.</summary>
+    internal static int EntriesInFile(ulong offset, ulong entries, long fileLength) =>
+        offset >= (ulong)fileLength ? 0 : (int)Math.Min(entries, ((ulong)fileLength - offset + 7) / 8);
 
     /// <summary>Reads a table of big-endian 64-bit entries (caller validated its bounds) into host order.</summary>
     internal ulong[] ReadTable(ulong offset, int entries)
@@ -185,6 +228,11 @@ public sealed partial class QcowImage : IVirtualDisk
         }
         _dataFileHandle = null;
         var name = Options.DataFile ?? Header.ExternalDataFile;
+        if (string.IsNullOrEmpty(name) && Options.ExternalFiles == ExternalFilePolicy.Never)
+        {
+            // qemu-img info opens no data file, so it never learns that none is named; reads that need one fail.
+            return;
+        }
         if (string.IsNullOrEmpty(name))
         {
             throw new QcowFormatException("incompatible_features", HeaderFieldOffsets.IncompatibleFeatures,
@@ -201,15 +249,19 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
             path = Path.GetFullPath(name);
-            _dataFileHandle = File.OpenHandle(path, FileMode.Open, access, share);
+            _dataFileHandle = HostFiles.OpenExisting(name, access, share);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new IOException($"Could not open data file '{name}' of '{FileName}': {ex.Message}", ex);
+            throw new HostFileException(FileName, $"Could not open data file '{name}': {(ex is HostFileException ? ex.Message : HostFiles.Reason(name, ex))}", ex);
         }
         _ownsDataFile = true;
         DataFilePath = path;
     }
+
+    /// <summary>The error for a backing chain that reaches an image already in it (qemu would recurse until it fails).</summary>
+    internal static QcowFormatException BackingLoop(QcowHeader header, string fullPath) =>
+        new("backing file", (long)header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
 
     /// <summary>qemu's path_combine: a relative backing name is taken relative to the folder of the image's name as given.</summary>
     internal static string CombineBackingName(string imageName, string backingName)
@@ -245,7 +297,7 @@ public sealed partial class QcowImage : IVirtualDisk
         }
         if (chain.Contains(fullPath))
         {
-            throw new QcowFormatException("backing file", (long)Header.BackingFileOffset, $"the backing chain loops back to '{fullPath}'");
+            throw BackingLoop(Header, fullPath);
         }
         if (chain.Count >= Options.MaxBackingChainDepth)
         {

@@ -62,6 +62,12 @@ public sealed class QcowImageInfo
     /// <summary>format-specific data-file-raw (meaningful only with an external data file).</summary>
     public required bool DataFileRaw { get; init; }
 
+    /// <summary>
+    /// The external data file bit is set (qemu shows <c>data-file-raw</c> then, even when the image names
+    /// no data file and <see cref="DataFile"/> is null).
+    /// </summary>
+    public bool HasExternalDataFile { get; init; }
+
     /// <summary>The image is encrypted (such images cannot be opened; kept for completeness).</summary>
     public bool Encrypted { get; init; }
 

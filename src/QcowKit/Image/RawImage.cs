@@ -21,8 +21,18 @@ public sealed class RawImage : IVirtualDisk
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fullPath = Path.GetFullPath(path);
-        var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var handle = HostFiles.OpenExisting(path, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         return new RawImage(path, fullPath, handle);
+    }
+
+    /// <summary>Creates (or truncates) a sparse raw image of <paramref name="size"/> bytes, as <c>qemu-img create -f raw</c> does.</summary>
+    /// <exception cref="HostFileException">The file cannot be created or the file system cannot hold that size.</exception>
+    public static void Create(string path, long size)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        using var file = HostFiles.Create(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        HostFiles.SetLength(file, path, size);
     }
 
     /// <inheritdoc />

@@ -22,7 +22,7 @@ public static class VirtualDisk
     public static string Probe(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var handle = HostFiles.OpenExisting(path, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         Span<byte> magic = stackalloc byte[8];
         var read = QcowHeader.ReadPadded(handle, magic, 0);
         if (read >= 8 && BinaryPrimitives.ReadUInt32BigEndian(magic) == QcowLimits.Magic)

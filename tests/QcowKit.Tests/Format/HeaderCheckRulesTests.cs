@@ -77,25 +77,27 @@ public sealed class HeaderCheckRulesTests
     }
 
     [Test]
-    public void Check_rules_accept_an_l1_table_past_the_end_of_the_file()
+    public void Check_and_open_rules_accept_an_l1_table_past_the_end_of_the_file_and_write_rules_do_not()
     {
         using var temp = new TempDirectory("rules-check-l1-eof");
         var path = MakeImage(temp, e => e.SetU64(40, (ulong)e.Length + 8UL * (ulong)e.ClusterSize));
 
-        var error = Assert.Throws<QcowFormatException>(() => Parse(path, QcowHeaderRules.Open))!;
+        var error = Assert.Throws<QcowFormatException>(() => Parse(path, QcowHeaderRules.Write))!;
         Assert.That(error.Field, Is.EqualTo("l1_table_offset"));
+        Assert.That(Parse(path, QcowHeaderRules.Open).L1TableOffset, Is.GreaterThan((ulong)new FileInfo(path).Length));
         Assert.That(Parse(path, QcowHeaderRules.Check).L1TableOffset, Is.GreaterThan((ulong)new FileInfo(path).Length));
         AssertQemuCheckOpens(path);
     }
 
     [Test]
-    public void Check_rules_accept_a_refcount_table_past_the_end_of_the_file()
+    public void Check_and_open_rules_accept_a_refcount_table_past_the_end_of_the_file_and_write_rules_do_not()
     {
         using var temp = new TempDirectory("rules-check-reftable-eof");
         var path = MakeImage(temp, e => e.SetU64(48, (ulong)e.Length + 8UL * (ulong)e.ClusterSize));
 
-        var error = Assert.Throws<QcowFormatException>(() => Parse(path, QcowHeaderRules.Open))!;
+        var error = Assert.Throws<QcowFormatException>(() => Parse(path, QcowHeaderRules.Write))!;
         Assert.That(error.Field, Is.EqualTo("refcount_table_offset"));
+        Assert.That(Parse(path, QcowHeaderRules.Open).RefcountTableOffset, Is.GreaterThan((ulong)new FileInfo(path).Length));
         Assert.That(Parse(path, QcowHeaderRules.Check).RefcountTableOffset, Is.GreaterThan((ulong)new FileInfo(path).Length));
         AssertQemuCheckOpens(path);
     }

@@ -156,11 +156,18 @@ public class HeaderRuleTests
     }
 
     [Test]
-    public void Refuses_an_l1_table_past_the_end_of_the_file_where_qemu_reads_zeros()
+    public void Opens_an_l1_table_past_the_end_of_the_file_read_only_as_qemu_does_reading_zeros()
     {
         var path = Copy(_plain);
         GuestBytes.PatchUInt64(path, 40, 1UL << 40);
-        AssertRefused(path, "l1_table_offset", QemuVerdict.Accepts);
+
+        using (var image = QcowImage.Open(path))
+        {
+            Assert.That(image.GetAllocationMap().All(range => !range.Present), Is.True, "an L1 table of zeros maps nothing");
+        }
+        Assert.That(Qemu.Img("info", "-f", "qcow2", path).ExitCode, Is.Zero);
+        var error = Assert.Throws<QcowFormatException>(() => QcowImage.Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite }).Dispose())!;
+        Assert.That(error.Field, Is.EqualTo("l1_table_offset"), "a writer still refuses a table the file does not hold");
     }
 
     [Test]
@@ -389,11 +396,12 @@ public class HeaderRuleTests
     }
 
     [Test]
-    public void Refuses_a_file_shorter_than_a_header()
+    public void Refuses_a_file_shorter_than_a_header_naming_the_field_that_reads_as_zero_like_qemu()
     {
         using var temp = new TempDirectory("short");
         var path = temp.File("short.qcow2");
         File.WriteAllBytes(path, [0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]);
-        AssertRefused(path, "header");
+        var error = AssertRefused(path, "cluster_bits");
+        Assert.That(Qemu.Img("info", "-f", "qcow2", path).StandardError, Does.Contain("Unsupported cluster size: 2^0"), error.Message);
     }
 }

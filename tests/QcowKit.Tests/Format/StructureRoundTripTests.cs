@@ -197,10 +197,10 @@ public class StructureRoundTripTests
         using var temp = new TempDirectory("hostile");
         var path = temp.File("image.qcow2");
         Qemu.CreateQcow2(path, "1M");
-        // A maximal L1 table that qemu itself would accept, but which does not fit in the tiny file.
+        // A maximal L1 table (32 MiB) that qemu itself accepts: past the end of the tiny file it reads as zeros, and only the part the file holds is read.
         GuestBytes.PatchUInt32(path, 36, 0x0040_0000);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Throws<QcowFormatException>(() => QcowImage.Open(path).Dispose());
+        QcowImage.Open(path).Dispose();
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4L * 1024 * 1024));
         using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         Assert.That(RandomAccess.GetLength(handle), Is.LessThan(1L << 20));
