@@ -45,8 +45,13 @@ internal static class CheckCommand
             {
                 throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
             }
+            if (context.GetValue(forceShare) && context.GetValue(repair) is not null)
+            {
+                throw CommonOptions.ForceShareWithWrite(path);
+            }
             var options = new QcowCheckOptions
             {
+                ForceShare = context.GetValue(forceShare),
                 Repair = context.GetValue(repair) switch
                 {
                     "leaks" => QcowRepairMode.Leaks,

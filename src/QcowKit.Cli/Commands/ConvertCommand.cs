@@ -82,7 +82,7 @@ internal static class ConvertCommand
                     throw new CliException(destinationPath, $"unknown output format '{target}' (use raw or qcow2)");
             }
             convertOptions.OutputFormat = target;
-            using var image = ImageOpener.Open(sourcePath, context.GetValue(sourceFormat));
+            using var image = ImageOpener.Open(sourcePath, context.GetValue(sourceFormat), forceShare: context.GetValue(forceShare), conversionSource: true);
             var bar = context.Progress(context.GetValue(progress) && !context.GetValue(quiet), 1.0);
             Convert(image, destinationPath, convertOptions, formatOptions, bar, context.CancellationToken);
             bar.Finish();

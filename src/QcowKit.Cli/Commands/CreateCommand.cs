@@ -4,6 +4,7 @@ using System.Text;
 using QcowKit.Cli.Infrastructure;
 using QcowKit.Format;
 using QcowKit.Image;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Cli.Commands;
 
@@ -134,7 +135,12 @@ internal static class CreateCommand
         }
         if (size is null) throw new CliException(path, "Image creation needs a size parameter");
         if (!quiet) context.Out.WriteLine($"Formatting '{path}', fmt=raw size={size}");
-        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        RandomAccess.SetLength(file, size.Value);
+        // Locked before it is truncated: a file another process is using is refused untouched, as by qemu-img create.
+        using var file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        using (ImageFileLock.Acquire(file, path, ImageLockMode.Create))
+        {
+            RandomAccess.SetLength(file, 0);
+            RandomAccess.SetLength(file, size.Value);
+        }
     }
 }

@@ -30,10 +30,20 @@ internal static class CommandActions
         {
             return body(context);
         }
+        catch (CliException ex) when (ex.InnerException is QcowImageLockedException locked)
+        {
+            WriteLocked(context, locked);
+            return ex.ExitCode;
+        }
         catch (CliException ex)
         {
             context.Error.WriteLine(ex.Line);
             return ex.ExitCode;
+        }
+        catch (QcowImageLockedException ex)
+        {
+            WriteLocked(context, ex);
+            return failureExitCode;
         }
         catch (OperationCanceledException)
         {
@@ -46,6 +56,13 @@ internal static class CommandActions
             context.Error.WriteLine($"qcowkit: error: {OneLine(ex.Message)}");
             return failureExitCode;
         }
+    }
+
+    /// <summary>qemu's two lines for an image another process holds: the reason with the file, then qemu's question.</summary>
+    private static void WriteLocked(CommandContext context, QcowImageLockedException locked)
+    {
+        context.Error.WriteLine($"qcowkit: error: {locked.FileName}: {locked.Reason}");
+        context.Error.WriteLine(locked.Hint);
     }
 
     /// <summary>Exception messages sometimes span lines; the error must stay one line.</summary>

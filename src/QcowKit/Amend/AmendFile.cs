@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image.Writing;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Amend;
 
@@ -30,7 +31,7 @@ internal sealed class AmendFile : IDisposable
     /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
     public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var handle = LockedFile.Open(path, path, FileAccess.ReadWrite, ImageLockMode.Write);
         return new AmendFile(path, handle, checkpoint);
     }
 

@@ -19,13 +19,17 @@ public static class QcowChecker
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new QcowCheckOptions();
+        if (options.ForceShare && options.Repair != QcowRepairMode.None)
+        {
+            throw new ArgumentException("force-share=on can only be used with read-only images", nameof(options));
+        }
         var findings = new List<QcowFinding>();
         CheckedFile file;
         try
         {
-            file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None);
+            file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None, options.ForceShare);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException and not QcowImageLockedException or UnauthorizedAccessException)
         {
             findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", -1));
             return Failed(path, findings, new CheckCounts());
@@ -42,7 +46,7 @@ public static class QcowChecker
                 findings.Add(new QcowFinding(QcowFindingCodes.CannotOpen, QcowFindingSeverity.Error, $"Could not open '{path}': {ex.Message}", ex.Offset));
                 return Failed(path, findings, new CheckCounts());
             }
-            catch (IOException ex)
+            catch (IOException ex) when (ex is not QcowImageLockedException)
             {
                 findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {ex.Message}", -1));
                 return Failed(path, findings, new CheckCounts());
@@ -61,6 +65,7 @@ public static class QcowChecker
         {
             return Failed(path, findings, new CheckCounts());
         }
+        using var externalLocks = options.Untrusted ? null : ExternalFileLocks.Hold(path, header, options);
         if (header.CryptMethod != 0)
         {
             // qemu-img check cannot open an encrypted image without its key secret; QcowKit has no keys.

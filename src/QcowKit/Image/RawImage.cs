@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Image;
 
@@ -16,12 +17,16 @@ public sealed class RawImage : IVirtualDisk
         VirtualSize = (RandomAccess.GetLength(handle) + 511) & ~511L;
     }
 
-    /// <summary>Opens a raw image read-only.</summary>
-    public static RawImage Open(string path)
+    /// <summary>Opens a raw image read-only, holding qemu's read lock (others may still write it, as with qemu-img map).</summary>
+    public static RawImage Open(string path) => Open(path, ImageLockMode.ReadShared);
+
+    /// <summary>Opens a raw image read-only with the qemu image locks <paramref name="lockMode"/> stands for.</summary>
+    /// <exception cref="QcowImageLockedException">Another process holds the file in a conflicting way.</exception>
+    public static RawImage Open(string path, ImageLockMode lockMode)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fullPath = Path.GetFullPath(path);
-        var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var handle = LockedFile.Open(fullPath, path, FileAccess.Read, lockMode);
         return new RawImage(path, fullPath, handle);
     }
 
