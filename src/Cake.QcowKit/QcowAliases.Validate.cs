@@ -49,6 +49,7 @@ public static partial class QcowAliases
         var options = new QcowCheckOptions
         {
             Deep = settings.Deep,
+            ForceShare = settings.ForceShare,
             Untrusted = settings.Untrusted,
             AllowedDirectories = [.. settings.AllowedDirectories.Select(d => d.MakeAbsolute(context.Environment).FullPath)],
             MaxVirtualSize = settings.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,

@@ -33,6 +33,12 @@ public sealed class QcowValidateSettings
     /// <summary>With <see cref="Untrusted"/>: the largest virtual size accepted; null for the engine's default (2 TiB).</summary>
     public long? MaxVirtualSize { get; set; }
 
+    /// <summary>
+    /// qemu-img check's <c>-U</c> (force-share): check the image even while another process writes it, and keep
+    /// nobody from writing it meanwhile. Without it such an image is refused with qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>Sets <see cref="LeaksAsErrors"/>.</summary>
     public QcowValidateSettings WithLeaksAsErrors(bool leaksAsErrors = true)
     {
@@ -84,6 +90,13 @@ public sealed class QcowValidateSettings
     public QcowValidateSettings WithMaxVirtualSize(long bytes)
     {
         MaxVirtualSize = bytes;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="ForceShare"/>.</summary>
+    public QcowValidateSettings WithForceShare(bool forceShare = true)
+    {
+        ForceShare = forceShare;
         return this;
     }
 }

@@ -32,6 +32,12 @@ public sealed class QcowValidate : QcowTask
     /// <summary>Treat the images as hostile: report backing and data file references, encryption, unknown features; open nothing but the image.</summary>
     public bool Untrusted { get; set; }
 
+    /// <summary>
+    /// qemu-img check's <c>-U</c>: check the images even while another process (a running VM, qemu-io, qemu-nbd) writes
+    /// them. Without it such an image fails with QCOW1008 and qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>With <see cref="Untrusted"/>: folders that backing and data files may live in.</summary>
     public string[] AllowedDirectories { get; set; } = [];
 
@@ -72,6 +78,7 @@ public sealed class QcowValidate : QcowTask
         {
             Deep = deep.Value,
             Untrusted = untrusted.Value,
+            ForceShare = ForceShare,
             AllowedDirectories = [.. AllowedDirectories.Select(Path.GetFullPath)],
         };
         QcowCheckResult result;
