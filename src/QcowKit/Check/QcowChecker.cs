@@ -15,6 +15,8 @@ public static class QcowChecker
     /// <param name="path">The qcow2 image file.</param>
     /// <param name="options">What to check and repair; null for a plain read-only check.</param>
     /// <returns>The verdict; never throws for a malformed image (that is exit code 1 with a finding).</returns>
+    /// <exception cref="QcowImageLockedException">Another process writes the image (or, for a repair, uses it at all), as qemu-img check refuses.</exception>
+    /// <exception cref="ArgumentException"><see cref="QcowCheckOptions.ForceShare"/> with a repair.</exception>
     public static QcowCheckResult Check(string path, QcowCheckOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);

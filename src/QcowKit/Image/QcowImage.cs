@@ -39,6 +39,10 @@ public sealed partial class QcowImage : IVirtualDisk
     /// corrupt image opens read-only only, an encrypted one not at all.
     /// </summary>
     /// <exception cref="QcowFormatException">The image breaks a rule of the format (names field, offset and rule).</exception>
+    /// <exception cref="QcowImageLockedException">
+    /// Another process (a VM, qemu-io, qemu-nbd) holds the image, a backing file or the data file in a way qemu's image
+    /// locks forbid for this open (a read while it writes, unless <see cref="QcowOpenOptions.ForceShare"/>; any write).
+    /// </exception>
     public static QcowImage Open(string path, QcowOpenOptions? options = null) =>
         Open(path, options ?? QcowOpenOptions.ReadOnly, new HashSet<string>(StringComparer.Ordinal));
 

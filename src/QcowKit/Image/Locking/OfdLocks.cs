@@ -32,9 +32,17 @@ internal static partial class OfdLocks
     public static bool SupportedOn(SafeFileHandle handle)
     {
         var probe = new FileLockRegion { Type = WriteLock, Start = 0, Length = 0 };
-        if (Fcntl(handle, GetLockCommand, ref probe) == 0)
+        try
         {
-            return true;
+            if (Fcntl(handle, GetLockCommand, ref probe) == 0)
+            {
+                return true;
+            }
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // A C library without fcntl under the name we bind: no locks, as where OFD locks do not exist.
+            return false;
         }
         var errno = Marshal.GetLastPInvokeError();
         if (errno is EInval or ENoSys or EOpNotSupp)
