@@ -28,7 +28,7 @@ public sealed class ImageFileLock : IDisposable
     public bool IsHeld => _lockedBytes.Length > 0 && !_released;
 
     /// <summary>Takes the locks <paramref name="mode"/> stands for on <paramref name="handle"/>'s file.</summary>
-    /// <param name="handle">An open handle of the file; the locks belong to it and end when it closes.</param>
+    /// <param name="handle">A readable handle of the file; the locks belong to its open file description and end when it closes.</param>
     /// <param name="displayName">The file as the user named it, for the refusal message.</param>
     /// <param name="mode">What the caller will do with the file.</param>
     /// <exception cref="QcowImageLockedException">Another user of the file forbids it; no lock is left behind.</exception>
@@ -56,9 +56,12 @@ public sealed class ImageFileLock : IDisposable
             // qemu's order: take every byte first (raw_apply_lock_bytes), then test the opposite bytes (raw_check_lock_bytes).
             foreach (var offset in wanted)
             {
-                if (!OfdLocks.TryLockShared(handle, offset, out _))
+                if (!OfdLocks.TryLockShared(handle, offset, out var errno))
                 {
-                    throw new QcowImageLockedException(displayName, $"Failed to lock byte {offset}");
+                    // qemu never takes exclusive locks, so a conflict here means a foreign tool holds one; qemu words it so.
+                    throw OfdLocks.IsConflict(errno)
+                        ? new QcowImageLockedException(displayName, $"Failed to lock byte {offset}")
+                        : new IOException($"Could not lock byte {offset} of '{displayName}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}");
                 }
                 locked.Add(offset);
             }

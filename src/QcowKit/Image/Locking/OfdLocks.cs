@@ -14,6 +14,8 @@ internal static partial class OfdLocks
     private const short ReadLock = 0;      // F_RDLCK
     private const short WriteLock = 1;     // F_WRLCK
     private const short Unlock = 2;        // F_UNLCK
+    private const int EAgain = 11;
+    private const int EAccess = 13;
     private const int EInval = 22;
     private const int ENoSys = 38;
     private const int EOpNotSupp = 95;
@@ -59,6 +61,9 @@ internal static partial class OfdLocks
         errno = Fcntl(handle, SetLockCommand, ref region) == 0 ? 0 : Marshal.GetLastPInvokeError();
         return errno == 0;
     }
+
+    /// <summary>Whether a failed F_OFD_SETLK failed because another description holds a conflicting lock (EAGAIN or EACCES).</summary>
+    public static bool IsConflict(int errno) => errno is EAgain or EAccess;
 
     /// <summary>Releases this description's lock on one byte (never fails for a lock we hold).</summary>
     public static void Release(SafeFileHandle handle, long offset)
