@@ -166,6 +166,23 @@ public sealed partial class ImageLockTests
         Assert.That(Hashing.Sha256OfFile(_image), Is.EqualTo(before));
     }
 
+    [Test]
+    public void Create_onto_a_file_a_raw_writer_holds_is_refused_before_it_is_truncated()
+    {
+        // qemu-img 7.2 passes its create step here (the raw writer keeps nobody from writing), truncates the file, then
+        // fails to open it and deletes it. QcowKit takes the whole write set before it truncates: same message, file intact.
+        var before = Hashing.Sha256OfFile(_image);
+        ProcessResult ours;
+        using (QemuHolder.QemuIo(_image, format: "raw"))
+        {
+            ours = Cli.Run("create", "-q", "-f", "qcow2", _image, "1M");
+        }
+        Assert.That(ours.ExitCode, Is.EqualTo(1), ours.Describe);
+        Assert.That(ours.StandardError, Is.EqualTo(
+            $"qcowkit: error: {_image}: Failed to get shared \"write\" lock\nIs another process using the image [{_image}]?\n"));
+        Assert.That(Hashing.Sha256OfFile(_image), Is.EqualTo(before));
+    }
+
     [TestCase("check -U -r leaks {img}")]
     [TestCase("snapshot -U -c new {img}")]
     [TestCase("snapshot -U -d s {img}")]
