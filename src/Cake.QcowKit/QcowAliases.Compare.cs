@@ -3,6 +3,7 @@ using Cake.Core.Annotations;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
 using QcowKit.Compare;
+using QcowKit.Image;
 
 namespace Cake.QcowKit;
 
@@ -35,7 +36,8 @@ public static partial class QcowAliases
         var path1 = Resolve(context, first, nameof(first));
         var path2 = Resolve(context, second, nameof(second));
         settings ??= new QcowCompareSettings();
-        var result = QcowComparer.Compare(path1, settings.FirstFormat, path2, settings.SecondFormat, settings.Strict);
+        var result = QcowComparer.Compare(path1, settings.FirstFormat, path2, settings.SecondFormat, settings.Strict,
+            new QcowOpenOptions { ForceShare = settings.ForceShare });
         context.Log.Information("QcowCompare {0} {1}: {2}", path1, path2, string.Join(" ", result.Lines));
         return result;
     }

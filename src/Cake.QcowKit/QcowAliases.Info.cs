@@ -29,15 +29,18 @@ public static partial class QcowAliases
     {
         var path = Resolve(context, image, nameof(image));
         settings ??= new QcowInfoSettings();
-        using var opened = QcowImage.Open(path, OpenOptions(context, settings.Untrusted, settings.DataFile));
+        using var opened = QcowImage.Open(path, OpenOptions(context, settings.Untrusted, settings.DataFile, settings.ForceShare));
         var info = opened.GetInfo();
         context.Log.Verbose("QcowInfo {0}: virtual size {1}, cluster size {2}, compat {3}, dirty {4}, corrupt {5}",
             path, info.VirtualSize, info.ClusterSize, info.Compat, info.DirtyFlag, info.Corrupt);
         return info;
     }
 
-    private static QcowOpenOptions OpenOptions(ICakeContext context, bool untrusted, FilePath? dataFile) => new()
+    private static QcowOpenOptions OpenOptions(ICakeContext context, bool untrusted, FilePath? dataFile, bool forceShare) => new()
     {
+        ForceShare = forceShare,
+        // Locked as qemu-img info locks: others may read the image meanwhile but not write it.
+        InspectOnly = true,
         ExternalFiles = untrusted ? ExternalFilePolicy.Never : ExternalFilePolicy.Open,
         DataFile = dataFile?.MakeAbsolute(context.Environment).FullPath,
     };

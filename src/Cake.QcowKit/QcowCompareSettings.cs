@@ -17,6 +17,13 @@ public sealed class QcowCompareSettings
     /// <summary>Strict mode (<c>-s</c>): images of different size, or allocated differently, are different.</summary>
     public bool Strict { get; set; }
 
+    /// <summary>
+    /// qemu-img's <c>-U</c> (force-share): read the image even while another process (a running VM, qemu-io,
+    /// qemu-nbd) writes it, and keep nobody from writing it meanwhile. Without it such an image is refused with
+    /// qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>Sets <see cref="FirstFormat"/> and <see cref="SecondFormat"/>.</summary>
     public QcowCompareSettings WithFormats(string? firstFormat, string? secondFormat)
     {
@@ -29,6 +36,13 @@ public sealed class QcowCompareSettings
     public QcowCompareSettings WithStrict(bool strict = true)
     {
         Strict = strict;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="ForceShare"/>.</summary>
+    public QcowCompareSettings WithForceShare(bool forceShare = true)
+    {
+        ForceShare = forceShare;
         return this;
     }
 }

@@ -34,6 +34,12 @@ public sealed class QcowConvertSettings
     /// <summary>Format of <see cref="BackingFile"/> (<c>-F</c>); probed when null.</summary>
     public string? BackingFormat { get; set; }
 
+    /// <summary>
+    /// qemu-img convert's <c>-U</c> (force-share) for the source: read it even while another process writes it. The
+    /// destination is always locked for writing.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>Sets <see cref="SourceFormat"/>.</summary>
     public QcowConvertSettings WithSourceFormat(string format)
     {
@@ -99,6 +105,14 @@ public sealed class QcowConvertSettings
             Compress = Compress,
             BackingFile = BackingFile,
             BackingFormat = BackingFormat,
+            ForceShare = ForceShare,
         };
+    }
+
+    /// <summary>Sets <see cref="ForceShare"/>.</summary>
+    public QcowConvertSettings WithForceShare(bool forceShare = true)
+    {
+        ForceShare = forceShare;
+        return this;
     }
 }

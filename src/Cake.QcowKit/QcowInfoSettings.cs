@@ -14,6 +14,13 @@ public sealed class QcowInfoSettings
     /// <summary>Use this external data file instead of the name stored in the image (qemu's <c>data-file</c> option).</summary>
     public FilePath? DataFile { get; set; }
 
+    /// <summary>
+    /// qemu-img's <c>-U</c> (force-share): read the image even while another process (a running VM, qemu-io,
+    /// qemu-nbd) writes it, and keep nobody from writing it meanwhile. Without it such an image is refused with
+    /// qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>Sets <see cref="Untrusted"/>.</summary>
     public QcowInfoSettings WithUntrusted(bool untrusted = true)
     {
@@ -25,6 +32,13 @@ public sealed class QcowInfoSettings
     public QcowInfoSettings WithDataFile(FilePath dataFile)
     {
         DataFile = dataFile;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="ForceShare"/>.</summary>
+    public QcowInfoSettings WithForceShare(bool forceShare = true)
+    {
+        ForceShare = forceShare;
         return this;
     }
 }

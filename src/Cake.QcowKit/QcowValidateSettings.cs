@@ -99,6 +99,7 @@ public sealed class QcowValidateSettings
         policy.LeaksAsErrors |= LeaksAsErrors;
         policy.AllowDirty |= AllowDirty;
         policy.Deep |= Deep;
+        policy.ForceShare |= ForceShare;
         policy.Untrusted |= Untrusted;
         policy.NoBackingFile |= NoBackingFile;
         policy.NoExternalDataFile |= NoExternalDataFile;
@@ -116,6 +117,12 @@ public sealed class QcowValidateSettings
         foreach (var (rule, value) in Rules) policy.Set(rule, value);
         return policy;
     }
+
+    /// <summary>
+    /// qemu-img check's <c>-U</c> (force-share): check the image even while another process writes it, and keep
+    /// nobody from writing it meanwhile. Without it such an image is refused with qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
 
     /// <summary>Sets <see cref="LeaksAsErrors"/>.</summary>
     public QcowValidateSettings WithLeaksAsErrors(bool leaksAsErrors = true)
@@ -168,6 +175,13 @@ public sealed class QcowValidateSettings
     public QcowValidateSettings WithMaxVirtualSize(long bytes)
     {
         MaxVirtualSize = bytes;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="ForceShare"/>.</summary>
+    public QcowValidateSettings WithForceShare(bool forceShare = true)
+    {
+        ForceShare = forceShare;
         return this;
     }
 }

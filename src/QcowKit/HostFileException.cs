@@ -5,8 +5,11 @@ namespace QcowKit;
 /// The message is qemu-img's wording for the same failure, never .NET's text, and <see cref="FileName"/>
 /// names the file as the user gave it, so that a surface can print <c>FILE: MESSAGE</c>.
 /// </summary>
-public class HostFileException : IOException
+public class HostFileException : QcowException
 {
+    /// <inheritdoc />
+    public override QcowErrorKind Kind => QcowErrorKind.Io;
+
     /// <summary>Creates the exception for <paramref name="fileName"/>.</summary>
     /// <param name="fileName">The file as the user named it.</param>
     /// <param name="message">What went wrong, in qemu-img's words.</param>

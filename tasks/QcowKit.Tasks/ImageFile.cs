@@ -26,9 +26,24 @@ internal static class ImageFile
     /// <summary>Exceptions that mean "this image or request is not usable" rather than a bug in QcowKit: the engine's list.</summary>
     public static bool IsImageProblem(Exception exception) => QcowException.KindOf(exception) is not null;
 
-    /// <summary>Logs why an image could not be opened: QCOW1004 encrypted, QCOW1003 invalid, QCOW1002 unreadable.</summary>
+    /// <summary>
+    /// Logs QCOW1008 with qemu's text when another process holds a file the task needs (qemu's image locks), at
+    /// the locked file; false for any other failure.
+    /// </summary>
+    public static bool LogIfLocked(QcowTask task, Exception exception)
+    {
+        if (exception is not QcowImageLockedException locked) return false;
+        task.LogErrorFor(locked.FileName, "ImageLocked", locked.FileName, locked.Reason, locked.Hint);
+        return true;
+    }
+
+    /// <summary>Logs why an image could not be opened: QCOW1008 locked, QCOW1004 encrypted, QCOW1003 invalid, QCOW1002 unreadable.</summary>
     public static void LogOpenFailure(QcowTask task, string path, Exception exception)
     {
+        if (LogIfLocked(task, exception))
+        {
+            return;
+        }
         if (IsEncrypted(path))
         {
             task.LogErrorFor(path, "ImageEncrypted", path);

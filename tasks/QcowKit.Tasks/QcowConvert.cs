@@ -54,6 +54,12 @@ public sealed class QcowConvert : QcowTask
     /// <summary>Replace an existing destination (default true, so that a rebuild regenerates it).</summary>
     public bool Overwrite { get; set; } = true;
 
+    /// <summary>
+    /// qemu-img convert's <c>-U</c>: read the source even while another process (a running VM, qemu-io, qemu-nbd) writes
+    /// it. Without it such a source fails with QCOW1008 and qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <inheritdoc />
     protected override void Run()
     {
@@ -99,7 +105,8 @@ public sealed class QcowConvert : QcowTask
         IVirtualDisk source;
         try
         {
-            source = VirtualDisk.Open(sourcePath, string.IsNullOrWhiteSpace(SourceFormat) ? null : SourceFormat.Trim());
+            source = VirtualDisk.Open(sourcePath, string.IsNullOrWhiteSpace(SourceFormat) ? null : SourceFormat.Trim(),
+                new QcowOpenOptions { ForceShare = ForceShare, ConversionSource = true });
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {
@@ -122,7 +129,7 @@ public sealed class QcowConvert : QcowTask
             }
             catch (Exception exception) when (ImageFile.IsImageProblem(exception))
             {
-                LogErrorFor(destinationPath, "ConvertFailed", sourcePath, destinationPath, exception.Message);
+                if (!ImageFile.LogIfLocked(this, exception)) LogErrorFor(destinationPath, "ConvertFailed", sourcePath, destinationPath, exception.Message);
                 return;
             }
             Log.LogMessageFromResources(MessageImportance.Normal, "Converted", sourcePath, destinationPath, source.VirtualSize,

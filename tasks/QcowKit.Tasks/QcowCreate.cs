@@ -100,7 +100,7 @@ public sealed class QcowCreate : QcowTask
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {
-            LogErrorFor(path, "CreateFailed", path, exception.Message);
+            if (!ImageFile.LogIfLocked(this, exception)) LogErrorFor(path, "CreateFailed", path, exception.Message);
             return;
         }
         Log.LogMessageFromResources(MessageImportance.Normal, "Created", path, virtualSize, clusterSize);

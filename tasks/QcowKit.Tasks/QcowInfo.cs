@@ -25,6 +25,12 @@ public sealed class QcowInfo : QcowTask
     /// <summary>Open nothing but the image itself (no backing chain, no external data file).</summary>
     public bool Untrusted { get; set; }
 
+    /// <summary>
+    /// qemu-img info's <c>-U</c>: read the image even while another process (a running VM, qemu-io, qemu-nbd) writes it.
+    /// Without it such an image fails with QCOW1008 and qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>Always <c>qcow2</c> (qemu's <c>format</c>).</summary>
     [Output]
     public string Format { get; private set; } = "";
@@ -109,7 +115,13 @@ public sealed class QcowInfo : QcowTask
         QcowImageInfo info;
         try
         {
-            using var image = QcowImage.Open(path, Untrusted ? QcowOpenOptions.Untrusted : QcowOpenOptions.ReadOnly);
+            using var image = QcowImage.Open(path, new QcowOpenOptions
+            {
+                ExternalFiles = Untrusted ? ExternalFilePolicy.Never : ExternalFilePolicy.Open,
+                ForceShare = ForceShare,
+                // Locked as qemu-img info locks: others may read the image meanwhile but not write it.
+                InspectOnly = true,
+            });
             info = image.GetInfo();
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))

@@ -142,7 +142,7 @@ public sealed class QcowSeed : QcowTask
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {
-            LogErrorFor(path, "SeedFailed", path, exception.Message);
+            if (!ImageFile.LogIfLocked(this, exception)) LogErrorFor(path, "SeedFailed", path, exception.Message);
             return;
         }
         BytesWritten = result.BytesWritten;

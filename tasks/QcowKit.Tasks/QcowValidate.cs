@@ -37,6 +37,12 @@ public sealed class QcowValidate : QcowTask
     /// <summary>Treat the images as hostile: report backing and data file references, encryption, unknown features; open nothing but the image.</summary>
     public bool Untrusted { get; set; }
 
+    /// <summary>
+    /// qemu-img check's <c>-U</c>: check the images even while another process (a running VM, qemu-io, qemu-nbd) writes
+    /// them. Without it such an image fails with QCOW1008 and qemu's <c>Failed to get shared "write" lock</c>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
     /// <summary>With <see cref="Untrusted"/>: folders that backing and data files may live in.</summary>
     public string[] AllowedDirectories { get; set; } = [];
 
@@ -121,7 +127,7 @@ public sealed class QcowValidate : QcowTask
     /// <summary>The policy file, the parameters, then the item's metadata of the same names; null (logged) when a value is refused.</summary>
     private QcowValidationPolicy? PolicyFor(ITaskItem item, string path)
     {
-        var policy = new QcowValidationPolicy();
+        var policy = new QcowValidationPolicy { ForceShare = ForceShare };
         try
         {
             if (Policy is not null) policy.Apply(Policy.GetMetadata("FullPath"));

@@ -45,7 +45,7 @@ internal static class CheckCommand
             {
                 throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
             }
-            var policy = new QcowValidationPolicy();
+            var policy = new QcowValidationPolicy { ForceShare = context.GetValue(forceShare) };
             var policyGiven = context.GetValue(policyFile) is not null;
             try
             {
@@ -69,6 +69,10 @@ internal static class CheckCommand
                 "all" => QcowRepairMode.All,
                 _ => QcowRepairMode.None,
             };
+            if (context.GetValue(forceShare) && repairMode != QcowRepairMode.None)
+            {
+                throw CommonOptions.ForceShareWithWrite(path);
+            }
             if (repairMode != QcowRepairMode.None && policyGiven)
             {
                 throw new CliException(path, "-r repairs and a validation policy judges without writing: give one or the other");
@@ -76,6 +80,7 @@ internal static class CheckCommand
             var options = new QcowCheckOptions
             {
                 Format = fmt,
+                ForceShare = context.GetValue(forceShare),
                 Repair = repairMode,
                 Deep = policy.Deep,
                 Untrusted = policy.Untrusted,

@@ -41,8 +41,8 @@ internal static class CompareCommand
         {
             var path1 = context.GetValue(first);
             var path2 = context.GetValue(second);
-            using var image1 = ImageOpener.Open(path1, context.GetValue(format1), OpenFailed);
-            using var image2 = ImageOpener.Open(path2, context.GetValue(format2), OpenFailed);
+            using var image1 = ImageOpener.Open(path1, context.GetValue(format1), OpenFailed, forceShare: context.GetValue(forceShare));
+            using var image2 = ImageOpener.Open(path2, context.GetValue(format2), OpenFailed, forceShare: context.GetValue(forceShare));
             var bar = context.Progress(context.GetValue(progress) && !context.GetValue(quiet), 2.0);
             var (code, message) = Compare(image1, image2, context.GetValue(strict), bar, context.CancellationToken);
             if (code == Identical) bar.Finish();

@@ -70,7 +70,7 @@ internal static class ConvertCommand
             {
                 throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
             }
-            using var image = ImageOpener.Open(sourcePath, context.GetValue(sourceFormat));
+            using var image = ImageOpener.Open(sourcePath, context.GetValue(sourceFormat), forceShare: context.GetValue(forceShare), conversionSource: true);
             var bar = context.Progress(context.GetValue(progress) && !context.GetValue(quiet), 1.0);
             Convert(image, destinationPath, convertOptions, bar, context.CancellationToken);
             bar.Finish();

@@ -4,6 +4,7 @@ using System.Text;
 using QcowKit.Cli.Infrastructure;
 using QcowKit.Format;
 using QcowKit.Image;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Cli.Commands;
 

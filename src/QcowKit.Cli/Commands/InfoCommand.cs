@@ -25,7 +25,7 @@ internal static class InfoCommand
         command.Arguments.Add(image);
         CommandActions.Set(command, context =>
         {
-            var infos = Collect(context.GetValue(image), context.GetValue(format), context.GetValue(backingChain));
+            var infos = Collect(context.GetValue(image), context.GetValue(format), context.GetValue(backingChain), context.GetValue(forceShare));
             context.Out.Write(context.GetValue(output) == OutputFormat.Json ? Json(infos, context.GetValue(backingChain)) : Human(infos));
             return 0;
         });
@@ -37,7 +37,7 @@ internal static class InfoCommand
     /// backing file is opened by its full-backing-filename in its backing-filename-format (probed
     /// when there is none).
     /// </summary>
-    public static IReadOnlyList<JsonObject> Collect(string path, string? format, bool backingChain)
+    public static IReadOnlyList<JsonObject> Collect(string path, string? format, bool backingChain, bool forceShare = false)
     {
         var infos = new List<JsonObject>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -49,7 +49,7 @@ internal static class InfoCommand
                 throw new CliException(path, $"backing chain loops back to {current.Path}");
             }
             JsonObject info;
-            using (var image = ImageOpener.Open(current.Path, current.Format, metadataOnly: true))
+            using (var image = ImageOpener.Open(current.Path, current.Format, metadataOnly: true, forceShare: forceShare))
             {
                 info = ImageInfoJson.Describe(image);
             }

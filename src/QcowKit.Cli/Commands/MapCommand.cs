@@ -30,7 +30,7 @@ internal static class MapCommand
             var path = context.GetValue(image);
             var start = ParseByteCount(context.GetValue(startOffset), "start offset") ?? 0;
             var limit = ParseByteCount(context.GetValue(maxLength), "max length");
-            using var disk = ImageOpener.Open(path, context.GetValue(format));
+            using var disk = ImageOpener.Open(path, context.GetValue(format), forceShare: context.GetValue(forceShare));
             var end = limit is { } max && max < disk.VirtualSize - start ? start + max : disk.VirtualSize;
             var range = new MapRange(start, end);
             bool complete;

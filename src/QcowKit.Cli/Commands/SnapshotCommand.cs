@@ -38,6 +38,10 @@ internal static class SnapshotCommand
             {
                 throw new CliException(null, "Cannot mix '-l', '-a', '-c', '-d'");
             }
+            if (context.GetValue(forceShare) && (createName ?? applyName ?? deleteName) is not null)
+            {
+                throw CommonOptions.ForceShareWithWrite(path);
+            }
             var actual = VirtualDisk.Probe(path);
             if (actual == "raw")
             {
@@ -51,7 +55,7 @@ internal static class SnapshotCommand
             {
                 if (createName is null && applyName is null && deleteName is null)
                 {
-                    using var readOnly = QcowImage.Open(path, new QcowOpenOptions());
+                    using var readOnly = QcowImage.Open(path, new QcowOpenOptions { ForceShare = context.GetValue(forceShare) });
                     context.Out.Write(FormatList(readOnly.Snapshots));
                     return 0;
                 }

@@ -10,8 +10,11 @@ internal static class ImageOpener
     /// <param name="path">The image as the user named it.</param>
     /// <param name="format">"qcow2", "raw" or null.</param>
     /// <param name="failureExitCode">Exit code when it cannot be opened (qemu-img compare uses 2).</param>
-    /// <param name="metadataOnly">Open no backing or data file, as qemu-img info does (it still works when they are missing).</param>
-    public static IVirtualDisk Open(string path, string? format, int failureExitCode = 1, bool metadataOnly = false)
+    /// <param name="metadataOnly">Open no backing or data file, as qemu-img info does (it still works when they are missing), and lock as it does.</param>
+    /// <param name="forceShare">qemu-img's -U: ignore other processes' locks and keep none from writing.</param>
+    /// <param name="conversionSource">The image is convert's source (a raw source is then kept from changing, as in qemu-img).</param>
+    public static IVirtualDisk Open(string path, string? format, int failureExitCode = 1, bool metadataOnly = false, bool forceShare = false,
+        bool conversionSource = false)
     {
         try
         {
@@ -20,9 +23,16 @@ internal static class ImageOpener
             {
                 throw new CliException(path, $"unsupported image format '{actual}' (qcowkit reads qcow2 and raw)", failureExitCode);
             }
-            return VirtualDisk.Open(path, actual, metadataOnly ? QcowOpenOptions.Untrusted : QcowOpenOptions.ReadOnly);
+            var options = new QcowOpenOptions
+            {
+                ExternalFiles = metadataOnly ? ExternalFilePolicy.Never : ExternalFilePolicy.Open,
+                InspectOnly = metadataOnly,
+                ForceShare = forceShare,
+                ConversionSource = conversionSource,
+            };
+            return VirtualDisk.Open(path, actual, options);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException and not QcowImageLockedException or UnauthorizedAccessException or InvalidDataException or NotSupportedException or InvalidOperationException)
         {
             throw new CliException(path, Describe(ex), failureExitCode, ex);
         }

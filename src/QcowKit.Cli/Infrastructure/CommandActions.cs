@@ -32,10 +32,20 @@ internal static class CommandActions
         {
             return body(context);
         }
+        catch (CliException ex) when (ex.InnerException is QcowImageLockedException locked)
+        {
+            WriteLocked(context, locked);
+            return ex.ExitCode;
+        }
         catch (CliException ex)
         {
             context.Error.WriteLine(ex.Text);
             return ex.ExitCode;
+        }
+        catch (QcowImageLockedException ex)
+        {
+            WriteLocked(context, ex);
+            return failureExitCode;
         }
         catch (HostFileException ex) when (ex.FileName.Length > 0)
         {
@@ -53,6 +63,13 @@ internal static class CommandActions
             context.Error.WriteLine(new CliException(null, OneLine(ex.Message), failureExitCode, ex).Text);
             return failureExitCode;
         }
+    }
+
+    /// <summary>qemu's two lines for an image another process holds: the reason with the file, then qemu's question.</summary>
+    private static void WriteLocked(CommandContext context, QcowImageLockedException locked)
+    {
+        context.Error.WriteLine($"qcowkit: error: {locked.FileName}: {locked.Reason}");
+        context.Error.WriteLine(locked.Hint);
     }
 
     /// <summary>Exception messages sometimes span lines; the error must stay one line.</summary>

@@ -27,10 +27,14 @@ internal static class CommonOptions
     public static Option<bool> Quiet() => new("-q", "--quiet") { Description = "Print nothing on success" };
 
     /// <summary>
-    /// <c>-U</c>: qemu's "force share" (open despite another process's lock). QcowKit takes no locks on
-    /// read-only opens, so it is accepted for compatibility and changes nothing.
+    /// <c>-U</c>: qemu's "force share": open read-only even while another process writes the image, and keep
+    /// nobody from writing it meanwhile. Read-only verbs only, as in qemu-img.
     /// </summary>
-    public static Option<bool> ForceShare() => new("-U", "--force-share") { Description = "Accepted for qemu-img compatibility (read-only opens take no locks)" };
+    public static Option<bool> ForceShare() => new("-U", "--force-share") { Description = "Open read-only despite other processes' image locks, taking none that keep them from writing" };
+
+    /// <summary>qemu-img's refusal of <c>-U</c> with a verb that writes the image.</summary>
+    public static CliException ForceShareWithWrite(string path) =>
+        new(path, "force-share=on can only be used with read-only images");
 
     /// <summary><c>--output=human|json</c> (also <c>--output json</c>).</summary>
     public static Option<OutputFormat> Output()

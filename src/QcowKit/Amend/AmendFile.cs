@@ -3,6 +3,7 @@ using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image;
 using QcowKit.Image.Writing;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Amend;
 
@@ -31,7 +32,7 @@ internal sealed class AmendFile : IDisposable
     /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
     public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
-        var handle = HostFiles.OpenExisting(path, FileAccess.ReadWrite, FileShare.Read);
+        var handle = LockedFile.Open(path, path, FileAccess.ReadWrite, ImageLockMode.Write);
         return new AmendFile(path, handle, checkpoint);
     }
 

@@ -219,7 +219,8 @@ internal static class QcowAmender
     /// </summary>
     private static void RefuseShrinkOverData(string path, long size)
     {
-        using var image = QcowImage.Open(path);
+        // The amend holds the image for writing already; this read beside it must not count as another user.
+        using var image = QcowImage.Open(path, new QcowOpenOptions { ForceShare = true });
         var firstCluster = (size + image.ClusterSize - 1) / image.ClusterSize * image.ClusterSize;
         if (firstCluster >= image.VirtualSize)
         {

@@ -17,6 +17,7 @@ public sealed partial class QcowImage
     /// <param name="cancellationToken">Checked between steps that leave a consistent image.</param>
     /// <exception cref="QcowOptionsException">qemu-img would refuse the amend (qemu's message).</exception>
     /// <exception cref="QcowFormatException">The image is malformed.</exception>
+    /// <exception cref="QcowImageLockedException">Another process uses the image (qemu-img amend refuses too); nothing was written.</exception>
     public static void Amend(string path, QcowAmendOptions options, IProgress<QcowAmendProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
         QcowAmender.Amend(path, options, progress, cancellationToken);

@@ -1,5 +1,5 @@
 using Microsoft.Win32.SafeHandles;
-using QcowKit.Image;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Check;
 
@@ -12,10 +12,13 @@ internal sealed class CheckedFile : IDisposable
 {
     private readonly SafeFileHandle handle;
 
-    public CheckedFile(string path, bool writable)
+    /// <param name="path">The image.</param>
+    /// <param name="writable">Opened for repair.</param>
+    /// <param name="forceShare">qemu's -U: read despite other users' locks and keep none from writing (read-only only).</param>
+    public CheckedFile(string path, bool writable, bool forceShare = false)
     {
-        handle = HostFiles.OpenExisting(path, writable ? FileAccess.ReadWrite : FileAccess.Read,
-            writable ? FileShare.Read : FileShare.ReadWrite);
+        handle = LockedFile.Open(path, path, writable ? FileAccess.ReadWrite : FileAccess.Read,
+            writable ? ImageLockMode.Write : forceShare ? ImageLockMode.ReadShared : ImageLockMode.Read);
         Writable = writable;
         Length = RandomAccess.GetLength(handle);
     }

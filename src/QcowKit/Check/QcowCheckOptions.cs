@@ -34,6 +34,12 @@ public sealed class QcowCheckOptions
     /// </summary>
     public IReadOnlyList<string> AllowedDirectories { get; init; } = [];
 
+    /// <summary>
+    /// qemu's force-share (<c>-U</c>): check even while another process writes the image, and keep nobody from
+    /// writing it meanwhile. Only without repair; with <see cref="Repair"/> it throws <see cref="ArgumentException"/>.
+    /// </summary>
+    public bool ForceShare { get; init; }
+
     /// <summary>In untrusted mode, the largest virtual disk size accepted without a finding.</summary>
     public long MaxVirtualSize { get; init; } = DefaultMaxVirtualSize;
 }

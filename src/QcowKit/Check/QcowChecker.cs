@@ -16,10 +16,16 @@ public static class QcowChecker
     /// <param name="path">The qcow2 image file.</param>
     /// <param name="options">What to check and repair; null for a plain read-only check.</param>
     /// <returns>The verdict; never throws for a malformed image (that is exit code 1 with a finding).</returns>
+    /// <exception cref="QcowImageLockedException">Another process writes the image (or, for a repair, uses it at all), as qemu-img check refuses.</exception>
+    /// <exception cref="ArgumentException"><see cref="QcowCheckOptions.ForceShare"/> with a repair.</exception>
     public static QcowCheckResult Check(string path, QcowCheckOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new QcowCheckOptions();
+        if (options.ForceShare && options.Repair != QcowRepairMode.None)
+        {
+            throw new ArgumentException("force-share=on can only be used with read-only images", nameof(options));
+        }
         var findings = new List<QcowFinding>();
         CheckedFile file;
         try
@@ -29,9 +35,9 @@ public static class QcowChecker
             {
                 return NotCheckable(path, format, findings);
             }
-            file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None);
+            file = new CheckedFile(path, writable: options.Repair != QcowRepairMode.None, options.ForceShare);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException and not QcowImageLockedException or UnauthorizedAccessException)
         {
             return CannotOpen(path, findings, QcowFindingCodes.IoError, HostFiles.Reason(path, ex), -1);
         }
@@ -46,7 +52,7 @@ public static class QcowChecker
             {
                 return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, ex.Message, ex.Offset);
             }
-            catch (IOException ex)
+            catch (IOException ex) when (ex is not QcowImageLockedException)
             {
                 var reason = HostFiles.Reason(path, ex);
                 findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {reason}", -1));
@@ -66,6 +72,7 @@ public static class QcowChecker
         {
             return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, problem.Message, problem.Offset);
         }
+        using var externalLocks = options.Untrusted ? null : ExternalFileLocks.Hold(path, header, options);
         if (header.CryptMethod != 0)
         {
             // qemu-img check cannot open an encrypted image without its key secret; QcowKit has no keys.

@@ -85,6 +85,12 @@ public sealed partial class QcowValidationPolicy
     public bool NoUnknownFeatures { get; set; }
 
     /// <summary>
+    /// qemu's force-share (<c>-U</c>): read the image although another process holds it for writing. Not a rule
+    /// (it says how to open the image, not what is acceptable), so it has no name in <see cref="RuleNames"/>.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
+    /// <summary>
     /// Sets one rule from text, as every surface receives it: booleans as true/false, on/off, yes/no;
     /// sizes as qemu sizes (<see cref="QemuSize.Parse"/>); compat as 0.10/1.1 (or v2/v3); compression as
     /// zlib/zstd; list rules add their comma- or semicolon-separated items.

@@ -20,6 +20,7 @@ public static class QcowValidator
         {
             // A validation judges qcow2 images: another file is an unusable one, not a format without checks.
             Format = "qcow2",
+            ForceShare = policy.ForceShare,
             Deep = policy.Deep,
             Untrusted = policy.Untrusted,
             AllowedDirectories = [.. policy.AllowedDirectories.Select(Path.GetFullPath)],

@@ -15,10 +15,20 @@ public static class QcowComparer
     /// <summary>Opens both images (formats probed when null), compares them and closes them.</summary>
     /// <exception cref="QcowCompareException">An image's allocation or data could not be read.</exception>
     public static QcowCompareResult Compare(string firstPath, string? firstFormat, string secondPath, string? secondFormat, bool strict,
-        IProgress<QcowCompareProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<QcowCompareProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Compare(firstPath, firstFormat, secondPath, secondFormat, strict, QcowOpenOptions.ReadOnly, progress, cancellationToken);
+
+    /// <summary>
+    /// Opens both images with <paramref name="openOptions"/> (read-only; <see cref="QcowOpenOptions.ForceShare"/>
+    /// is qemu-img compare's <c>-U</c>), compares them and closes them.
+    /// </summary>
+    /// <exception cref="QcowCompareException">An image's allocation or data could not be read.</exception>
+    /// <exception cref="QcowImageLockedException">Another process writes one of the images (qemu-img compare refuses too).</exception>
+    public static QcowCompareResult Compare(string firstPath, string? firstFormat, string secondPath, string? secondFormat, bool strict,
+        QcowOpenOptions openOptions, IProgress<QcowCompareProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        using var first = VirtualDisk.Open(firstPath, firstFormat);
-        using var second = VirtualDisk.Open(secondPath, secondFormat);
+        using var first = VirtualDisk.Open(firstPath, firstFormat, openOptions);
+        using var second = VirtualDisk.Open(secondPath, secondFormat, openOptions);
         return Compare(first, second, strict, progress, cancellationToken);
     }
 

@@ -4,6 +4,12 @@ namespace QcowKit;
 public sealed class QcowConvertOptions
 {
     /// <summary>
+    /// qemu-img convert's <c>-U</c>: read the source even while another process writes it, and keep nobody from
+    /// writing it meanwhile. The output is always locked for writing.
+    /// </summary>
+    public bool ForceShare { get; set; }
+
+    /// <summary>
     /// Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c>. Raw output is a sparse copy of the
     /// guest bytes: ranges that read as zeros (in 4 KiB blocks, qemu's default <c>-S 4k</c>) are left as holes.
     /// </summary>

@@ -19,7 +19,8 @@ public static partial class QcowConverter
     public static void Convert(string sourcePath, string? sourceFormat, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        using var source = VirtualDisk.Open(sourcePath, sourceFormat);
+        ArgumentNullException.ThrowIfNull(options);
+        using var source = VirtualDisk.Open(sourcePath, sourceFormat, new QcowOpenOptions { ForceShare = options.ForceShare, ConversionSource = true });
         Convert(source, destinationPath, options, progress, cancellationToken);
     }
 

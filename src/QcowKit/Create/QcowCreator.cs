@@ -6,6 +6,7 @@ using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image;
 using QcowKit.Image.Writing;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Create;
 
@@ -44,13 +45,16 @@ internal static partial class QcowCreator
         SafeFileHandle? dataHandle = null;
         try
         {
+            // Both files are locked before either is truncated: a file another process uses is refused untouched.
+            using var file = LockedFile.OpenForReplacing(path, path, ImageLockMode.Write);
             if (o.DataFile is not null)
             {
                 // qemu resolves data file names against the current directory (see NOTES.md); so do we.
-                dataHandle = HostFiles.Create(o.DataFile, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+                dataHandle = LockedFile.OpenForReplacing(o.DataFile, o.DataFile, ImageLockMode.DataFileWrite);
+                RandomAccess.SetLength(dataHandle, 0);
                 HostFiles.SetLength(dataHandle, o.DataFile, size);
             }
-            using var file = HostFiles.Create(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+            RandomAccess.SetLength(file, 0);
             var start = new byte[3 * clusterSize];
             BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
             for (var c = 0; c < 3; c++)

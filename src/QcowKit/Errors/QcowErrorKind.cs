@@ -12,7 +12,7 @@ public enum QcowErrorKind
     /// <summary>The caller asked for something invalid: a malformed size or option list, a refused combination.</summary>
     BadArgument,
 
-    /// <summary>The request is valid but a policy refuses it (untrusted-image rules, a validation policy).</summary>
+    /// <summary>The request is valid but a policy or safety rule refuses it (untrusted-image rules, a validation policy, an image another process holds, an output that is an input).</summary>
     RefusedByPolicy,
 
     /// <summary>The host file system failed: missing file, permissions, disk full.</summary>

@@ -9,17 +9,21 @@ namespace QcowKit.Image;
 /// </summary>
 internal static class HostFiles
 {
-    /// <summary>Opens an existing file; <paramref name="path"/> is the name as the user gave it.</summary>
-    public static SafeFileHandle OpenExisting(string path, FileAccess access, FileShare share)
+    /// <summary>
+    /// Opens an existing file; <paramref name="path"/> is the name as the user gave it, <paramref name="fullPath"/> where
+    /// it resolves when that is not against the current directory (a backing file is relative to its overlay).
+    /// </summary>
+    public static SafeFileHandle OpenExisting(string path, FileAccess access, FileShare share, string? fullPath = null)
     {
+        fullPath ??= Path.GetFullPath(path);
         try
         {
-            return File.OpenHandle(Path.GetFullPath(path), FileMode.Open, access, share);
+            return File.OpenHandle(fullPath, FileMode.Open, access, share);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // qemu's read-only open checks the file type first; a read-write open fails in open(2) itself.
-            throw Directory.Exists(path)
+            throw Directory.Exists(fullPath)
                 ? new HostFileException(path, access == FileAccess.Read ? $"'file' driver requires '{path}' to be a regular file" : "Is a directory", ex)
                 : new HostFileException(path, Reason(path, ex), ex);
         }

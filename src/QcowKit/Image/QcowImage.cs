@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Compression;
 using QcowKit.Format;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Image;
 
@@ -38,16 +39,23 @@ public sealed partial class QcowImage : IVirtualDisk
     /// corrupt image opens read-only only, an encrypted one not at all.
     /// </summary>
     /// <exception cref="QcowFormatException">The image breaks a rule of the format (names field, offset and rule).</exception>
+    /// <exception cref="QcowImageLockedException">
+    /// Another process (a VM, qemu-io, qemu-nbd) holds the image, a backing file or the data file in a way qemu's image
+    /// locks forbid for this open (a read while it writes, unless <see cref="QcowOpenOptions.ForceShare"/>; any write).
+    /// </exception>
     public static QcowImage Open(string path, QcowOpenOptions? options = null) =>
         Open(path, options ?? QcowOpenOptions.ReadOnly, new HashSet<string>(StringComparer.Ordinal));
 
     internal static QcowImage Open(string path, QcowOpenOptions options, HashSet<string> chain)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (options.ForceShare && options.Writable)
+        {
+            throw new ArgumentException("force-share=on can only be used with read-only images", nameof(options));
+        }
         var fullPath = Path.GetFullPath(path);
         var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
-        var share = options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
-        var handle = HostFiles.OpenExisting(path, access, share);
+        var handle = LockedFile.Open(fullPath, path, access, options.ImageLockMode);
         QcowImage? image = null;
         try
         {
@@ -243,15 +251,14 @@ public sealed partial class QcowImage : IVirtualDisk
             return;
         }
         var access = Options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
-        var share = Options.Writable ? FileShare.Read : FileShare.ReadWrite | FileShare.Delete;
         string path;
         try
         {
             // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
             path = Path.GetFullPath(name);
-            _dataFileHandle = HostFiles.OpenExisting(name, access, share);
+            _dataFileHandle = LockedFile.Open(path, name, access, Options.DataFileLockMode);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is IOException and not QcowImageLockedException or UnauthorizedAccessException or ArgumentException)
         {
             throw new HostFileException(FileName, $"Could not open data file '{name}': {(ex is HostFileException ? ex.Message : HostFiles.Reason(name, ex))}", ex);
         }
@@ -309,6 +316,8 @@ public sealed partial class QcowImage : IVirtualDisk
             ExternalFiles = Options.ExternalFiles,
             L2CacheBytes = Options.L2CacheBytes,
             MaxBackingChainDepth = Options.MaxBackingChainDepth,
+            ForceShare = Options.ForceShare,
+            InspectOnly = Options.InspectOnly,
         };
         if (format is not ("qcow2" or "raw"))
         {
@@ -316,9 +325,9 @@ public sealed partial class QcowImage : IVirtualDisk
         }
         try
         {
-            return format == "qcow2" ? Open(name, backingOptions, chain) : RawImage.Open(name);
+            return format == "qcow2" ? Open(name, backingOptions, chain) : RawImage.Open(name, Options.RawBackingLockMode);
         }
-        catch (Exception ex) when (ex is IOException and not QcowFormatException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is IOException and not (QcowFormatException or QcowImageLockedException) or UnauthorizedAccessException or ArgumentException)
         {
             throw new IOException($"Could not open backing file '{fullPath}' of '{FileName}': {ex.Message}", ex);
         }

@@ -1,3 +1,5 @@
+using QcowKit.Image.Locking;
+
 namespace QcowKit.Image;
 
 /// <summary>How <see cref="QcowImage.Open(string, QcowOpenOptions?)"/> opens an image.</summary>
@@ -25,6 +27,24 @@ public sealed class QcowOpenOptions
     public int MaxBackingChainDepth { get; init; } = 64;
 
     /// <summary>
+    /// qemu's force-share (<c>-U</c>): read even while another process writes the image, and do not keep others
+    /// from writing it. Read-only opens only: a writable open with it throws <see cref="ArgumentException"/>.
+    /// </summary>
+    public bool ForceShare { get; init; }
+
+    /// <summary>
+    /// The caller reads metadata only, as qemu-img info does: the image is locked the way qemu-img info locks it
+    /// (others may still read it but not write it; with <see cref="ForceShare"/>, no lock at all).
+    /// </summary>
+    public bool InspectOnly { get; init; }
+
+    /// <summary>
+    /// The image is a conversion source: a raw source is locked against writers too (qemu-img convert does so;
+    /// map and compare leave raw images shareable).
+    /// </summary>
+    public bool ConversionSource { get; init; }
+
+    /// <summary>
     /// False: <see cref="QcowImage.Flush"/> and closing never fsync (qemu's cache=unsafe, what qemu-img convert
     /// uses for its output). Only the converter turns this off.
     /// </summary>
@@ -40,4 +60,26 @@ public sealed class QcowOpenOptions
     internal bool PortableZstd { get; init; }
 
     internal bool Writable => (Access & FileAccess.Write) != 0;
+
+    /// <summary>The locks qemu-img takes on a qcow2 image (or qcow2 backing file) opened this way.</summary>
+    internal ImageLockMode ImageLockMode =>
+        Writable ? ImageLockMode.Write
+        : ForceShare ? (InspectOnly ? ImageLockMode.None : ImageLockMode.ReadShared)
+        : InspectOnly ? ImageLockMode.Inspect
+        : ImageLockMode.Read;
+
+    /// <summary>The locks qemu-img takes on a raw image (or raw backing file) opened this way.</summary>
+    internal ImageLockMode RawLockMode =>
+        InspectOnly ? ImageLockMode.None
+        : ConversionSource && !ForceShare ? ImageLockMode.Read
+        : ImageLockMode.ReadShared;
+
+    /// <summary>A raw backing file is read through the overlay, which shares writes to it (only consistent read is held).</summary>
+    internal ImageLockMode RawBackingLockMode => InspectOnly ? ImageLockMode.None : ImageLockMode.ReadShared;
+
+    /// <summary>The locks qemu-img takes on an external data file.</summary>
+    internal ImageLockMode DataFileLockMode =>
+        Writable ? ImageLockMode.DataFileWrite
+        : ForceShare ? ImageLockMode.ReadShared
+        : ImageLockMode.DataFileRead;
 }

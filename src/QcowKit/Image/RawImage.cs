@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Locking;
 
 namespace QcowKit.Image;
 
@@ -16,12 +17,16 @@ public sealed class RawImage : IVirtualDisk
         VirtualSize = (RandomAccess.GetLength(handle) + 511) & ~511L;
     }
 
-    /// <summary>Opens a raw image read-only.</summary>
-    public static RawImage Open(string path)
+    /// <summary>Opens a raw image read-only, holding qemu's read lock (others may still write it, as with qemu-img map).</summary>
+    public static RawImage Open(string path) => Open(path, ImageLockMode.ReadShared);
+
+    /// <summary>Opens a raw image read-only with the qemu image locks <paramref name="lockMode"/> stands for.</summary>
+    /// <exception cref="QcowImageLockedException">Another process holds the file in a conflicting way.</exception>
+    public static RawImage Open(string path, ImageLockMode lockMode)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fullPath = Path.GetFullPath(path);
-        var handle = HostFiles.OpenExisting(path, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var handle = LockedFile.Open(fullPath, path, FileAccess.Read, lockMode);
         return new RawImage(path, fullPath, handle);
     }
 
@@ -31,7 +36,9 @@ public sealed class RawImage : IVirtualDisk
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        using var file = HostFiles.Create(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
+        // Locked before it is truncated: a file another process is using is refused untouched, as by qemu-img create.
+        using var file = LockedFile.OpenForReplacing(path, path, ImageLockMode.Create);
+        RandomAccess.SetLength(file, 0);
         HostFiles.SetLength(file, path, size);
     }
 

@@ -13,7 +13,7 @@ public static class VirtualDisk
         return (format ?? Probe(path)) switch
         {
             "qcow2" => QcowImage.Open(path, options),
-            "raw" => RawImage.Open(path),
+            "raw" => RawImage.Open(path, (options ?? QcowOpenOptions.ReadOnly).RawLockMode),
             var other => throw new NotSupportedException($"Image format '{other}' is not supported (only qcow2 and raw)."),
         };
     }

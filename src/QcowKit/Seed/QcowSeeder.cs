@@ -1,4 +1,5 @@
 using QcowKit.Image;
+using QcowKit.Image.Locking;
 using QcowKit.Seed.CloudInit;
 using QcowKit.Seed.Fat;
 
@@ -136,7 +137,7 @@ public static class QcowSeeder
             image.Flush();
             return result;
         }
-        using var raw = new FileStream(targetPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        using var raw = new FileStream(LockedFile.Open(targetPath, targetPath, FileAccess.ReadWrite, ImageLockMode.WriteShared), FileAccess.ReadWrite);
         var rawSize = raw.Length;
         plan.Validate(rawSize);
         return plan.Write(raw, rawSize, diskIsZeroed: false);
@@ -169,6 +170,9 @@ public static class QcowSeeder
         }
 
         var full = Path.GetFullPath(targetPath);
+        // The image being replaced stays locked until the new one has its name: one another process is using is
+        // refused before anything is written, as qemu-img create and convert refuse it.
+        using var replaced = exists ? LockedFile.Open(full, targetPath, FileAccess.Read, ImageLockMode.Write) : null;
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
