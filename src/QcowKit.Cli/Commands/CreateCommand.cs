@@ -80,7 +80,7 @@ internal static class CreateCommand
             // Without a size the engine takes the backing file's; qemu prints the line with that size.
             var sizeKnown = createOptions.Size is not null;
             if (!quiet && sizeKnown) context.Out.WriteLine(FormattingLine(path, createOptions, compatText));
-            using var created = QcowImage.Create(path, createOptions);
+            using var created = QcowImage.Create(path, createOptions, context.CancellationToken);
             if (!quiet && !sizeKnown)
             {
                 createOptions.Size = created.VirtualSize;
@@ -134,7 +134,6 @@ internal static class CreateCommand
         }
         if (size is null) throw new CliException(path, "Image creation needs a size parameter");
         if (!quiet) context.Out.WriteLine($"Formatting '{path}', fmt=raw size={size}");
-        using var file = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
-        RandomAccess.SetLength(file, size.Value);
+        RawImage.Create(path, size.Value);
     }
 }
