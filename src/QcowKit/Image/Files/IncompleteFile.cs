@@ -81,10 +81,37 @@ internal sealed partial class IncompleteFile : IDisposable
         if (!OperatingSystem.IsWindows() && File.Exists(DestinationPath))
         {
             File.SetUnixFileMode(TemporaryPath, File.GetUnixFileMode(DestinationPath));
+            if (OperatingSystem.IsLinux() && ExchangeNames(TemporaryPath, DestinationPath))
+            {
+                _committed = true;
+                DeleteQuietly(TemporaryPath); // now the replaced file
+                if (flushToDisk) FlushFolder();
+                return;
+            }
         }
         File.Move(TemporaryPath, DestinationPath, overwrite: true);
         _committed = true;
         if (flushToDisk) FlushFolder();
+    }
+
+    /// <summary>
+    /// Swaps two names atomically (renameat2 RENAME_EXCHANGE). A plain rename over an existing file makes ext4 start
+    /// writeback of the whole renamed file inside the call (auto_da_alloc, meant for programs that never fsync):
+    /// 0.85 s became 2.7 s for a 1 GiB raw convert over an existing file. The exchange does not, and the destination
+    /// still always names a whole file, old or new. False where the file system or kernel cannot exchange.
+    /// </summary>
+    private static bool ExchangeNames(string first, string second)
+    {
+        const int AtFdCwd = -100;
+        const uint RenameExchange = 2;
+        try
+        {
+            return RenameAt2(AtFdCwd, first, AtFdCwd, second, RenameExchange) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // glibc before 2.28
+        }
     }
 
     /// <summary>
@@ -106,13 +133,18 @@ internal sealed partial class IncompleteFile : IDisposable
     {
         if (_committed) return;
         _committed = true;
+        DeleteQuietly(TemporaryPath);
+    }
+
+    private static void DeleteQuietly(string path)
+    {
         try
         {
-            File.Delete(TemporaryPath);
+            File.Delete(path);
         }
         catch (IOException)
         {
-            // Best effort: the operation's own failure is the one to report, and the name says what is left.
+            // Best effort: the operation's own outcome is the one to report, and the name says what is left.
         }
         catch (UnauthorizedAccessException)
         {
@@ -129,6 +161,9 @@ internal sealed partial class IncompleteFile : IDisposable
         _ = Fsync(folder);
         _ = Close(folder);
     }
+
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt2(int oldFolder, string oldPath, int newFolder, string newPath, uint flags);
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int OpenReadOnly(string path, int flags);
