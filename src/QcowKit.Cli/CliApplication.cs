@@ -49,7 +49,9 @@ internal static class CliApplication
         // Image names may start with '@': never read them as response files.
         var parserConfiguration = new ParserConfiguration { ResponseFileTokenReplacer = null };
         var parseResult = CreateRootCommand().Parse(args, parserConfiguration);
-        var invocation = new InvocationConfiguration { Output = output, Error = error };
+        // SIGINT and SIGTERM cancel the verb's token; the verb then removes its incomplete output and returns. The
+        // timeout only bounds a verb that does not stop: past it the process exits (130 or 143) with the verb running.
+        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
         var exitCode = parseResult.Invoke(invocation);
         output.Flush();
         error.Flush();

@@ -90,11 +90,6 @@ public sealed class QcowConvert : QcowTask
             return;
         }
         if (!ImageFile.Exists(this, sourcePath)) return;
-        if (string.Equals(sourcePath, destinationPath, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
-        {
-            LogErrorFor(destinationPath, "ConvertOntoSource", destinationPath);
-            return;
-        }
         if (!Overwrite && (File.Exists(destinationPath) || Directory.Exists(destinationPath)))
         {
             LogErrorFor(destinationPath, "ConvertDestinationExists", destinationPath);
@@ -125,6 +120,11 @@ public sealed class QcowConvert : QcowTask
             catch (QcowOptionsException exception)
             {
                 LogErrorFor(destinationPath, "InvalidCreateOptions", destinationPath, exception.Message);
+                return;
+            }
+            catch (OutputIsInputException exception)
+            {
+                LogErrorFor(destinationPath, "OutputIsInput", exception.Message);
                 return;
             }
             catch (Exception exception) when (ImageFile.IsImageProblem(exception))

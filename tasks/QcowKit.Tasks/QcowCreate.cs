@@ -89,7 +89,7 @@ public sealed class QcowCreate : QcowTask
         try
         {
             if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-            using var image = QcowImage.Create(path, options);
+            using var image = QcowImage.Create(path, options, CancellationToken);
             virtualSize = image.VirtualSize;
             clusterSize = image.ClusterSize;
         }

@@ -118,7 +118,7 @@ public sealed class QcowSeed : QcowTask
                     PartitionTable = partitionTable,
                     Reproducible = Reproducible,
                     Timestamp = timestamp,
-                }, target)
+                }, target, CancellationToken)
                 : UserData is not null
                 ? QcowSeeder.SeedCloudInit(path, new CloudInitSeedOptions
                 {
@@ -129,16 +129,16 @@ public sealed class QcowSeed : QcowTask
                     Label = string.IsNullOrEmpty(Label) ? "CIDATA" : Label,
                     Reproducible = Reproducible,
                     Timestamp = timestamp,
-                }, target)
+                }, target, CancellationToken)
                 : CopyFrom is not null
-                ? QcowSeeder.CopyImage(path, new ImageCopySeedOptions { SourcePath = CopyFrom.GetMetadata("FullPath"), TargetOffset = offset }, target)
+                ? QcowSeeder.CopyImage(path, new ImageCopySeedOptions { SourcePath = CopyFrom.GetMetadata("FullPath"), TargetOffset = offset }, target, CancellationToken)
                 : QcowSeeder.WriteGeneratedData(path, new GeneratedDataSeedOptions
                 {
                     Length = generatedLength,
                     Seed = Seed,
                     ZeroBlockPercent = ZeroBlockPercent,
                     TargetOffset = offset,
-                }, target);
+                }, target, CancellationToken);
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {

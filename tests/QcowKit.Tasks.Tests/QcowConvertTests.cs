@@ -234,3 +234,22 @@ public sealed class QcowConvertTests
         Assert.That(engine.Errors.Single().Message, Does.Contain("Invalid parameter 'cluster_size'"), engine.Describe);
     }
 }
+
+public sealed class QcowConvertOutputIsInputTests
+{
+    [Test]
+    public void A_destination_hard_linked_to_the_source_fails_with_QCOW1043_and_leaves_the_source_unchanged()
+    {
+        using var temp = new TempDirectory("convert");
+        var source = TestImages.Clean(temp, "source.qcow2");
+        var link = temp.File("other-name.qcow2");
+        Assert.That(ProcessRunner.Run("ln", [source, link]).ExitCode, Is.Zero);
+        var before = Hashing.Sha256OfFile(source);
+        var engine = new FakeBuildEngine();
+        using var task = new QcowConvert { BuildEngine = engine, Source = TestImages.Item(source), Destination = TestImages.Item(link) };
+        Assert.That(task.Execute(), Is.False);
+        Assert.That(engine.Errors.Select(e => e.Code), Is.EqualTo(new[] { "QCOW1043" }), engine.Describe);
+        Assert.That(engine.Errors[0].Message, Does.Contain("the source image"));
+        Assert.That(Hashing.Sha256OfFile(source), Is.EqualTo(before));
+    }
+}

@@ -79,7 +79,7 @@ internal static class CreateCommand
             // Without a size the engine takes the backing file's; qemu prints the line with that size.
             var sizeKnown = createOptions.Size is not null;
             if (!quiet && sizeKnown) context.Out.WriteLine(FormattingLine(path, createOptions, compatText));
-            using var created = QcowImage.Create(path, createOptions);
+            using var created = QcowImage.Create(path, createOptions, context.CancellationToken);
             if (!quiet && !sizeKnown)
             {
                 createOptions.Size = created.VirtualSize;

@@ -95,7 +95,7 @@ internal static class SeedCommand
                         PartitionTable = context.GetValue(partition) switch { "mbr" => PartitionTableType.Mbr, "gpt" => PartitionTableType.Gpt, _ => PartitionTableType.None },
                         Reproducible = context.GetValue(reproducible),
                         Timestamp = fixedTime,
-                    }, targetOptions);
+                    }, targetOptions, context.CancellationToken);
                 }
                 else if (context.GetValue(cloudInit))
                 {
@@ -109,7 +109,7 @@ internal static class SeedCommand
                         Label = context.GetValue(label) ?? "CIDATA",
                         Reproducible = context.GetValue(reproducible),
                         Timestamp = fixedTime,
-                    }, targetOptions);
+                    }, targetOptions, context.CancellationToken);
                 }
                 else if (context.GetValue(raw) is { } rawPath)
                 {
@@ -117,7 +117,7 @@ internal static class SeedCommand
                     {
                         SourcePath = rawPath,
                         TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
-                    }, targetOptions);
+                    }, targetOptions, context.CancellationToken);
                 }
                 else
                 {
@@ -127,7 +127,7 @@ internal static class SeedCommand
                         Seed = context.GetValue(seed),
                         ZeroBlockPercent = context.GetValue(zeroPercent),
                         TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
-                    }, targetOptions);
+                    }, targetOptions, context.CancellationToken);
                 }
             }
             catch (QcowException ex)

@@ -19,11 +19,11 @@ internal static class CommandActions
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(body);
+        // The body runs on the thread pool: System.CommandLine installs its SIGINT/SIGTERM handler (which cancels
+        // the token) only once the action has returned its task, so a body run synchronously inside the action could
+        // not be cancelled and Ctrl-C would kill the process in the middle of writing.
         command.SetAction((parseResult, cancellationToken) =>
-        {
-            var context = new CommandContext(parseResult, cancellationToken);
-            return Task.FromResult(Run(context, body, failureExitCode));
-        });
+            Task.Run(() => Run(new CommandContext(parseResult, cancellationToken), body, failureExitCode), CancellationToken.None));
     }
 
     private static int Run(CommandContext context, Func<CommandContext, int> body, int failureExitCode)

@@ -5,7 +5,7 @@ using QcowKit.Image;
 namespace QcowKit.Fixtures.Layout;
 
 /// <summary>
-/// Builds a fixture's base image with the engine's write path: <see cref="QcowImage.Create"/> with the
+/// Builds a fixture's base image with the engine's write path: <see cref="QcowImage.Create(string, QcowCreateOptions)"/> with the
 /// fixture's create options, then the guest plan as writes (data), write-zeroes (zero units) and
 /// compressed writes (the chosen clusters), then the internal snapshots with
 /// <see cref="QcowImage.CreateSnapshot"/>. Holes are never written. Runs in a private scratch folder

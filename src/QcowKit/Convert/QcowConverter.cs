@@ -1,5 +1,6 @@
 using QcowKit.Compression;
 using QcowKit.Image;
+using QcowKit.Image.Files;
 
 namespace QcowKit;
 
@@ -24,9 +25,14 @@ public static partial class QcowConverter
         Convert(source, destinationPath, options, progress, cancellationToken);
     }
 
-    /// <summary>Converts <paramref name="source"/> into a new image at <paramref name="destinationPath"/> (replaced if it exists).</summary>
+    /// <summary>
+    /// Converts <paramref name="source"/> into a new image at <paramref name="destinationPath"/> (replaced if it exists).
+    /// The output is written all-or-nothing: to a temporary file beside the destination, renamed into place only when
+    /// complete; on an error, a cancellation or a full disk it is removed and an existing destination keeps its bytes.
+    /// </summary>
     /// <exception cref="QcowOptionsException">qemu-img would refuse the options (unknown output format, create options, or compression or a backing file with raw output).</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; the partial output is deleted.</exception>
+    /// <exception cref="OutputIsInputException">The output (or its data file) is a file the conversion reads: the source, its backing or data files, or the output's backing chain.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; nothing is left behind.</exception>
     public static void Convert(IVirtualDisk source, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -51,6 +57,7 @@ public static partial class QcowConverter
         IVirtualDisk? backing = null;
         try
         {
+            var inputs = InputFile.Of(source, "the source image").ToList();
             if (options.BackingFile is not null)
             {
                 var backingPath = QcowImage.CombineBackingName(destinationPath, options.BackingFile);
@@ -58,20 +65,25 @@ public static partial class QcowConverter
                 backing = VirtualDisk.Open(backingPath, backingFormat);
                 create.BackingFile = options.BackingFile;
                 create.BackingFormat = backingFormat;
+                inputs.AddRange(InputFile.Of(backing, $"the backing file of '{destinationPath}'"));
             }
             if (options.Compress && create.DataFile is not null)
             {
                 throw new QcowOptionsException("Compression not supported with an external data file");
             }
-            using (var image = QcowImage.CreateAndOpen(destinationPath, create, options.FlushToDisk))
+            using var files = NewImageFiles.Begin(destinationPath, create.DataFile, inputs);
+            try
             {
-                Copy(source, backing, image, options, progress, cancellationToken);
+                using (var image = QcowImage.CreateAndOpen(files, create, options.FlushToDisk, cancellationToken))
+                {
+                    Copy(source, backing, image, options, progress, cancellationToken);
+                }
+                files.Commit(options.FlushToDisk);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            TryDelete(destinationPath);
-            throw;
+            catch (IOException ex) when (files.NameDestination(ex) is var named && !ReferenceEquals(named, ex))
+            {
+                throw named;
+            }
         }
         finally
         {
@@ -319,22 +331,6 @@ public static partial class QcowConverter
             var start = first * clusterSize;
             var end = Math.Min(i * clusterSize, length);
             image.WriteZeroes(offset + start, end - start);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the caller already gets the cancellation.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
         }
     }
 

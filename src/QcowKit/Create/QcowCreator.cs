@@ -20,7 +20,11 @@ internal static partial class QcowCreator
         private const ulong L2Copied = 1UL << 63;
 
     /// <summary>Validates <paramref name="options"/>, resolves the size and writes the image. Returns the options as used.</summary>
-    public static QcowCreateOptions Create(string path, QcowCreateOptions options)
+    /// <param name="path">The image file to write (replaced if it exists).</param>
+    /// <param name="options">qemu's create options.</param>
+    /// <param name="dataFileWritePath">Where to write the external data file the header names, when that is elsewhere (an incomplete output).</param>
+    /// <param name="cancellationToken">Observed between the clusters a full preallocation writes.</param>
+    public static QcowCreateOptions Create(string path, QcowCreateOptions options, string? dataFileWritePath = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
@@ -50,7 +54,10 @@ internal static partial class QcowCreator
             if (o.DataFile is not null)
             {
                 // qemu resolves data file names against the current directory (see NOTES.md); so do we.
-                dataHandle = LockedFile.OpenForReplacing(o.DataFile, o.DataFile, ImageLockMode.DataFileWrite);
+                // An incomplete output's data file is new and private; a data file written in place is locked first.
+                dataHandle = dataFileWritePath is not null
+                    ? File.OpenHandle(dataFileWritePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read)
+                    : LockedFile.OpenForReplacing(o.DataFile, o.DataFile, ImageLockMode.DataFileWrite);
                 RandomAccess.SetLength(dataHandle, 0);
                 HostFiles.SetLength(dataHandle, o.DataFile, size);
             }
@@ -76,7 +83,7 @@ internal static partial class QcowCreator
                 var l1 = new long[l1Entries];
                 if (preallocation != QcowPreallocation.Off)
                 {
-                    end = Preallocate(file, dataHandle, allocator, o, preallocation, clusterBits, size, l1);
+                    end = Preallocate(file, dataHandle, allocator, o, preallocation, clusterBits, size, l1, cancellationToken);
                 }
                 var l1Bytes = new byte[l1Entries * 8];
                 for (var i = 0; i < l1.Length; i++)
@@ -159,7 +166,7 @@ internal static partial class QcowCreator
     /// preallocation does. Returns the end of the data in the image file.
     /// </summary>
     private static long Preallocate(SafeFileHandle file, SafeFileHandle? dataFile, RefcountAllocator allocator, QcowCreateOptions o,
-        QcowPreallocation preallocation, int clusterBits, long size, long[] l1)
+        QcowPreallocation preallocation, int clusterBits, long size, long[] l1, CancellationToken cancellationToken)
     {
         var clusterSize = 1L << clusterBits;
         var entrySize = o.ExtendedL2 ? 16 : 8;
@@ -168,6 +175,7 @@ internal static partial class QcowCreator
         var end = 0L;
         for (var l1Index = 0; l1Index < l1.Length; l1Index++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var l2Offset = allocator.Allocate(1);
             var l2 = new byte[clusterSize];
             var first = l1Index * l2Entries;
@@ -190,7 +198,7 @@ internal static partial class QcowCreator
             switch (preallocation)
             {
                 case QcowPreallocation.Full:
-                    WriteZeros(target, dataStart, dataBytes);
+                    WriteZeros(target, dataStart, dataBytes, cancellationToken);
                     break;
                 case QcowPreallocation.Falloc:
                     Reserve(target, dataStart, dataBytes);
@@ -206,11 +214,12 @@ internal static partial class QcowCreator
         return end;
     }
 
-    private static void WriteZeros(SafeFileHandle file, long offset, long length)
+    private static void WriteZeros(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default)
     {
         var zeros = new byte[Math.Min(length, 1 << 20)];
         for (var done = 0L; done < length; done += zeros.Length)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             RandomAccess.Write(file, zeros.AsSpan(0, (int)Math.Min(zeros.Length, length - done)), offset + done);
         }
     }

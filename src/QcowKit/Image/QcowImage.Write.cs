@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using QcowKit.Compression;
 using QcowKit.Create;
 using QcowKit.Format;
+using QcowKit.Image.Files;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Image;
@@ -25,18 +26,47 @@ public sealed partial class QcowImage
     private long _compressedCursor;
 
     /// <summary>
-    /// Creates a qcow2 image as <c>qemu-img create -f qcow2 -o ...</c> would and opens it read-write.
+    /// Creates a qcow2 image as <c>qemu-img create -f qcow2 -o ...</c> would and opens it read-write. The image (and
+    /// its external data file) is written all-or-nothing: to a temporary file beside it, renamed into place only when
+    /// complete, so on a failure an existing file of that name keeps its bytes.
     /// </summary>
     /// <param name="path">The new image; an existing file is replaced.</param>
     /// <param name="options">qemu's create options; validated with qemu's rules and messages.</param>
     /// <exception cref="QcowOptionsException">qemu-img would refuse these options (same message).</exception>
-    public static QcowImage Create(string path, QcowCreateOptions options) => CreateAndOpen(path, options, flushToDisk: true);
+    /// <exception cref="OutputIsInputException">The image or its data file is a file of its own backing chain.</exception>
+    public static QcowImage Create(string path, QcowCreateOptions options) => Create(path, options, CancellationToken.None);
 
-    /// <summary>Creates and opens read-write; with <paramref name="flushToDisk"/> false nothing is fsynced after creation (qemu's cache=unsafe).</summary>
-    internal static QcowImage CreateAndOpen(string path, QcowCreateOptions options, bool flushToDisk)
+    /// <inheritdoc cref="Create(string, QcowCreateOptions)"/>
+    /// <param name="path">The new image; an existing file is replaced.</param>
+    /// <param name="options">qemu's create options; validated with qemu's rules and messages.</param>
+    /// <param name="cancellationToken">Cancels a long preallocation; nothing is left behind.</param>
+    public static QcowImage Create(string path, QcowCreateOptions options, CancellationToken cancellationToken)
     {
-        QcowCreator.Create(path, options);
-        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite, FlushToDisk = flushToDisk });
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
+        using (var files = NewImageFiles.Begin(path, options.DataFile, Files.InputFile.OfBackingChain(path, options.BackingFile, options.BackingFormat)))
+        {
+            try
+            {
+                QcowCreator.Create(files.ImagePath, options, files.DataFilePath, cancellationToken);
+                files.Commit(flushToDisk: true);
+            }
+            catch (IOException ex) when (files.NameDestination(ex) is var named && !ReferenceEquals(named, ex))
+            {
+                throw named;
+            }
+        }
+        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+    }
+
+    /// <summary>
+    /// Creates the image in <paramref name="files"/>' temporary files and opens it read-write; the caller writes it
+    /// and commits. With <paramref name="flushToDisk"/> false nothing is fsynced (qemu's cache=unsafe).
+    /// </summary>
+    internal static QcowImage CreateAndOpen(NewImageFiles files, QcowCreateOptions options, bool flushToDisk, CancellationToken cancellationToken)
+    {
+        QcowCreator.Create(files.ImagePath, options, files.DataFilePath, cancellationToken);
+        return Open(files.ImagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, FlushToDisk = flushToDisk, DataFile = files.DataFilePath });
     }
 
     /// <summary>True when the image was opened read-write.</summary>

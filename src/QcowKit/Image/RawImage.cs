@@ -30,16 +30,27 @@ public sealed class RawImage : IVirtualDisk
         return new RawImage(path, fullPath, handle);
     }
 
-    /// <summary>Creates (or truncates) a sparse raw image of <paramref name="size"/> bytes, as <c>qemu-img create -f raw</c> does.</summary>
-    /// <exception cref="HostFileException">The file cannot be created or the file system cannot hold that size.</exception>
+    /// <summary>
+    /// Creates a raw image of <paramref name="size"/> bytes that reads as zeros (a sparse file), as <c>qemu-img create
+    /// -f raw</c> does, all-or-nothing: an existing file of that name is replaced only once the new one is complete.
+    /// </summary>
     public static void Create(string path, long size)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
-        // Locked before it is truncated: a file another process is using is refused untouched, as by qemu-img create.
-        using var file = LockedFile.OpenForReplacing(path, path, ImageLockMode.Create);
-        RandomAccess.SetLength(file, 0);
-        HostFiles.SetLength(file, path, size);
+        using var file = Files.IncompleteFile.Begin(path);
+        try
+        {
+            using (var handle = File.OpenHandle(file.TemporaryPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+            {
+                HostFiles.SetLength(handle, path, size);
+            }
+            file.Commit(flushToDisk: false);
+        }
+        catch (IOException ex) when (file.NameDestination(ex) is var named && !ReferenceEquals(named, ex))
+        {
+            throw named;
+        }
     }
 
     /// <inheritdoc />
@@ -81,6 +92,9 @@ public sealed class RawImage : IVirtualDisk
             at += size;
         }
     }
+
+    /// <summary>The identity of the open file (device and inode), for the refusal to write an input.</summary>
+    internal Files.FileIdentity? Identity => Files.FileIdentity.Of(_handle);
 
     /// <inheritdoc />
     public void Dispose() => _handle.Dispose();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using QcowKit.Image;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Seed;
 
@@ -71,6 +72,12 @@ internal sealed class ImageCopySeedPlan : SeedPlan
         }
         disk.Flush();
         return new SeedResult(diskSize, writer.BytesWritten, writer.BytesSkipped);
+    }
+
+    public override IReadOnlyCollection<InputFile> Inputs()
+    {
+        using var source = Open();
+        return [.. InputFile.Of(source, "the image the seed copies")];
     }
 
     private IVirtualDisk Open() => VirtualDisk.Open(_source, _format, QcowOpenOptions.ReadOnly);

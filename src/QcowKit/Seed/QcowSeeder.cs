@@ -1,4 +1,5 @@
 using QcowKit.Image;
+using QcowKit.Image.Files;
 using QcowKit.Image.Locking;
 using QcowKit.Seed.CloudInit;
 using QcowKit.Seed.Fat;
@@ -13,17 +14,19 @@ namespace QcowKit.Seed;
 /// </summary>
 /// <remarks>
 /// The path overloads create the image (or, with <see cref="SeedTargetOptions.UseExisting"/>, open it); a new
-/// image is written to a temporary file next to the target and moved into place only when complete. The
+/// image is written all-or-nothing: to a temporary file next to the target (<c>.NAME.qcowkit-incomplete-XXXXXXXX</c>),
+/// moved into place only when complete and removed on an error or a cancellation. The target must not be one of the
+/// files the content is read from. The
 /// <see cref="Stream"/> overloads write into any writable, seekable stream that represents the guest disk; its
 /// length is the disk size.
 /// </remarks>
 public static class QcowSeeder
 {
     /// <summary>Writes a folder tree as a FAT file system into the image at <paramref name="targetPath"/>.</summary>
-    public static SeedResult SeedDirectory(string targetPath, FatSeedOptions options, SeedTargetOptions? target = null)
+    public static SeedResult SeedDirectory(string targetPath, FatSeedOptions options, SeedTargetOptions? target = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Run(targetPath, CreateFatPlan(options), target);
+        return Run(targetPath, CreateFatPlan(options), target, cancellationToken);
     }
 
     /// <summary>Writes a folder tree as a FAT file system onto a guest disk stream.</summary>
@@ -37,10 +40,10 @@ public static class QcowSeeder
     }
 
     /// <summary>Writes a cloud-init NoCloud seed (a CIDATA FAT volume) into the image at <paramref name="targetPath"/>.</summary>
-    public static SeedResult SeedCloudInit(string targetPath, CloudInitSeedOptions options, SeedTargetOptions? target = null)
+    public static SeedResult SeedCloudInit(string targetPath, CloudInitSeedOptions options, SeedTargetOptions? target = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Run(targetPath, NoCloudSeed.CreatePlan(options), target);
+        return Run(targetPath, NoCloudSeed.CreatePlan(options), target, cancellationToken);
     }
 
     /// <summary>Writes a cloud-init NoCloud seed onto a guest disk stream.</summary>
@@ -51,10 +54,10 @@ public static class QcowSeeder
     }
 
     /// <summary>Copies a raw image into the image at <paramref name="targetPath"/> at an offset.</summary>
-    public static SeedResult CopyImage(string targetPath, ImageCopySeedOptions options, SeedTargetOptions? target = null)
+    public static SeedResult CopyImage(string targetPath, ImageCopySeedOptions options, SeedTargetOptions? target = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Run(targetPath, new ImageCopySeedPlan(options), target);
+        return Run(targetPath, new ImageCopySeedPlan(options), target, cancellationToken);
     }
 
     /// <summary>Copies a raw image onto a guest disk stream at an offset.</summary>
@@ -65,10 +68,10 @@ public static class QcowSeeder
     }
 
     /// <summary>Writes deterministic generated data into the image at <paramref name="targetPath"/>.</summary>
-    public static SeedResult WriteGeneratedData(string targetPath, GeneratedDataSeedOptions options, SeedTargetOptions? target = null)
+    public static SeedResult WriteGeneratedData(string targetPath, GeneratedDataSeedOptions options, SeedTargetOptions? target = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Run(targetPath, new GeneratedDataSeedPlan(options), target);
+        return Run(targetPath, new GeneratedDataSeedPlan(options), target, cancellationToken);
     }
 
     /// <summary>Writes deterministic generated data onto a guest disk stream.</summary>
@@ -79,7 +82,7 @@ public static class QcowSeeder
     }
 
     /// <summary>
-    /// The bytes <see cref="WriteGeneratedData(string, GeneratedDataSeedOptions, SeedTargetOptions?)"/> writes at
+    /// The bytes <see cref="WriteGeneratedData(string, GeneratedDataSeedOptions, SeedTargetOptions?, CancellationToken)"/> writes at
     /// <paramref name="position"/> (relative to the start of the data), so a test can verify any range.
     /// </summary>
     public static void FillGeneratedData(GeneratedDataSeedOptions options, long position, Span<byte> destination)
@@ -110,18 +113,19 @@ public static class QcowSeeder
         return plan.Write(guestDisk, size, diskIsZeroed);
     }
 
-    private static SeedResult Run(string targetPath, SeedPlan plan, SeedTargetOptions? target)
+    private static SeedResult Run(string targetPath, SeedPlan plan, SeedTargetOptions? target, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(targetPath);
         target ??= new SeedTargetOptions();
         if (Directory.Exists(targetPath)) throw new SeedException($"Target '{targetPath}' is a folder.");
         var exists = File.Exists(targetPath);
-        return target.UseExisting ? RunExisting(targetPath, plan, target, exists) : RunNew(targetPath, plan, target, exists);
+        return target.UseExisting ? RunExisting(targetPath, plan, target, exists, cancellationToken) : RunNew(targetPath, plan, target, exists, cancellationToken);
     }
 
-    private static SeedResult RunExisting(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    private static SeedResult RunExisting(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists, CancellationToken cancellationToken)
     {
         if (!exists) throw new SeedException($"Target '{targetPath}' does not exist; UseExisting writes into an existing image.");
+        OutputGuard.EnsureNotAnInput(targetPath, $"'{targetPath}'", plan.Inputs());
         if (target.Size is not null) throw new SeedException("Size cannot be set with UseExisting: the existing image keeps its size.");
         var probed = VirtualDisk.Probe(targetPath) == "qcow2" ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
         if (target.Format != SeedImageFormat.Auto && target.Format != probed)
@@ -131,19 +135,19 @@ public static class QcowSeeder
         if (probed == SeedImageFormat.Qcow2)
         {
             using var image = QcowImage.Open(targetPath, new QcowOpenOptions { Access = FileAccess.ReadWrite });
-            using var stream = image.OpenStream();
+            using var stream = new CancellableStream(image.OpenStream(), cancellationToken);
             plan.Validate(image.VirtualSize);
             var result = plan.Write(stream, image.VirtualSize, diskIsZeroed: false);
             image.Flush();
             return result;
         }
-        using var raw = new FileStream(LockedFile.Open(targetPath, targetPath, FileAccess.ReadWrite, ImageLockMode.WriteShared), FileAccess.ReadWrite);
+        using var raw = new CancellableStream(new FileStream(LockedFile.Open(Path.GetFullPath(targetPath), targetPath, FileAccess.ReadWrite, ImageLockMode.WriteShared), FileAccess.ReadWrite), cancellationToken);
         var rawSize = raw.Length;
         plan.Validate(rawSize);
         return plan.Write(raw, rawSize, diskIsZeroed: false);
     }
 
-    private static SeedResult RunNew(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists)
+    private static SeedResult RunNew(string targetPath, SeedPlan plan, SeedTargetOptions target, bool exists, CancellationToken cancellationToken)
     {
         if (exists && !target.Overwrite)
         {
@@ -169,11 +173,8 @@ public static class QcowSeeder
             }
         }
 
-        var full = Path.GetFullPath(targetPath);
-        // The image being replaced stays locked until the new one has its name: one another process is using is
-        // refused before anything is written, as qemu-img create and convert refuse it.
-        using var replaced = exists ? LockedFile.Open(full, targetPath, FileAccess.Read, ImageLockMode.Write) : null;
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var inputs = plan.Inputs().Concat(InputFile.OfBackingChain(targetPath, createOptions?.BackingFile, createOptions?.BackingFormat)).ToList();
+        using var files = NewImageFiles.Begin(targetPath, createOptions?.DataFile, inputs);
         try
         {
             SeedResult result;
@@ -181,29 +182,37 @@ public static class QcowSeeder
             {
                 // Nobody sees the temporary image before the rename: it is written without ordering fsyncs (one
                 // per allocating write otherwise) and made stable once, before it takes the target's name.
-                using (var image = QcowImage.CreateAndOpen(temporary, createOptions, flushToDisk: false))
-                using (var stream = image.OpenStream())
+                using (var image = QcowImage.CreateAndOpen(files, createOptions, flushToDisk: false, cancellationToken))
+                using (var stream = new CancellableStream(image.OpenStream(), cancellationToken))
                 {
                     // With a backing file the new image reads as its backing file, not as zeros.
                     result = plan.Write(stream, size, diskIsZeroed: createOptions.BackingFile is null);
                 }
-                using var written = File.OpenHandle(temporary, FileMode.Open, FileAccess.ReadWrite);
+                using var written = File.OpenHandle(files.ImagePath, FileMode.Open, FileAccess.ReadWrite);
                 RandomAccess.FlushToDisk(written);
+                if (files.DataFilePath is not null)
+                {
+                    using var data = File.OpenHandle(files.DataFilePath, FileMode.Open, FileAccess.ReadWrite);
+                    RandomAccess.FlushToDisk(data);
+                }
             }
             else
             {
-                using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                using var file = new FileStream(files.ImagePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
                 // SetLength on a new file leaves a hole: the raw image is sparse from the start.
-                stream.SetLength(size);
-                result = plan.Write(stream, size, diskIsZeroed: true);
-                stream.Flush(flushToDisk: true);
+                file.SetLength(size);
+                using (var stream = new CancellableStream(file, cancellationToken, leaveOpen: true))
+                {
+                    result = plan.Write(stream, size, diskIsZeroed: true);
+                }
+                file.Flush(flushToDisk: true);
             }
-            File.Move(temporary, full, overwrite: target.Overwrite);
+            files.Commit(flushToDisk: true);
             return result;
         }
-        finally
+        catch (IOException ex) when (files.NameDestination(ex) is var named && !ReferenceEquals(named, ex))
         {
-            File.Delete(temporary);
+            throw named;
         }
     }
 

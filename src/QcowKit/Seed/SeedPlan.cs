@@ -1,3 +1,5 @@
+using QcowKit.Image.Files;
+
 namespace QcowKit.Seed;
 
 /// <summary>
@@ -14,6 +16,9 @@ internal abstract class SeedPlan
 
     /// <summary>Writes the content onto the guest disk.</summary>
     public abstract SeedResult Write(Stream disk, long diskSize, bool diskIsZeroed);
+
+    /// <summary>The files the content is read from that an output must not be (images the plan copies).</summary>
+    public virtual IReadOnlyCollection<InputFile> Inputs() => [];
 
     protected static long RoundUpToSector(long value) => (value + 511) / 512 * 512;
 
