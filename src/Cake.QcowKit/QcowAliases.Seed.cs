@@ -89,7 +89,9 @@ public static partial class QcowAliases
                 }, target);
             }
         }
-        catch (QcowException ex) when (ex.Kind != QcowErrorKind.Io)
+        // Safety refusals (an image another process holds, an output that is an input) reach the script as they are,
+        // as from every other alias.
+        catch (QcowException ex) when (ex.Kind is not (QcowErrorKind.Io or QcowErrorKind.RefusedByPolicy))
         {
             throw new CakeException($"QcowSeed {path}: {ex.Message}", ex);
         }

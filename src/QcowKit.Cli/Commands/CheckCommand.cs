@@ -90,12 +90,12 @@ internal static class CheckCommand
             if (policyGiven)
             {
                 var validation = QcowValidator.Validate(path, policy);
-                Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), validation.ExitCode);
+                Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), judged: true);
                 if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
                 return validation.ExitCode;
             }
             var result = QcowChecker.Check(path, options);
-            Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), result.ExitCode);
+            Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), judged: false);
             return result.ExitCode;
         });
         return command;
@@ -128,17 +128,18 @@ internal static class CheckCommand
     };
 
     /// <summary>
-    /// Prints the report; a check that could not open or finish prints no report and one error line, like qemu-img
-    /// (the finding that says the same is not repeated).
+    /// Prints the report. A plain check that could not open or finish prints no report and one error line, like
+    /// qemu-img (the finding that says the same is not repeated); a policy's judgement (<paramref name="judged"/>)
+    /// always lists every finding, since they are its verdict, and the caller prints the verdict line.
     /// </summary>
     private static void Report(CommandContext context, string path, QcowCheckResult result, IReadOnlyList<QcowFinding> findings,
-        OutputFormat output, bool quiet, int exitCode)
+        OutputFormat output, bool quiet, bool judged)
     {
-        if (!result.Completed)
+        if (!result.Completed && !judged)
         {
             PrintFindings(context, findings.Where(f => f.Code is not (QcowFindingCodes.CannotOpen or QcowFindingCodes.IoError
                 or QcowFindingCodes.CheckFailed or QcowFindingCodes.FormatWithoutChecks or QcowFindingCodes.CheckIncomplete)));
-            throw new CliException(path, result.Failure ?? "Check failed", exitCode);
+            throw new CliException(path, result.Failure ?? "Check failed", result.ExitCode);
         }
         if (output == OutputFormat.Json)
         {
@@ -163,14 +164,14 @@ internal static class CheckCommand
         else
         {
             PrintFindings(context, findings);
-            if (!quiet)
+            if (!quiet && result.Completed)
             {
                 context.Out.Write(Human(result));
             }
         }
-        if (result.CheckErrors > 0)
+        if (result.CheckErrors > 0 && !judged)
         {
-            throw new CliException(path, "Check failed", exitCode);
+            throw new CliException(path, "Check failed", result.ExitCode);
         }
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class IncompleteFile : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         if (Directory.Exists(destinationPath))
         {
-            throw new IOException($"Could not create '{destinationPath}': it is a folder");
+            throw new HostFileException(destinationPath, $"Could not create '{destinationPath}': Is a directory");
         }
         var destination = OutputGuard.ResolvedFullPath(destinationPath);
         var folder = Path.GetDirectoryName(destination) ?? throw new IOException($"Could not create '{destinationPath}': it names no file");
@@ -59,6 +59,12 @@ internal sealed partial class IncompleteFile : IDisposable
             catch (IOException) when (attempt < 8 && File.Exists(temporary))
             {
                 // A name taken by someone else's incomplete output: draw another.
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                destinationLock?.Dispose();
+                // Told as qemu-img tells a failed create of the destination: the user never named the temporary file.
+                throw HostFiles.Failure(destinationPath, "create", ex);
             }
             catch
             {
