@@ -176,4 +176,64 @@ public enum Corruption
 
     /// <summary>crypt_method is 3.</summary>
     CryptMethodInvalid,
+
+    /// <summary>An L2 entry's host offset is 0, the header cluster: qemu reads it as unallocated (iotest 060).</summary>
+    DataOverlapsHeader,
+
+    /// <summary>An L2 entry points at the first refcount block (iotest 060).</summary>
+    DataOverlapsRefcountBlock,
+
+    /// <summary>An L2 entry points at its own L2 table.</summary>
+    DataOverlapsL2Table,
+
+    /// <summary>An active L1 entry points at the L1 table (iotest 060).</summary>
+    L2TableOverlapsL1Table,
+
+    /// <summary>An active L1 entry points at the refcount table (iotest 060).</summary>
+    L2TableOverlapsRefcountTable,
+
+    /// <summary>refcount_table_clusters is one more than written, so the refcount table runs into the next cluster (iotest 060).</summary>
+    RefcountTableGrowsIntoData,
+
+    /// <summary>l1_table_offset is past the end of the file.</summary>
+    L1TableBeyondEof,
+
+    /// <summary>refcount_table_offset is past the end of the file.</summary>
+    RefcountTableBeyondEof,
+
+    /// <summary>l1_size exceeds qemu's 32 MiB L1 limit (iotest 080).</summary>
+    L1SizeTooLarge,
+
+    /// <summary>A snapshot's L1 table lies past the end of the file (needs a snapshot; iotest 080).</summary>
+    SnapshotL1TableBeyondEof,
+
+    /// <summary>A snapshot's l1_size is 0 while the active L1 table has entries: inconsistent L1 sizes (needs a snapshot).</summary>
+    SnapshotL1SizeZero,
+
+    /// <summary>snapshots_offset is 0: the header is read as the snapshot table (needs a snapshot).</summary>
+    SnapshotTableOverlapsHeader,
+
+    /// <summary>nb_snapshots exceeds qemu's limit of 65536 (needs a snapshot; iotest 080).</summary>
+    TooManySnapshots,
+
+    /// <summary>bitmap_directory_size exceeds qemu's 64 MiB limit (needs a bitmap).</summary>
+    BitmapDirectorySizeTooLarge,
+
+    /// <summary>bitmap_directory_size is 8, shorter than one directory entry (needs a bitmap).</summary>
+    BitmapDirectorySizeTooSmall,
+
+    /// <summary>The first bitmap's name_size is 0 (needs a bitmap).</summary>
+    BitmapNameSizeZero,
+
+    /// <summary>The bitmaps extension's nb_bitmaps is 0 (needs a bitmap).</summary>
+    BitmapsExtensionWithoutBitmaps,
+
+    /// <summary>An extended L2 entry shared with a snapshot marks a subcluster allocated and zero (needs extended L2 and a snapshot; iotest 271).</summary>
+    ExtendedL2AllocatedAndZeroInSnapshot,
+
+    /// <summary>A compressed cluster's extended L2 entry has subcluster bits set (needs extended L2 and compression; iotest 271).</summary>
+    ExtendedL2CompressedWithBitmap,
+
+    /// <summary>backing_file_size is 1024, past qemu's 1023-byte limit.</summary>
+    BackingFileNameTooLong,
 }

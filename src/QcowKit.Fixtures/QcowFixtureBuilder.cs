@@ -136,7 +136,8 @@ public sealed class QcowFixtureBuilder
         {
             files.Add(Write(Path.Combine(folder, result.Names.DataFile!), FixtureFileRole.DataFile, data));
         }
-        return new BuiltFixture(Options, files, result.Expected);
+        var dataFile = files.FirstOrDefault(f => f.Role == FixtureFileRole.DataFile)?.Path;
+        return new BuiltFixture(Options, files, EngineVerdict.Judge(files[0].Path, dataFile, result.Expected));
     }
 
     private static FixtureFile Write(string path, FixtureFileRole role, byte[] bytes)
@@ -191,9 +192,19 @@ public sealed class QcowFixtureBuilder
         }
         var names = new CompanionNames(backingName, backingFormat, o.DataFile == FixtureDataFile.Internal ? null : imageName + ".data");
         var guestPlan = GuestPlan.Create(o, o.Content ?? FixtureContent.DefaultMix(o.VirtualSize, o.ClusterSize), hasBacking: backingBytes is not null);
-        var composed = WriterBase.Supports(o)
-            ? WriterBase.Build(o, guestPlan, names, backingBytes)
-            : WriterBase.AddSnapshots(o, ImageComposer.Compose(WriterBase.ComposerOptions(o), guestPlan, names));
+        ComposedImage composed;
+        try
+        {
+            composed = WriterBase.Supports(o)
+                ? WriterBase.Build(o, guestPlan, names, backingBytes)
+                : WriterBase.AddSnapshots(o, ImageComposer.Compose(WriterBase.ComposerOptions(o), guestPlan, names));
+        }
+        catch (QcowException ex)
+        {
+            // The engine refuses what qcow2 cannot hold (e.g. a refcount past the width's maximum); nothing is written yet.
+            throw new ArgumentException($"qcow2 cannot express this combination (ClusterSize {o.ClusterSize}, RefcountBits {o.RefcountBits}, "
+                + $"Snapshots {o.Snapshots}, Bitmaps {o.Bitmaps}, CompressedFraction {o.CompressedFraction}): {ex.Message}", ex);
+        }
         var guest = new GuestBytes(guestPlan.GuestBytes(backingGuest), backingGuest);
         var image = composed.Image;
         var outcome = CleanOutcome(o);

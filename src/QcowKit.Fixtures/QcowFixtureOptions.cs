@@ -94,6 +94,11 @@ public sealed record QcowFixtureOptions
         Require(Snapshots is >= 0 and <= 16, "Snapshots must be 0..16");
         Require(Snapshots == 0 || DataFile == FixtureDataFile.Internal, "internal snapshots are not allowed with an external data file");
         Require(Snapshots == 0 || RefcountBits > 1, "snapshots share clusters (refcount 2): 1-bit refcounts cannot hold that");
+        // A snapshot adds one reference to every cluster; compressed clusters also share host clusters, so with
+        // 2-bit refcounts (maximum 3) qemu itself fails to take the snapshot ("refcount overflow").
+        Require(RefcountBits != 2 || Snapshots <= 2, "RefcountBits 2 holds refcounts up to 3: Snapshots must be 0..2 (each snapshot adds a reference)");
+        Require(RefcountBits != 2 || Snapshots == 0 || CompressedFraction == 0,
+            "RefcountBits 2 with Snapshots and CompressedFraction: compressed clusters sharing a host cluster, shared again by a snapshot, exceed refcount 3");
         Require(Bitmaps is >= 0 and <= 16, "Bitmaps must be 0..16");
         Require(!(Backing != FixtureBacking.None && DataFile == FixtureDataFile.ExternalRaw), "a raw external data file conflicts with a backing file");
         if (Content is not null)

@@ -98,6 +98,48 @@ public class BuilderTests
             Throws.ArgumentException.With.Message.Contains("version 2"));
     }
 
+    [TestCase(Corruption.SnapshotL1SizeTooLarge, 65536, 16)]
+    [TestCase(Corruption.L2TableOverlapsRefcountBlock, 512, 16)]
+    [TestCase(Corruption.L2EntryReservedBits, 16384, 8)]
+    [TestCase(Corruption.RefcountTableEntryBeyondEof, 4096, 1)]
+    public void Counts_are_those_of_the_image_built_not_of_the_catalogue_fixture(Corruption corruption, int clusterSize, int refcountBits)
+    {
+        using var temp = new TempDirectory("fixture-counts");
+        var built = QcowFixture.From(CorruptionCatalogue.DefaultBase)
+            .WithClusterSize(clusterSize)
+            .WithRefcountBits(refcountBits)
+            .WithExtendedL2(clusterSize >= 16384)
+            .WithSnapshots(refcountBits > 1 ? 1 : 0)
+            .Corrupt(corruption)
+            .Build(temp.File("counts.qcow2"));
+        Assert.That(QemuVerdict.Of(built.ImagePath), Is.EqualTo(built.Expected));
+    }
+
+    [Test]
+    public void Clusters_of_512_bytes_hold_snapshots_bitmaps_and_a_backing_file_without_the_feature_name_table()
+    {
+        using var temp = new TempDirectory("fixture-512");
+        var built = QcowFixture.Create(256 * 1024)
+            .WithClusterSize(512)
+            .WithSnapshots(2)
+            .WithBitmaps(2)
+            .WithBacking()
+            .WithCompression(CompressionType.Deflate, 0.5)
+            .Build(temp.File("small-clusters.qcow2"));
+        Assert.That(QemuVerdict.Of(built.ImagePath), Is.EqualTo(built.Expected));
+        Assert.That(built.Expected.CheckExitCode, Is.Zero);
+    }
+
+    [Test]
+    public void Two_bit_refcounts_that_a_snapshot_would_overflow_are_refused_by_option_names_before_anything_is_written()
+    {
+        using var temp = new TempDirectory("fixture-refcount-2");
+        var builder = QcowFixture.Create(256 * 1024).WithClusterSize(2048).WithRefcountBits(2).WithSnapshots(2).WithCompression(CompressionType.Deflate, 0.5);
+        Assert.That(() => builder.Build(temp.File("overflow.qcow2")),
+            Throws.ArgumentException.With.Message.Contains("RefcountBits 2").And.Message.Contains("Snapshots").And.Message.Contains("CompressedFraction"));
+        Assert.That(Directory.EnumerateFileSystemEntries(temp.Path), Is.Empty);
+    }
+
     [Test]
     public void Cached_builder_builds_each_fixture_once_per_process()
     {

@@ -20,7 +20,7 @@ public static class CorruptionCatalogue
         Content = new FixtureContent().Mix(32 * 1024, 2048).Hole((512 - 32) * 1024).Mix(16 * 1024, 2048),
     };
 
-    private static readonly Dictionary<Corruption, CorruptionInfo> Entries = Build().ToDictionary(e => e.Kind);
+    private static readonly Dictionary<Corruption, CorruptionInfo> Entries = Build().Concat(FromQemuIotests()).ToDictionary(e => e.Kind);
 
     /// <summary>All entries, in enum order.</summary>
     public static IReadOnlyList<CorruptionInfo> All { get; } = [.. Enum.GetValues<Corruption>().Select(k => Entries[k])];
@@ -431,6 +431,138 @@ public static class CorruptionCatalogue
             e.SetU32(HeaderFieldOffsets.BackingFileSize, 4);
         });
         yield return Header(Corruption.CryptMethodInvalid, "crypt_method is 3", Always, e => e.SetU32(HeaderFieldOffsets.CryptMethod, 3));
+    }
+
+
+    /// <summary>Kinds from qemu's iotests 060, 080, 271 that the first catalogue lacked.</summary>
+    private static IEnumerable<CorruptionInfo> FromQemuIotests()
+    {
+        CorruptionInfo E(Corruption kind, string description, CheckOutcome outcome, Func<QcowFixtureOptions, QcowFixtureOptions> baseOptions,
+            Func<QcowFixtureOptions, string?> requires, Action<ImageEditor> apply) => new(kind, description, outcome, baseOptions, requires, apply);
+
+        CorruptionInfo DataAt(Corruption kind, string description, CheckOutcome outcome, Func<ImageEditor, MappedCluster, long> target) =>
+            E(kind, description, outcome, Same, NeedsInternalData, e =>
+            {
+                var m = e.FirstData(kind.ToString());
+                var at = target(e, m);
+                e.SetU64(m.L2EntryOffset, (m.Entry & ~L2Entry.OffsetMask) | (ulong)at);
+                e.GuestReadsFrom(m, at);
+            });
+
+        CorruptionInfo L2TableAt(Corruption kind, string description, CheckOutcome outcome, Func<ImageEditor, long> target) =>
+            E(kind, description, outcome, Same, Always, e =>
+            {
+                var table = e.L2Tables().First();
+                var raw = L1Entry.Create(target(e), copied: true).Raw;
+                e.SetU64(table.EntryOffset, raw);
+                e.GuestFollowsL1Entry(table.Index, raw);
+            });
+
+        yield return E(Corruption.DataOverlapsHeader, "a data cluster's L2 entry points at offset 0, the header: qemu reads offset 0 as unallocated and leaks the old cluster",
+            new(3, Leaks: 1), Same, NeedsInternalData, e =>
+            {
+                var m = e.FirstData(nameof(Corruption.DataOverlapsHeader));
+                e.SetU64(m.L2EntryOffset, m.Entry & ~L2Entry.OffsetMask);
+                e.GuestUnmapped(m);
+            });
+        yield return DataAt(Corruption.DataOverlapsRefcountBlock, "a data cluster's L2 entry points at the first refcount block",
+            new(2, Corruptions: 2, Leaks: 1), (e, m) => e.RefcountBlockFor(0));
+        yield return DataAt(Corruption.DataOverlapsL2Table, "a data cluster's L2 entry points at its own L2 table",
+            new(2, Corruptions: 1, Leaks: 1), (e, m) => m.L2TableOffset);
+        yield return L2TableAt(Corruption.L2TableOverlapsL1Table, "the first active L1 entry points at the L1 table",
+            new(2, Corruptions: 2, Leaks: 11), e => (long)e.Header.L1TableOffset);
+        yield return L2TableAt(Corruption.L2TableOverlapsRefcountTable, "the first active L1 entry points at the refcount table",
+            new(2, Corruptions: 4, Leaks: 11), e => (long)e.Header.RefcountTableOffset);
+        yield return E(Corruption.RefcountTableGrowsIntoData, "refcount_table_clusters is one more than written, so the table runs into the next cluster",
+            new(2, Corruptions: 8), Same, Always, e =>
+            {
+                e.SetU32(HeaderFieldOffsets.RefcountTableClusters, e.Header.RefcountTableClusters + 1);
+            });
+        yield return E(Corruption.L1TableBeyondEof, "l1_table_offset is 16 clusters past the end of the file (qemu reads zeros there: every cluster unmapped)",
+            new(2, Corruptions: 1, Leaks: 18), Same, Always, e =>
+            {
+                e.SetU64(HeaderFieldOffsets.L1TableOffset, (ulong)BeyondEof(e));
+                for (var i = 0; i < e.Header.L1Size; i++)
+                {
+                    e.GuestFollowsL1Entry(i, 0);
+                }
+            });
+        yield return E(Corruption.RefcountTableBeyondEof, "refcount_table_offset is 16 clusters past the end of the file (qemu reads an empty refcount table)",
+            new(2, Corruptions: 37), Same, Always, e =>
+            {
+                e.SetU64(HeaderFieldOffsets.RefcountTableOffset, (ulong)BeyondEof(e));
+            });
+        yield return Header(Corruption.L1SizeTooLarge, "l1_size is one entry more than qemu's 32 MiB L1 limit", Always,
+            e => e.SetU32(HeaderFieldOffsets.L1Size, (uint)(QcowLimits.MaxL1SizeBytes / 8) + 1));
+        yield return E(Corruption.SnapshotL1TableBeyondEof, "the first snapshot's L1 table offset is 16 clusters past the end of the file",
+            new(2, Corruptions: 1, Leaks: 18), WithSnapshot, NeedsSnapshot, e =>
+            {
+                var at = e.FirstSnapshotEntry(nameof(Corruption.SnapshotL1TableBeyondEof));
+                e.SetU64(at, (ulong)BeyondEof(e));
+            });
+        yield return E(Corruption.SnapshotL1SizeZero, "the first snapshot's l1_size is 0 although the active L1 table has entries",
+            new(3, Leaks: 18), WithSnapshot, NeedsSnapshot, e =>
+            {
+                var at = e.FirstSnapshotEntry(nameof(Corruption.SnapshotL1SizeZero));
+                e.SetU32(at + 8, 0);
+            });
+        yield return E(Corruption.SnapshotTableOverlapsHeader, "snapshots_offset is 0, so the header is read as the snapshot table",
+            new(2, Corruptions: 3, Leaks: 19), WithSnapshot, NeedsSnapshot, e =>
+            {
+                e.FirstSnapshotEntry(nameof(Corruption.SnapshotTableOverlapsHeader));
+                e.SetU64(HeaderFieldOffsets.SnapshotsOffset, 0);
+            });
+        yield return E(Corruption.TooManySnapshots, "nb_snapshots is 65537, past qemu's limit",
+            CheckOutcome.Unopenable, WithSnapshot, NeedsSnapshot, e =>
+            {
+                e.FirstSnapshotEntry(nameof(Corruption.TooManySnapshots));
+                e.SetU32(HeaderFieldOffsets.NbSnapshots, 65537);
+                e.Guest.MarkUnreadable();
+            });
+        yield return E(Corruption.BitmapDirectorySizeTooLarge, "bitmap_directory_size is 64 MiB plus 8",
+            CheckOutcome.Unopenable, WithBitmap, NeedsBitmap, e =>
+            {
+                var body = e.BitmapsExtensionBody(nameof(Corruption.BitmapDirectorySizeTooLarge));
+                e.SetU64(body + 8, (64UL << 20) + 8);
+            });
+        yield return E(Corruption.BitmapDirectorySizeTooSmall, "bitmap_directory_size is 8, shorter than one directory entry",
+            CheckOutcome.Unopenable, WithBitmap, NeedsBitmap, e =>
+            {
+                var body = e.BitmapsExtensionBody(nameof(Corruption.BitmapDirectorySizeTooSmall));
+                e.SetU64(body + 8, 8);
+            });
+        yield return E(Corruption.BitmapNameSizeZero, "the first bitmap's name_size is 0",
+            CheckOutcome.Unopenable, WithBitmap, NeedsBitmap, e =>
+            {
+                var at = e.FirstBitmapEntry(nameof(Corruption.BitmapNameSizeZero));
+                e.SetU16(at + 18, 0);
+            });
+        yield return E(Corruption.BitmapsExtensionWithoutBitmaps, "the bitmaps extension's nb_bitmaps is 0",
+            CheckOutcome.Unopenable, WithBitmap, NeedsBitmap, e =>
+            {
+                var body = e.BitmapsExtensionBody(nameof(Corruption.BitmapsExtensionWithoutBitmaps));
+                e.SetU32(body, 0);
+            });
+        yield return E(Corruption.ExtendedL2AllocatedAndZeroInSnapshot, "an extended L2 entry shared with a snapshot marks its first allocated subcluster zero as well",
+            new(2, Corruptions: 2), o => WithSnapshot(WithExtendedL2(o)), o => o.ExtendedL2 && o.Snapshots > 0 ? null : "extended L2 entries and a snapshot", e =>
+            {
+                var m = e.MappedClusters().First(c => !c.IsCompressed && (c.Bitmap & L2Entry.AllAllocatedMask) != 0);
+                var s = System.Numerics.BitOperations.TrailingZeroCount(m.Bitmap & L2Entry.AllAllocatedMask);
+                e.SetU64(m.L2EntryOffset + 8, m.Bitmap | (1UL << (32 + s)));
+                e.Guest.MarkUnreadable();
+            });
+        yield return E(Corruption.ExtendedL2CompressedWithBitmap, "a compressed cluster's extended L2 entry has its first allocation bit set",
+            new(2, Corruptions: 1, Leaks: 1), o => WithCompression(WithExtendedL2(o)), o => o.ExtendedL2 && o.CompressedFraction > 0 ? null : "extended L2 entries and compressed clusters", e =>
+            {
+                var m = FirstCompressed(e, nameof(Corruption.ExtendedL2CompressedWithBitmap));
+                e.SetU64(m.L2EntryOffset + 8, m.Bitmap | 1);
+                // qemu ignores the bitmap of a compressed entry when it reads: the guest is unchanged.
+            });
+        yield return Header(Corruption.BackingFileNameTooLong, "backing_file_size is 1024 (qemu allows 1023)", Always, e =>
+        {
+            e.SetU64(HeaderFieldOffsets.BackingFileOffset, (ulong)e.FirstExtension);
+            e.SetU32(HeaderFieldOffsets.BackingFileSize, 1024);
+        });
     }
 
     private const string UnopenableBecauseAutoBitmap = " (the first bitmap has the auto flag, so qemu loads it on open and refuses the image)";

@@ -288,8 +288,31 @@ internal static class ImageComposer
                 | (o.DataFile == FixtureDataFile.ExternalRaw ? AutoclearFeatures.RawExternalData : AutoclearFeatures.None)
                 | (AutoclearFeatures)o.ExtraAutoclearBits;
         }
-        header.Write(image.AsSpan(0, cs));
+        WriteHeader(header, image.AsSpan(0, cs), o);
         return new ComposedImage(image, dataFile);
+    }
+
+    /// <summary>Writes the header cluster; qemu leaves the feature name table out when it does not fit, and so does this.</summary>
+    private static void WriteHeader(QcowHeader header, Span<byte> cluster, QcowFixtureOptions o)
+    {
+        try
+        {
+            header.Write(cluster);
+            return;
+        }
+        catch (InvalidOperationException) when (header.FeatureNameTable.Count > 0)
+        {
+            header.FeatureNameTable = [];
+        }
+        try
+        {
+            header.Write(cluster);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ArgumentException(
+                $"ClusterSize {o.ClusterSize} is too small for the header with its backing file name, data file name and bitmap extension: {ex.Message}", ex);
+        }
     }
 
     private static IncompatibleFeatures Flag(bool on, IncompatibleFeatures bit) => on ? bit : IncompatibleFeatures.None;
