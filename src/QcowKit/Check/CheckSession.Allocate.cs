@@ -30,7 +30,7 @@ internal sealed partial class CheckSession
     /// <summary>alloc_clusters_noref: the first run of free clusters from <see cref="freeClusterIndex"/>; refcounts are not changed.</summary>
     private ulong AllocateClustersNoRefcount(ulong size)
     {
-        var count = g.SizeToClusters(size);
+        var count = geometry.SizeToClusters(size);
         var found = 0L;
         while (found < count)
         {
@@ -43,7 +43,7 @@ internal sealed partial class CheckSession
             }
             found = refcount == 0 ? found + 1 : 0;
         }
-        return (ulong)(freeClusterIndex - count) << g.ClusterBits;
+        return (ulong)(freeClusterIndex - count) << geometry.ClusterBits;
     }
 
     private enum RefcountUpdate
@@ -67,28 +67,28 @@ internal sealed partial class CheckSession
     private RefcountUpdate UpdateRefcount(ulong offset, ulong length, bool decrease)
     {
         if (length == 0) return RefcountUpdate.Done;
-        var start = g.StartOfCluster(offset);
-        var last = g.StartOfCluster(offset + length - 1);
+        var start = geometry.StartOfCluster(offset);
+        var last = geometry.StartOfCluster(offset + length - 1);
         var oldTableIndex = -1L;
         var result = RefcountUpdate.Done;
         var clusterOffset = start;
-        for (; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)
+        for (; clusterOffset <= last; clusterOffset += (ulong)geometry.ClusterSize)
         {
-            var clusterIndex = (long)(clusterOffset >> g.ClusterBits);
-            var tableIndex = clusterIndex >> g.RefcountBlockBits;
+            var clusterIndex = (long)(clusterOffset >> geometry.ClusterBits);
+            var tableIndex = clusterIndex >> geometry.RefcountBlockBits;
             if (tableIndex != oldTableIndex)
             {
                 result = EnsureRefcountBlock(clusterIndex);
                 if (result == RefcountUpdate.Again)
                 {
                     // Try the same clusters first: they are most likely still free.
-                    freeClusterIndex = Math.Min(freeClusterIndex, (long)(start >> g.ClusterBits));
+                    freeClusterIndex = Math.Min(freeClusterIndex, (long)(start >> geometry.ClusterBits));
                 }
                 if (result != RefcountUpdate.Done) break;
             }
             oldTableIndex = tableIndex;
             TryGetRefcount(clusterIndex, out var refcount);
-            if (decrease ? refcount == 0 : refcount >= g.RefcountMax)
+            if (decrease ? refcount == 0 : refcount >= geometry.RefcountMax)
             {
                 result = RefcountUpdate.Failed;
                 break;
@@ -111,13 +111,13 @@ internal sealed partial class CheckSession
     /// </summary>
     private RefcountUpdate EnsureRefcountBlock(long clusterIndex)
     {
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
+        var tableIndex = clusterIndex >> geometry.RefcountBlockBits;
         if (tableIndex < refcountTableSize)
         {
             var existing = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
             if (existing != 0)
             {
-                if (g.OffsetIntoCluster(existing) == 0) return RefcountUpdate.Done;
+                if (geometry.OffsetIntoCluster(existing) == 0) return RefcountUpdate.Done;
                 Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
                     $"Refblock offset 0x{existing:x} unaligned (reftable index: 0x{tableIndex:x})", (long)(refcountTableOffset + (ulong)tableIndex * 8));
                 return RefcountUpdate.Failed;
@@ -130,25 +130,25 @@ internal sealed partial class CheckSession
             return RefcountUpdate.Failed;
         }
 
-        var newBlock = AllocateClustersNoRefcount((ulong)g.ClusterSize);
+        var newBlock = AllocateClustersNoRefcount((ulong)geometry.ClusterSize);
         if (newBlock == 0)
         {
             Report(QcowFindingCodes.MetadataOverlap, QcowFindingSeverity.Error, "Preventing invalid allocation of refcount block at offset 0", 0);
             return RefcountUpdate.Failed;
         }
-        var block = new byte[g.ClusterSize];
-        var newBlockIndex = (long)(newBlock >> g.ClusterBits);
-        if (newBlockIndex >> g.RefcountBlockBits == tableIndex)
+        var block = new byte[geometry.ClusterSize];
+        var newBlockIndex = (long)(newBlock >> geometry.ClusterBits);
+        if (newBlockIndex >> geometry.RefcountBlockBits == tableIndex)
         {
             // The block describes itself.
-            RefcountArray.Set(block, newBlockIndex & (g.RefcountBlockSize - 1), g.RefcountOrder, 1);
+            RefcountArray.Set(block, newBlockIndex & (geometry.RefcountBlockSize - 1), geometry.RefcountOrder, 1);
         }
         else
         {
-            var described = UpdateRefcount(newBlock, (ulong)g.ClusterSize, decrease: false);
+            var described = UpdateRefcount(newBlock, (ulong)geometry.ClusterSize, decrease: false);
             if (described != RefcountUpdate.Done) return described;
         }
-        if (CheckMetadataOverlap(Overlap.RefcountBlock, newBlock, (ulong)g.ClusterSize) is var overlap and not Overlap.None)
+        if (CheckMetadataOverlap(Overlap.RefcountBlock, newBlock, (ulong)geometry.ClusterSize) is var overlap and not Overlap.None)
         {
             SignalOverlap(new CheckCounts(), overlap, newBlock);
             return RefcountUpdate.Failed;

@@ -47,7 +47,7 @@ internal sealed partial class CheckSession
             invalid = $"snapshot table too large: nb_snapshots {nbSnapshots} exceeds {QcowMasks.MaxSnapshots}";
         }
         else if (long.MaxValue - (long)nbSnapshots * QcowMasks.SnapshotHeaderSize < (long)Math.Min(snapshotsOffset, long.MaxValue)
-                 || snapshotsOffset > long.MaxValue || g.OffsetIntoCluster(snapshotsOffset) != 0)
+                 || snapshotsOffset > long.MaxValue || geometry.OffsetIntoCluster(snapshotsOffset) != 0)
         {
             invalid = $"snapshot table offset invalid: 0x{snapshotsOffset:x} is not cluster aligned or too large";
         }
@@ -80,7 +80,7 @@ internal sealed partial class CheckSession
             result.Corruptions -= nbClustersReduced;
         }
 
-        if (g.Version >= 3)
+        if (geometry.Version >= 3)
         {
             for (var i = 0; i < snapshots.Count; i++)
             {
@@ -107,7 +107,7 @@ internal sealed partial class CheckSession
         }
         var offset = snapshotsOffset;
         ulong tableLength = 0;
-        Span<byte> h = stackalloc byte[QcowMasks.SnapshotHeaderSize];
+        Span<byte> entryHeader = stackalloc byte[QcowMasks.SnapshotHeaderSize];
         Span<byte> known = stackalloc byte[KnownExtraSize];
         for (var i = 0; i < count; i++)
         {
@@ -115,13 +115,13 @@ internal sealed partial class CheckSession
             tableLength = (tableLength + 7) & ~7UL;
             offset = (offset + 7) & ~7UL;
             var entryOffset = offset;
-            file.Read(offset, h);
+            file.Read(offset, entryHeader);
             offset += QcowMasks.SnapshotHeaderSize;
-            var l1Offset = BinaryPrimitives.ReadUInt64BigEndian(h);
-            var l1Size = BinaryPrimitives.ReadUInt32BigEndian(h[8..]);
-            var idSize = BinaryPrimitives.ReadUInt16BigEndian(h[12..]);
-            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(h[14..]);
-            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(h[36..]);
+            var l1Offset = BinaryPrimitives.ReadUInt64BigEndian(entryHeader);
+            var l1Size = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[8..]);
+            var idSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[12..]);
+            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[14..]);
+            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[36..]);
             var truncateUnknown = false;
             if (extraSize > QcowMasks.MaxSnapshotExtraData)
             {
@@ -140,8 +140,8 @@ internal sealed partial class CheckSession
             var knownSize = (int)Math.Min(extraSize, (uint)KnownExtraSize);
             file.Read(offset, known[..knownSize]);
             offset += (ulong)knownSize;
-            var vmStateSize = extraSize >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(known) : BinaryPrimitives.ReadUInt32BigEndian(h[32..]);
-            var diskSize = extraSize >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(known[8..]) : g.VirtualSize / 512 * 512;
+            var vmStateSize = extraSize >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(known) : BinaryPrimitives.ReadUInt32BigEndian(entryHeader[32..]);
+            var diskSize = extraSize >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(known[8..]) : geometry.VirtualSize / 512 * 512;
             var icount = extraSize >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(known[16..]) : ulong.MaxValue;
             var keptExtra = extraSize;
             var unknownOffset = offset;
@@ -175,9 +175,9 @@ internal sealed partial class CheckSession
             list.Add(new SnapshotEntry((long)entryOffset, l1Offset, l1Size, keptExtra,
                 Encoding.UTF8.GetString(idBytes), Encoding.UTF8.GetString(nameBytes))
             {
-                DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(h[16..]),
-                DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(h[20..]),
-                VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(h[24..]),
+                DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[16..]),
+                DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[20..]),
+                VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(entryHeader[24..]),
                 VmStateSize = vmStateSize,
                 DiskSize = diskSize,
                 InstructionCount = icount,
@@ -217,10 +217,10 @@ internal sealed partial class CheckSession
     {
         error = string.Empty;
         ulong size = 0;
-        foreach (var sn in snapshots)
+        foreach (var snapshot in snapshots)
         {
-            size = ((size + 7) & ~7UL) + QcowMasks.SnapshotHeaderSize + Math.Max(KnownExtraSize, sn.ExtraDataSize)
-                + (ulong)sn.IdBytes.Length + (ulong)sn.NameBytes.Length;
+            size = ((size + 7) & ~7UL) + QcowMasks.SnapshotHeaderSize + Math.Max(KnownExtraSize, snapshot.ExtraDataSize)
+                + (ulong)snapshot.IdBytes.Length + (ulong)snapshot.NameBytes.Length;
             if (size > QcowMasks.MaxSnapshotsSize)
             {
                 error = "File too large";
@@ -252,35 +252,35 @@ internal sealed partial class CheckSession
             $"Rewriting the snapshot table ({snapshots.Count} snapshots, {size} bytes) at offset 0x{newOffset:x}", (long)newOffset);
         var offset = newOffset;
         var entry = new byte[QcowMasks.SnapshotHeaderSize + QcowMasks.MaxSnapshotExtraData];
-        foreach (var sn in snapshots)
+        foreach (var snapshot in snapshots)
         {
             offset = (offset + 7) & ~7UL;
-            var extraSize = Math.Max(KnownExtraSize, (int)sn.ExtraDataSize);
+            var extraSize = Math.Max(KnownExtraSize, (int)snapshot.ExtraDataSize);
             var span = entry.AsSpan(0, QcowMasks.SnapshotHeaderSize + extraSize);
             span.Clear();
-            BinaryPrimitives.WriteUInt64BigEndian(span, sn.L1TableOffset);
-            BinaryPrimitives.WriteUInt32BigEndian(span[8..], sn.L1Size);
-            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)sn.IdBytes.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)sn.NameBytes.Length);
-            BinaryPrimitives.WriteUInt32BigEndian(span[16..], sn.DateSeconds);
-            BinaryPrimitives.WriteUInt32BigEndian(span[20..], sn.DateNanoseconds);
-            BinaryPrimitives.WriteUInt64BigEndian(span[24..], sn.VmClockNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span, snapshot.L1TableOffset);
+            BinaryPrimitives.WriteUInt32BigEndian(span[8..], snapshot.L1Size);
+            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)snapshot.IdBytes.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)snapshot.NameBytes.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(span[16..], snapshot.DateSeconds);
+            BinaryPrimitives.WriteUInt32BigEndian(span[20..], snapshot.DateNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span[24..], snapshot.VmClockNanoseconds);
             // A VM state that does not fit 32 bits makes older readers see a disk-only snapshot rather than a truncated one.
-            if (sn.VmStateSize <= uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(span[32..], (uint)sn.VmStateSize);
+            if (snapshot.VmStateSize <= uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(span[32..], (uint)snapshot.VmStateSize);
             BinaryPrimitives.WriteUInt32BigEndian(span[36..], (uint)extraSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[40..], sn.VmStateSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[48..], sn.DiskSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[56..], sn.InstructionCount);
+            BinaryPrimitives.WriteUInt64BigEndian(span[40..], snapshot.VmStateSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[48..], snapshot.DiskSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[56..], snapshot.InstructionCount);
             if (extraSize > KnownExtraSize)
             {
-                file.Read(sn.UnknownExtraOffset, span[(QcowMasks.SnapshotHeaderSize + KnownExtraSize)..]);
+                file.Read(snapshot.UnknownExtraOffset, span[(QcowMasks.SnapshotHeaderSize + KnownExtraSize)..]);
             }
             file.Write(offset, span);
             offset += (ulong)span.Length;
-            file.Write(offset, sn.IdBytes);
-            offset += (ulong)sn.IdBytes.Length;
-            file.Write(offset, sn.NameBytes);
-            offset += (ulong)sn.NameBytes.Length;
+            file.Write(offset, snapshot.IdBytes);
+            offset += (ulong)snapshot.IdBytes.Length;
+            file.Write(offset, snapshot.NameBytes);
+            offset += (ulong)snapshot.NameBytes.Length;
         }
         file.Flush();
 

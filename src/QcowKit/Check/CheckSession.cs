@@ -14,7 +14,7 @@ internal sealed partial class CheckSession : IDisposable
 {
     private const int MaxFindingsPerCode = 1000;
     private readonly CheckedFile file;
-    private readonly CheckGeometry g;
+    private readonly CheckGeometry geometry;
     private readonly List<QcowFinding> findings;
     private readonly Dictionary<string, int> findingCounts = new(StringComparer.Ordinal);
     private readonly ulong[] l1Table;
@@ -35,18 +35,18 @@ internal sealed partial class CheckSession : IDisposable
     public CheckSession(CheckedFile file, CheckGeometry geometry, List<QcowFinding> findings)
     {
         this.file = file;
-        g = geometry;
+        this.geometry = geometry;
         this.findings = findings;
         // Memory bound tied to the file: the in-memory refcounts may cover 16 times the file's clusters
         // (references a little beyond the end, as qemu allows) but never more than that or 64 MiB.
-        memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> g.ClusterBits) + 1) * Math.Max(1, g.RefcountBits / 8));
-        l1Table = ReadTable(g.L1TableOffset, g.L1Size);
-        refcountTableSize = g.RefcountTableSize;
-        refcountTableOffset = g.RefcountTableOffset;
-        refcountTable = ReadTable(g.RefcountTableOffset, refcountTableSize);
-        refblockCache = ReadBuffer(g.ClusterSize);
-        l2Buffer = ReadBuffer(g.ClusterSize);
-        ownerOf = new ZeroedMemory((int)Math.Min((file.Length >> g.ClusterBits) + 1, Array.MaxLength));
+        memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> geometry.ClusterBits) + 1) * Math.Max(1, geometry.RefcountBits / 8));
+        l1Table = ReadTable(geometry.L1TableOffset, geometry.L1Size);
+        refcountTableSize = geometry.RefcountTableSize;
+        refcountTableOffset = geometry.RefcountTableOffset;
+        refcountTable = ReadTable(geometry.RefcountTableOffset, refcountTableSize);
+        refblockCache = ReadBuffer(geometry.ClusterSize);
+        l2Buffer = ReadBuffer(geometry.ClusterSize);
+        ownerOf = new ZeroedMemory((int)Math.Min((file.Length >> geometry.ClusterBits) + 1, Array.MaxLength));
     }
 
     /// <summary>
@@ -57,15 +57,15 @@ internal sealed partial class CheckSession : IDisposable
     private CheckSession(CheckSession parent)
     {
         file = parent.file;
-        g = parent.g;
+        geometry = parent.geometry;
         findings = [];
         memoryBound = parent.memoryBound;
         l1Table = parent.l1Table;
         refcountTable = parent.refcountTable;
         refcountTableSize = parent.refcountTableSize;
         refcountTableOffset = parent.refcountTableOffset;
-        refblockCache = ReadBuffer(g.ClusterSize);
-        l2Buffer = ReadBuffer(g.ClusterSize);
+        refblockCache = ReadBuffer(geometry.ClusterSize);
+        l2Buffer = ReadBuffer(geometry.ClusterSize);
         ownerOf = new ZeroedMemory(0);
     }
 
@@ -100,13 +100,13 @@ internal sealed partial class CheckSession : IDisposable
     /// </summary>
     internal bool Want(string code)
     {
-        findingCounts.TryGetValue(code, out var n);
-        findingCounts[code] = n + 1;
-        if (n == MaxFindingsPerCode)
+        findingCounts.TryGetValue(code, out var reportedCount);
+        findingCounts[code] = reportedCount + 1;
+        if (reportedCount == MaxFindingsPerCode)
         {
             findings.Add(new QcowFinding(code, QcowFindingSeverity.Info, $"further {code} findings are not listed", -1));
         }
-        return n < MaxFindingsPerCode;
+        return reportedCount < MaxFindingsPerCode;
     }
 
     /// <summary>Lists a finding (after <see cref="Want"/>).</summary>
@@ -167,7 +167,7 @@ internal sealed partial class CheckSession : IDisposable
     private void MarkCleanAndConsistent()
     {
         var incompatible = file.ReadUInt64(72);
-        if (g.Version >= 3 && (incompatible & 0x3) != 0)
+        if (geometry.Version >= 3 && (incompatible & 0x3) != 0)
         {
             file.WriteUInt64(72, incompatible & ~0x3UL);
         }
@@ -176,7 +176,7 @@ internal sealed partial class CheckSession : IDisposable
     /// <summary>On closing an image opened for writing, qemu clears the dirty bit whatever the check found.</summary>
     public void CloseAfterRepair()
     {
-        if (g.Version < 3) return;
+        if (geometry.Version < 3) return;
         var incompatible = file.ReadUInt64(72);
         if ((incompatible & 0x1) != 0)
         {
@@ -192,7 +192,7 @@ internal sealed partial class CheckSession : IDisposable
     {
         refcount = 0;
         if (!TryLoadRefblockOf(clusterIndex, out var loaded)) return false;
-        if (loaded) refcount = RefcountArray.Get(refblockCache, clusterIndex & (g.RefcountBlockSize - 1), g.RefcountOrder);
+        if (loaded) refcount = RefcountArray.Get(refblockCache, clusterIndex & (geometry.RefcountBlockSize - 1), geometry.RefcountOrder);
         return true;
     }
 
@@ -203,11 +203,11 @@ internal sealed partial class CheckSession : IDisposable
     private bool TryLoadRefblockOf(long clusterIndex, out bool loaded)
     {
         loaded = false;
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
+        var tableIndex = clusterIndex >> geometry.RefcountBlockBits;
         if (tableIndex >= refcountTableSize) return true;
         var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
         if (blockOffset == 0) return true;
-        if (g.OffsetIntoCluster(blockOffset) != 0) return false;
+        if (geometry.OffsetIntoCluster(blockOffset) != 0) return false;
         LoadRefblock(blockOffset);
         loaded = true;
         return true;
@@ -223,15 +223,15 @@ internal sealed partial class CheckSession : IDisposable
     /// <summary>update_refcount for one cluster whose refcount block exists: writes the new refcount.</summary>
     private bool TrySetRefcount(long clusterIndex, ulong refcount)
     {
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
+        var tableIndex = clusterIndex >> geometry.RefcountBlockBits;
         if (tableIndex >= refcountTableSize) return false;
         var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
-        if (blockOffset == 0 || g.OffsetIntoCluster(blockOffset) != 0) return false;
+        if (blockOffset == 0 || geometry.OffsetIntoCluster(blockOffset) != 0) return false;
         LoadRefblock(blockOffset);
-        var index = clusterIndex & (g.RefcountBlockSize - 1);
-        RefcountArray.Set(refblockCache, index, g.RefcountOrder, refcount);
-        var byteIndex = (int)((index << g.RefcountOrder) / 8);
-        var width = Math.Max(1, g.RefcountBits / 8);
+        var index = clusterIndex & (geometry.RefcountBlockSize - 1);
+        RefcountArray.Set(refblockCache, index, geometry.RefcountOrder, refcount);
+        var byteIndex = (int)((index << geometry.RefcountOrder) / 8);
+        var width = Math.Max(1, geometry.RefcountBits / 8);
         file.Write(blockOffset + (ulong)byteIndex, refblockCache.AsSpan(byteIndex, width));
         return true;
     }
@@ -243,40 +243,40 @@ internal sealed partial class CheckSession : IDisposable
     /// Called for every reference in the image: the findings are formatted in separate methods, so that this one
     /// has no string-building locals for its prologue to clear on each call.
     /// </remarks>
-    private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use, long times = 1)
+    private void IncRefcounts(CheckCounts counts, RefcountArray computedRefcounts, ulong offset, ulong size, ClusterUse use, long times = 1)
     {
         if (size == 0 || size > long.MaxValue) return;
         // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
-        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
+        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= geometry.ClusterSize)
         {
             ReportBeyondEndOfFile(offset, size, use);
-            res.Corruptions += times;
+            counts.Corruptions += times;
             return;
         }
-        var start = g.StartOfCluster(offset);
-        var last = g.StartOfCluster(offset + size - 1);
-        for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)
+        var start = geometry.StartOfCluster(offset);
+        var last = geometry.StartOfCluster(offset + size - 1);
+        for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)geometry.ClusterSize)
         {
-            var k = (long)(clusterOffset >> g.ClusterBits);
-            if (k >= imrt.Size && !imrt.TryResize(k + 1))
+            var clusterIndex = (long)(clusterOffset >> geometry.ClusterBits);
+            if (clusterIndex >= computedRefcounts.Size && !computedRefcounts.TryResize(clusterIndex + 1))
             {
-                res.CheckErrors++;
+                counts.CheckErrors++;
                 ThrowOutOfCountingMemory(clusterOffset, use);
             }
-            var applied = imrt.AddSaturating(k, (ulong)times, out var updated);
+            var applied = computedRefcounts.AddSaturating(clusterIndex, (ulong)times, out var updated);
             if (applied < (ulong)times)
             {
                 ReportOverflow(clusterOffset);
-                res.Corruptions += times - (long)applied;
+                counts.Corruptions += times - (long)applied;
                 if (applied == 0) continue;
             }
             var owners = ownerOf.Span;
-            if (k < owners.Length)
+            if (clusterIndex < owners.Length)
             {
-                if (owners[(int)k] == 0) owners[(int)k] = (byte)use;
-                if (updated > 1) secondOwner.TryAdd(k, use);
+                if (owners[(int)clusterIndex] == 0) owners[(int)clusterIndex] = (byte)use;
+                if (updated > 1) secondOwner.TryAdd(clusterIndex, use);
             }
-            if (clusterOffset + (ulong)g.ClusterSize < clusterOffset) break;
+            if (clusterOffset + (ulong)geometry.ClusterSize < clusterOffset) break;
         }
     }
 

@@ -39,9 +39,9 @@ internal sealed class CheckedFile : IDisposable
         var done = 0;
         while (done < available)
         {
-            var n = RandomAccess.Read(handle, buffer[done..available], (long)offset + done);
-            if (n <= 0) break;
-            done += n;
+            var bytesRead = RandomAccess.Read(handle, buffer[done..available], (long)offset + done);
+            if (bytesRead <= 0) break;
+            done += bytesRead;
         }
         buffer[done..].Clear();
     }

@@ -106,7 +106,7 @@ public static class QcowChecker
         if (options.Repair != QcowRepairMode.None && (counts.CorruptionsFixed != 0 || counts.LeaksFixed != 0))
         {
             // qemu-img checks the repaired image again and reports that, keeping the fixed counts.
-            var before = findings.Select(f => f with { Severity = QcowFindingSeverity.Info, Message = "before repair: " + f.Message }).ToList();
+            var before = findings.Select(finding => finding with { Severity = QcowFindingSeverity.Info, Message = "before repair: " + finding.Message }).ToList();
             findings.Clear();
             findings.AddRange(before);
             ReadHeaderForCheck(file, out var repairedGeometry);

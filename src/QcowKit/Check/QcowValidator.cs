@@ -28,10 +28,10 @@ public static class QcowValidator
         });
         var findings = new List<QcowFinding>(check.Findings);
         ApplyImageRules(path, policy, findings);
-        var outcomes = findings.Select(f => OutcomeOf(f, policy)).ToList();
+        var outcomes = findings.Select(finding => OutcomeOf(finding, policy)).ToList();
         // Counts that no error finding explains, or a check that did not finish, fail whatever the policy allows.
         var unexplained = check.Completed
-            ? (check.Corruptions > 0 || check.CheckErrors > 0) && !check.Findings.Any(f => f.Severity == QcowFindingSeverity.Error)
+            ? (check.Corruptions > 0 || check.CheckErrors > 0) && !check.Findings.Any(finding => finding.Severity == QcowFindingSeverity.Error)
             : !outcomes.Contains(QcowFindingOutcome.Blocks);
         if (unexplained)
         {
@@ -83,8 +83,8 @@ public static class QcowValidator
         void Add(string code, string message, long offset)
         {
             // The untrusted policy may have reported the same thing (as an error, or as a note for an allowed folder).
-            findings.RemoveAll(f => f.Code == code && f.Offset == offset && f.Severity != QcowFindingSeverity.Error);
-            if (!findings.Any(f => f.Code == code && f.Offset == offset))
+            findings.RemoveAll(finding => finding.Code == code && finding.Offset == offset && finding.Severity != QcowFindingSeverity.Error);
+            if (!findings.Any(finding => finding.Code == code && finding.Offset == offset))
             {
                 findings.Add(new QcowFinding(code, QcowFindingSeverity.Error, message, offset));
             }

@@ -37,10 +37,10 @@ internal sealed unsafe class ZeroedMemory : IDisposable
             // mapping covers it completely.
             var hugeLength = ((nuint)length + HugePageSize - 1) & ~(HugePageSize - 1);
             var size = huge ? hugeLength + HugePageSize : (nuint)length;
-            var p = linux.Mmap(null, size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
-            if (p != (void*)-1)
+            var address = linux.Mmap(null, size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+            if (address != (void*)-1)
             {
-                mapping = (byte*)p;
+                mapping = (byte*)address;
                 mappingLength = size;
                 start = mapping;
                 if (huge)
