@@ -16,13 +16,13 @@ internal sealed partial class CheckSession
     /// <summary>qcow2_check_bitmaps_refcounts: counts the directory, each bitmap table and its data clusters.</summary>
     private void CheckBitmapsRefcounts(CheckCounts counts, RefcountArray computedRefcounts)
     {
-        if (geometry.NbBitmaps == 0) return;
-        IncRefcounts(counts, computedRefcounts, geometry.BitmapDirectoryOffset, geometry.BitmapDirectorySize, ClusterUse.BitmapDirectory);
+        if (_geometry.NbBitmaps == 0) return;
+        IncRefcounts(counts, computedRefcounts, _geometry.BitmapDirectoryOffset, _geometry.BitmapDirectorySize, ClusterUse.BitmapDirectory);
         var list = LoadBitmapList(out var why);
         if (list is null)
         {
             counts.Corruptions++;
-            Report(QcowFindingCodes.BitmapDirectoryInvalid, QcowFindingSeverity.Error, "bitmap directory: " + why, (long)Math.Min(geometry.BitmapDirectoryOffset, long.MaxValue));
+            Report(QcowFindingCodes.BitmapDirectoryInvalid, QcowFindingSeverity.Error, "bitmap directory: " + why, (long)Math.Min(_geometry.BitmapDirectoryOffset, long.MaxValue));
             throw new CheckAbortedException("Invalid argument");
         }
         foreach (var bitmap in list)
@@ -32,7 +32,7 @@ internal sealed partial class CheckSession
             var bytes = new byte[8];
             for (var i = 0; i < bitmap.Size; i++)
             {
-                file.Read(bitmap.Offset + (ulong)i * 8, bytes);
+                _file.Read(bitmap.Offset + (ulong)i * 8, bytes);
                 table[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes);
                 if (!BitmapTableEntryValid(table[i]))
                 {
@@ -46,7 +46,7 @@ internal sealed partial class CheckSession
             {
                 var offset = entry & BitmapTableEntryOffsetMask;
                 if (offset == 0) continue;
-                IncRefcounts(counts, computedRefcounts, offset, (ulong)geometry.ClusterSize, ClusterUse.BitmapData);
+                IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.BitmapData);
             }
         }
     }
@@ -55,7 +55,7 @@ internal sealed partial class CheckSession
     {
         if ((entry & BitmapTableEntryReservedMask) != 0) return false;
         var offset = entry & BitmapTableEntryOffsetMask;
-        if (offset != 0 && ((entry & 1) != 0 || geometry.OffsetIntoCluster(offset) != 0)) return false;
+        if (offset != 0 && ((entry & 1) != 0 || _geometry.OffsetIntoCluster(offset) != 0)) return false;
         return true;
     }
 
@@ -63,7 +63,7 @@ internal sealed partial class CheckSession
     private List<BitmapTableRef>? LoadBitmapList(out string why)
     {
         why = string.Empty;
-        var size = geometry.BitmapDirectorySize;
+        var size = _geometry.BitmapDirectorySize;
         if (size == 0)
         {
             why = "Requested bitmap directory size is zero";
@@ -74,14 +74,14 @@ internal sealed partial class CheckSession
             why = "Requested bitmap directory size is too big";
             return null;
         }
-        if (geometry.BitmapDirectoryOffset + size > (ulong)file.Length)
+        if (_geometry.BitmapDirectoryOffset + size > (ulong)_file.Length)
         {
             // qemu reads zeros there, which never parse as a valid entry: fail without allocating them.
             why = "the bitmap directory reaches beyond the end of the file";
             return null;
         }
         var dir = new byte[size];
-        file.Read(geometry.BitmapDirectoryOffset, dir);
+        _file.Read(_geometry.BitmapDirectoryOffset, dir);
         var list = new List<BitmapTableRef>();
         var pos = 0L;
         var count = 0U;
@@ -97,7 +97,7 @@ internal sealed partial class CheckSession
                 why = "Broken bitmap directory";
                 return null;
             }
-            if (++count > geometry.NbBitmaps)
+            if (++count > _geometry.NbBitmaps)
             {
                 why = "More bitmaps found than specified in header extension";
                 return null;
@@ -122,20 +122,20 @@ internal sealed partial class CheckSession
                 return null;
             }
             var name = System.Text.Encoding.UTF8.GetString(entry.Slice(BitmapDirEntryHeaderSize, nameSize));
-            var physBytes = (ulong)tableSize * (ulong)geometry.ClusterSize;
-            var bad = tableSize == 0 || tableOffset == 0 || geometry.OffsetIntoCluster(tableOffset) != 0 || tableSize > BitmapMaxTableSize
+            var physBytes = (ulong)tableSize * (ulong)_geometry.ClusterSize;
+            var bad = tableSize == 0 || tableOffset == 0 || _geometry.OffsetIntoCluster(tableOffset) != 0 || tableSize > BitmapMaxTableSize
                 || granularityBits > 31 || granularityBits < 9 || (flags & 0xfffffffc) != 0 || nameSize > 1023 || type != 1
                 || physBytes > BitmapMaxPhysSize
-                || ((flags & 1) == 0 && geometry.VirtualSize > ((physBytes * 8) << granularityBits));
+                || ((flags & 1) == 0 && _geometry.VirtualSize > ((physBytes * 8) << granularityBits));
             if (bad)
             {
                 why = $"Bitmap '{name}' doesn't satisfy the constraints";
                 return null;
             }
-            list.Add(new BitmapTableRef(tableOffset, tableSize, name, (long)(geometry.BitmapDirectoryOffset + (ulong)pos)));
+            list.Add(new BitmapTableRef(tableOffset, tableSize, name, (long)(_geometry.BitmapDirectoryOffset + (ulong)pos)));
             pos += entrySize;
         }
-        if (count != geometry.NbBitmaps)
+        if (count != _geometry.NbBitmaps)
         {
             why = "Less bitmaps found than specified in header extension";
             return null;

@@ -28,38 +28,38 @@ internal sealed partial class CheckSession
     {
         var enabledChecks = CachedChecks & ~ignore;
         if (size == 0) return Overlap.None;
-        if ((enabledChecks & Overlap.MainHeader) != 0 && offset < (ulong)geometry.ClusterSize) return Overlap.MainHeader;
-        size = (ulong)(((long)geometry.OffsetIntoCluster(offset) + (long)size + geometry.ClusterSize - 1) / geometry.ClusterSize * geometry.ClusterSize);
-        offset = geometry.StartOfCluster(offset);
+        if ((enabledChecks & Overlap.MainHeader) != 0 && offset < (ulong)_geometry.ClusterSize) return Overlap.MainHeader;
+        size = (ulong)(((long)_geometry.OffsetIntoCluster(offset) + (long)size + _geometry.ClusterSize - 1) / _geometry.ClusterSize * _geometry.ClusterSize);
+        offset = _geometry.StartOfCluster(offset);
         bool Hits(ulong start, ulong length) => length != 0 && offset < start + length && start < offset + size;
 
-        if ((enabledChecks & Overlap.ActiveL1) != 0 && geometry.L1Size != 0 && Hits(geometry.L1TableOffset, (ulong)geometry.L1Size * 8)) return Overlap.ActiveL1;
-        if ((enabledChecks & Overlap.RefcountTable) != 0 && refcountTableSize != 0 && Hits(refcountTableOffset, (ulong)refcountTableSize * 8)) return Overlap.RefcountTable;
-        if ((enabledChecks & Overlap.SnapshotTable) != 0 && snapshotsSize != 0 && Hits(snapshotsOffset, (ulong)snapshotsSize)) return Overlap.SnapshotTable;
+        if ((enabledChecks & Overlap.ActiveL1) != 0 && _geometry.L1Size != 0 && Hits(_geometry.L1TableOffset, (ulong)_geometry.L1Size * 8)) return Overlap.ActiveL1;
+        if ((enabledChecks & Overlap.RefcountTable) != 0 && _refcountTableSize != 0 && Hits(_refcountTableOffset, (ulong)_refcountTableSize * 8)) return Overlap.RefcountTable;
+        if ((enabledChecks & Overlap.SnapshotTable) != 0 && _snapshotsSize != 0 && Hits(_snapshotsOffset, (ulong)_snapshotsSize)) return Overlap.SnapshotTable;
         if ((enabledChecks & Overlap.InactiveL1) != 0)
         {
-            foreach (var snapshot in snapshots)
+            foreach (var snapshot in _snapshots)
             {
                 if (snapshot.L1Size != 0 && Hits(snapshot.L1TableOffset, (ulong)snapshot.L1Size * 8)) return Overlap.InactiveL1;
             }
         }
         if ((enabledChecks & Overlap.ActiveL2) != 0)
         {
-            foreach (var entry in l1Table)
+            foreach (var entry in _l1Table)
             {
                 var l2 = entry & QcowMasks.L1OffsetMask;
-                if (l2 != 0 && Hits(l2, (ulong)geometry.ClusterSize)) return Overlap.ActiveL2;
+                if (l2 != 0 && Hits(l2, (ulong)_geometry.ClusterSize)) return Overlap.ActiveL2;
             }
         }
         if ((enabledChecks & Overlap.RefcountBlock) != 0)
         {
-            foreach (var entry in refcountTable)
+            foreach (var entry in _refcountTable)
             {
                 var refblockOffset = entry & QcowMasks.RefcountTableOffsetMask;
-                if (refblockOffset != 0 && Hits(refblockOffset, (ulong)geometry.ClusterSize)) return Overlap.RefcountBlock;
+                if (refblockOffset != 0 && Hits(refblockOffset, (ulong)_geometry.ClusterSize)) return Overlap.RefcountBlock;
             }
         }
-        if ((enabledChecks & Overlap.BitmapDirectory) != 0 && geometry.NbBitmaps != 0 && Hits(geometry.BitmapDirectoryOffset, geometry.BitmapDirectorySize)) return Overlap.BitmapDirectory;
+        if ((enabledChecks & Overlap.BitmapDirectory) != 0 && _geometry.NbBitmaps != 0 && Hits(_geometry.BitmapDirectoryOffset, _geometry.BitmapDirectorySize)) return Overlap.BitmapDirectory;
         return Overlap.None;
     }
 
@@ -69,9 +69,9 @@ internal sealed partial class CheckSession
         _ = counts;
         Report(QcowFindingCodes.MetadataOverlap, QcowFindingSeverity.Error,
             $"qcow2: Marking image as corrupt: Preventing invalid write on metadata (overlaps with {overlap}) at 0x{offset:x}", (long)offset);
-        if (geometry.Version >= 3)
+        if (_geometry.Version >= 3)
         {
-            file.WriteUInt64(72, file.ReadUInt64(72) | 0x2);
+            _file.WriteUInt64(72, _file.ReadUInt64(72) | 0x2);
         }
     }
 
@@ -106,7 +106,7 @@ internal sealed partial class CheckSession
         {
             computedRefcounts[cluster + i] = 1;
         }
-        return cluster << geometry.ClusterBits;
+        return cluster << _geometry.ClusterBits;
     }
 
     /// <summary>rebuild_refcounts_write_refblocks: writes every refcount block that has a non-zero entry in [first, end).</summary>
@@ -117,8 +117,8 @@ internal sealed partial class CheckSession
         for (var cluster = firstCluster; cluster < endCluster; cluster++)
         {
             if (computedRefcounts[cluster] == 0) continue;
-            var refblockIndex = cluster >> geometry.RefcountBlockBits;
-            var refblockStart = refblockIndex << geometry.RefcountBlockBits;
+            var refblockIndex = cluster >> _geometry.RefcountBlockBits;
+            var refblockStart = refblockIndex << _geometry.RefcountBlockBits;
             ulong refblockOffset;
             if (reftable.Length > refblockIndex && reftable[refblockIndex] != 0)
             {
@@ -128,41 +128,41 @@ internal sealed partial class CheckSession
             {
                 if (firstFreeCluster < refblockStart) firstFreeCluster = refblockStart;
                 refblockOffset = (ulong)AllocateClustersInComputedRefcounts(1, computedRefcounts, ref firstFreeCluster);
-                var refblockCluster = (long)(refblockOffset >> geometry.ClusterBits);
+                var refblockCluster = (long)(refblockOffset >> _geometry.ClusterBits);
                 if (refblockCluster >= endCluster) endCluster = refblockCluster + 1;
                 if (reftable.Length <= refblockIndex)
                 {
-                    var entries = ((refblockIndex + 1) * 8 + geometry.ClusterSize - 1) / geometry.ClusterSize * geometry.ClusterSize / 8;
+                    var entries = ((refblockIndex + 1) * 8 + _geometry.ClusterSize - 1) / _geometry.ClusterSize * _geometry.ClusterSize / 8;
                     Array.Resize(ref reftable, checked((int)entries));
                     grown = true;
                 }
                 reftable[refblockIndex] = refblockOffset;
             }
-            if (CheckMetadataOverlap(Overlap.None, refblockOffset, (ulong)geometry.ClusterSize) is var overlap and not Overlap.None)
+            if (CheckMetadataOverlap(Overlap.None, refblockOffset, (ulong)_geometry.ClusterSize) is var overlap and not Overlap.None)
             {
                 SignalOverlap(new CheckCounts(), overlap, refblockOffset);
                 throw new CheckAbortedException("ERROR writing refblock");
             }
             // The array covers whole refcount blocks, so the slice never runs past its end.
-            if (computedRefcounts.Size < refblockStart + geometry.RefcountBlockSize)
+            if (computedRefcounts.Size < refblockStart + _geometry.RefcountBlockSize)
             {
                 computedRefcounts.TryResize(Math.Max(computedRefcounts.Size, refblockStart + 1));
             }
-            file.Write(refblockOffset, BlockOf(computedRefcounts, refblockIndex));
-            cluster = refblockStart + geometry.RefcountBlockSize - 1;
+            _file.Write(refblockOffset, BlockOf(computedRefcounts, refblockIndex));
+            cluster = refblockStart + _geometry.RefcountBlockSize - 1;
         }
         return grown;
     }
 
     private byte[] BlockOf(RefcountArray computedRefcounts, long refblockIndex)
     {
-        var block = new byte[geometry.ClusterSize];
-        var start = refblockIndex << geometry.RefcountBlockBits;
-        var end = Math.Min(computedRefcounts.Size, start + geometry.RefcountBlockSize);
+        var block = new byte[_geometry.ClusterSize];
+        var start = refblockIndex << _geometry.RefcountBlockBits;
+        var end = Math.Min(computedRefcounts.Size, start + _geometry.RefcountBlockSize);
         for (var clusterIndex = start; clusterIndex < end; clusterIndex++)
         {
             var refcount = computedRefcounts[clusterIndex];
-            if (refcount != 0) RefcountArray.Set(block, clusterIndex - start, geometry.RefcountOrder, refcount);
+            if (refcount != 0) RefcountArray.Set(block, clusterIndex - start, _geometry.RefcountOrder, refcount);
         }
         return block;
     }
@@ -171,7 +171,7 @@ internal sealed partial class CheckSession
     private void RebuildRefcountStructure(CheckCounts counts, RefcountArray computedRefcounts)
     {
         if (Want(QcowFindingCodes.RefcountZero)) Add(QcowFindingCodes.RefcountZero, QcowFindingSeverity.Info, "Rebuilding refcount structure", -1);
-        refblockCacheOffset = ulong.MaxValue;
+        _refblockCacheOffset = ulong.MaxValue;
         ulong[] reftable = [];
         try
         {
@@ -183,9 +183,9 @@ internal sealed partial class CheckSession
             {
                 long firstFree = 0;
                 var reftableLength = (long)reftable.Length * 8;
-                reftableClusters = (reftableLength + geometry.ClusterSize - 1) / geometry.ClusterSize;
+                reftableClusters = (reftableLength + _geometry.ClusterSize - 1) / _geometry.ClusterSize;
                 reftableOffset = AllocateClustersInComputedRefcounts((int)reftableClusters, computedRefcounts, ref firstFree);
-                var start = reftableOffset >> geometry.ClusterBits;
+                var start = reftableOffset >> _geometry.ClusterBits;
                 changed = WriteRefblocks(computedRefcounts, start, start + reftableClusters, ref reftable);
             }
             while (changed);
@@ -200,16 +200,16 @@ internal sealed partial class CheckSession
                 SignalOverlap(counts, overlap, (ulong)reftableOffset);
                 throw new CheckAbortedException("ERROR writing reftable");
             }
-            file.Write((ulong)reftableOffset, bytes);
+            _file.Write((ulong)reftableOffset, bytes);
             Span<byte> header = stackalloc byte[12];
             BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)reftableOffset);
             BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)reftableClusters);
-            file.Write(48, header);
-            file.Flush();
-            refcountTable = reftable;
-            refcountTableOffset = (ulong)reftableOffset;
-            refcountTableSize = reftable.Length;
-            refblockCacheOffset = ulong.MaxValue;
+            _file.Write(48, header);
+            _file.Flush();
+            _refcountTable = reftable;
+            _refcountTableOffset = (ulong)reftableOffset;
+            _refcountTableSize = reftable.Length;
+            _refblockCacheOffset = ulong.MaxValue;
         }
         catch (CheckAbortedException)
         {

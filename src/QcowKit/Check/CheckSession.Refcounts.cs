@@ -26,14 +26,14 @@ internal sealed partial class CheckSession
     private ClusterType TypeOf(ulong entry)
     {
         if ((entry & QcowMasks.Compressed) != 0) return ClusterType.Compressed;
-        if ((entry & QcowMasks.Zero) != 0 && !geometry.ExtendedL2)
+        if ((entry & QcowMasks.Zero) != 0 && !_geometry.ExtendedL2)
         {
             return (entry & QcowMasks.L2OffsetMask) != 0 ? ClusterType.ZeroAlloc : ClusterType.ZeroPlain;
         }
         if ((entry & QcowMasks.L2OffsetMask) == 0)
         {
             // Offset 0 is a valid data file offset; such clusters always carry COPIED.
-            return geometry.HasDataFile && (entry & QcowMasks.Copied) != 0 ? ClusterType.Normal : ClusterType.Unallocated;
+            return _geometry.HasDataFile && (entry & QcowMasks.Copied) != 0 ? ClusterType.Normal : ClusterType.Unallocated;
         }
         return ClusterType.Normal;
     }
@@ -43,22 +43,22 @@ internal sealed partial class CheckSession
     /// <summary>qcow2_check_refcounts.</summary>
     private void CheckRefcounts(CheckCounts counts)
     {
-        var nbClusters = geometry.SizeToClusters((ulong)file.Length);
+        var nbClusters = _geometry.SizeToClusters((ulong)_file.Length);
         if (nbClusters > int.MaxValue)
         {
             counts.CheckErrors++;
             Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "the image file has more than 2^31 clusters", -1);
             throw new CheckAbortedException("File too large");
         }
-        counts.TotalClusters = geometry.SizeToClusters(geometry.VirtualSize / 512 * 512);
+        counts.TotalClusters = _geometry.SizeToClusters(_geometry.VirtualSize / 512 * 512);
 
         // Without repair nothing the copied-flag pass reads (active L1 and L2 tables, on-disk refcounts) can change,
         // so it runs on a second core while the references are counted; its findings join in qemu's order below.
         // Starting a thread costs about as much as walking a few L2 tables, so small images stay on one.
         var concurrent = Fix == QcowRepairMode.None && Environment.ProcessorCount > 1
-            && l1Table.Count(entry => (entry & QcowMasks.L1OffsetMask) != 0) >= MinL2TablesForConcurrentPass;
+            && _l1Table.Count(entry => (entry & QcowMasks.L1OffsetMask) != 0) >= MinL2TablesForConcurrentPass;
         using var copiedFlags = concurrent ? new ConcurrentPass(new CheckSession(this)) : null;
-        using var computedRefcounts = new RefcountArray(geometry.RefcountOrder, geometry.ClusterSize, nbClusters, memoryBound);
+        using var computedRefcounts = new RefcountArray(_geometry.RefcountOrder, _geometry.ClusterSize, nbClusters, _memoryBound);
         var rebuild = false;
         CalculateRefcounts(counts, Fix, ref rebuild, computedRefcounts);
 
@@ -75,7 +75,7 @@ internal sealed partial class CheckSession
             rebuild = false;
             computedRefcounts.Clear();
             computedRefcounts.TryResize(Math.Max(computedRefcounts.Size, nbClusters));
-            var findingsBefore = findings.Count;
+            var findingsBefore = _findings.Count;
             CalculateRefcounts(counts, QcowRepairMode.None, ref rebuild, computedRefcounts);
             if (FixLeaks)
             {
@@ -90,7 +90,7 @@ internal sealed partial class CheckSession
                 counts.CopyFrom(saved);
             }
             // The second pass re-reports what the first already found.
-            findings.RemoveRange(findingsBefore, findings.Count - findingsBefore);
+            _findings.RemoveRange(findingsBefore, _findings.Count - findingsBefore);
             if (counts.Corruptions < old.Corruptions) counts.CorruptionsFixed += old.Corruptions - counts.Corruptions;
             if (counts.Leaks < old.Leaks) counts.LeaksFixed += old.Leaks - counts.Leaks;
             counts.Leaks += freshLeaks;
@@ -119,23 +119,23 @@ internal sealed partial class CheckSession
         {
             copiedFlags.Join(this, counts);
         }
-        counts.ImageEndOffset = (highestCluster + 1) << geometry.ClusterBits;
+        counts.ImageEndOffset = (highestCluster + 1) << _geometry.ClusterBits;
     }
 
     /// <summary>calculate_refcounts: counts every reference the metadata makes.</summary>
     private void CalculateRefcounts(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, RefcountArray computedRefcounts)
     {
-        IncRefcounts(counts, computedRefcounts, 0, (ulong)geometry.ClusterSize, ClusterUse.Header);
-        CheckRefcountsL1(counts, computedRefcounts, geometry.L1TableOffset, geometry.L1Size, fragInfo: true, fix, active: true);
+        IncRefcounts(counts, computedRefcounts, 0, (ulong)_geometry.ClusterSize, ClusterUse.Header);
+        CheckRefcountsL1(counts, computedRefcounts, _geometry.L1TableOffset, _geometry.L1Size, fragInfo: true, fix, active: true);
 
-        if (geometry.HasDataFile && snapshots.Count > 0)
+        if (_geometry.HasDataFile && _snapshots.Count > 0)
         {
-            Report(QcowFindingCodes.SnapshotsWithDataFile, QcowFindingSeverity.Error, $"ERROR {snapshots.Count} snapshots in image with data file", 64);
+            Report(QcowFindingCodes.SnapshotsWithDataFile, QcowFindingSeverity.Error, $"ERROR {_snapshots.Count} snapshots in image with data file", 64);
             counts.Corruptions++;
         }
-        foreach (var snapshot in snapshots)
+        foreach (var snapshot in _snapshots)
         {
-            if (geometry.OffsetIntoCluster(snapshot.L1TableOffset) != 0)
+            if (_geometry.OffsetIntoCluster(snapshot.L1TableOffset) != 0)
             {
                 Report(QcowFindingCodes.SnapshotL1Unaligned, QcowFindingSeverity.Error,
                     $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset=0x{snapshot.L1TableOffset:x}: L1 table is not cluster aligned; snapshot table entry corrupted", snapshot.EntryOffset);
@@ -151,11 +151,11 @@ internal sealed partial class CheckSession
             }
             CheckRefcountsL1(counts, computedRefcounts, snapshot.L1TableOffset, snapshot.L1Size, fragInfo: false, fix, active: false);
         }
-        IncRefcounts(counts, computedRefcounts, snapshotsOffset, (ulong)snapshotsSize, ClusterUse.SnapshotTable);
-        IncRefcounts(counts, computedRefcounts, refcountTableOffset, (ulong)refcountTableSize * 8, ClusterUse.RefcountTable);
-        if (geometry.CryptoHeaderLength != 0)
+        IncRefcounts(counts, computedRefcounts, _snapshotsOffset, (ulong)_snapshotsSize, ClusterUse.SnapshotTable);
+        IncRefcounts(counts, computedRefcounts, _refcountTableOffset, (ulong)_refcountTableSize * 8, ClusterUse.RefcountTable);
+        if (_geometry.CryptoHeaderLength != 0)
         {
-            IncRefcounts(counts, computedRefcounts, geometry.CryptoHeaderOffset, geometry.CryptoHeaderLength, ClusterUse.CryptoHeader);
+            IncRefcounts(counts, computedRefcounts, _geometry.CryptoHeaderOffset, _geometry.CryptoHeaderLength, ClusterUse.CryptoHeader);
         }
         CheckBitmapsRefcounts(counts, computedRefcounts);
         CheckRefblocks(counts, fix, ref rebuild, computedRefcounts);
@@ -166,7 +166,7 @@ internal sealed partial class CheckSession
     {
         if (l1Size == 0) return;
         IncRefcounts(counts, computedRefcounts, l1Offset, (ulong)l1Size * 8, active ? ClusterUse.ActiveL1 : ClusterUse.SnapshotL1);
-        var table = active && l1Offset == geometry.L1TableOffset ? l1Table : ReadTable(l1Offset, l1Size);
+        var table = active && l1Offset == _geometry.L1TableOffset ? _l1Table : ReadTable(l1Offset, l1Size);
         // L2 tables by first appearance, with how many L1 entries point at each (hostile images repeat one table millions of times).
         var multiplicity = new Dictionary<ulong, int>();
         for (var i = 0; i < table.Length; i++)
@@ -180,8 +180,8 @@ internal sealed partial class CheckSession
                 counts.Corruptions++;
             }
             var l2Offset = entry & QcowMasks.L1OffsetMask;
-            IncRefcounts(counts, computedRefcounts, l2Offset, (ulong)geometry.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
-            if (geometry.OffsetIntoCluster(l2Offset) != 0)
+            IncRefcounts(counts, computedRefcounts, l2Offset, (ulong)_geometry.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
+            if (_geometry.OffsetIntoCluster(l2Offset) != 0)
             {
                 if (Want(QcowFindingCodes.L2TableUnaligned)) Add(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
                 counts.Corruptions++;
@@ -191,7 +191,7 @@ internal sealed partial class CheckSession
         foreach (var (l2Offset, count) in multiplicity)
         {
             // Beyond the end of the file a table reads as zeros: all unallocated, nothing to count or report.
-            if (l2Offset >= (ulong)file.Length) continue;
+            if (l2Offset >= (ulong)_file.Length) continue;
             if (fix == QcowRepairMode.All && count > 1)
             {
                 // A repair may change the table during the first walk; later walks must see the change, as in qemu.
@@ -211,15 +211,15 @@ internal sealed partial class CheckSession
     /// </summary>
     private void CheckRefcountsL2(CheckCounts counts, RefcountArray computedRefcounts, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active, long multiplicity)
     {
-        var entrySize = geometry.L2EntrySize;
-        var table = l2Buffer;
-        file.Read(l2Offset, table);
+        var entrySize = _geometry.L2EntrySize;
+        var table = _l2Buffer;
+        _file.Read(l2Offset, table);
         ulong nextContiguousOffset = 0;
-        var l2Size = geometry.L2Size;
+        var l2Size = _geometry.L2Size;
         for (var i = 0; i < l2Size; i++)
         {
             var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize));
-            var bitmap = geometry.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
+            var bitmap = _geometry.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
             if (entry == 0 && bitmap == 0)
             {
                 // An all-zero entry is unallocated and counts nothing: jump over the whole zero run at once
@@ -243,11 +243,11 @@ internal sealed partial class CheckSession
                     if ((entry & QcowMasks.Copied) != 0)
                     {
                         if (Want(QcowFindingCodes.CompressedCopied)) Add(QcowFindingCodes.CompressedCopied, QcowFindingSeverity.Error,
-                            $"ERROR: coffset=0x{entry & geometry.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
+                            $"ERROR: coffset=0x{entry & _geometry.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
                         entry &= ~QcowMasks.Copied;
                         counts.Corruptions += multiplicity;
                     }
-                    if (geometry.HasDataFile)
+                    if (_geometry.HasDataFile)
                     {
                         if (Want(QcowFindingCodes.CompressedWithDataFile)) Add(QcowFindingCodes.CompressedWithDataFile, QcowFindingSeverity.Error, $"ERROR compressed cluster {i} with data file, entry=0x{entry:x}", entryOffset);
                         counts.Corruptions += multiplicity;
@@ -260,8 +260,8 @@ internal sealed partial class CheckSession
                         counts.Corruptions += multiplicity;
                         break;
                     }
-                    var coffset = entry & geometry.CompressedOffsetMask;
-                    var sectors = ((entry >> geometry.CompressedSizeShift) & geometry.CompressedSizeMask) + 1;
+                    var coffset = entry & _geometry.CompressedOffsetMask;
+                    var sectors = ((entry >> _geometry.CompressedSizeShift) & _geometry.CompressedSizeMask) + 1;
                     var csize = sectors * 512 - (coffset & 511);
                     IncRefcounts(counts, computedRefcounts, coffset, csize, ClusterUse.Compressed, multiplicity);
                     if (fragInfo)
@@ -283,17 +283,17 @@ internal sealed partial class CheckSession
                         if (Want(QcowFindingCodes.SubclusterAllocatedAndZero)) Add(QcowFindingCodes.SubclusterAllocatedAndZero, QcowFindingSeverity.Error,
                             $"ERROR offset={offset:x}: Allocated cluster has corrupted subcluster allocation bitmap", entryOffset);
                     }
-                    if (geometry.OffsetIntoCluster(offset) != 0)
+                    if (_geometry.OffsetIntoCluster(offset) != 0)
                     {
                         counts.Corruptions += multiplicity;
-                        var containsData = geometry.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
+                        var containsData = _geometry.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
                         if (!containsData)
                         {
                             if (Want(QcowFindingCodes.PreallocatedClusterUnaligned)) Add(QcowFindingCodes.PreallocatedClusterUnaligned, QcowFindingSeverity.Error,
                                 $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} offset={offset:x}: Preallocated cluster is not properly aligned; L2 entry corrupted.", entryOffset);
                             if (fix == QcowRepairMode.All)
                             {
-                                var newEntry = geometry.ExtendedL2 ? 0 : QcowMasks.Zero;
+                                var newEntry = _geometry.ExtendedL2 ? 0 : QcowMasks.Zero;
                                 BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(i * entrySize), newEntry);
                                 var overlap = CheckMetadataOverlap(active ? Overlap.ActiveL2 : Overlap.InactiveL2, (ulong)entryOffset, (ulong)entrySize);
                                 if (overlap != Overlap.None)
@@ -301,7 +301,7 @@ internal sealed partial class CheckSession
                                     SignalOverlap(counts, overlap, (ulong)entryOffset);
                                     throw new CheckAbortedException("Input/output error");
                                 }
-                                file.Write((ulong)entryOffset, table.AsSpan(i * entrySize, entrySize));
+                                _file.Write((ulong)entryOffset, table.AsSpan(i * entrySize, entrySize));
                                 counts.Corruptions--;
                                 counts.CorruptionsFixed++;
                                 continue;
@@ -320,11 +320,11 @@ internal sealed partial class CheckSession
                         {
                             counts.FragmentedClusters += multiplicity;
                         }
-                        nextContiguousOffset = offset + (ulong)geometry.ClusterSize;
+                        nextContiguousOffset = offset + (ulong)_geometry.ClusterSize;
                     }
-                    if (!geometry.HasDataFile)
+                    if (!_geometry.HasDataFile)
                     {
-                        IncRefcounts(counts, computedRefcounts, offset, (ulong)geometry.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData, multiplicity);
+                        IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData, multiplicity);
                     }
                     break;
                 }
@@ -345,12 +345,12 @@ internal sealed partial class CheckSession
     /// <summary>check_refblocks: each refcount block must be aligned, inside the image and used once.</summary>
     private void CheckRefblocks(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, RefcountArray computedRefcounts)
     {
-        for (long i = 0; i < refcountTableSize; i++)
+        for (long i = 0; i < _refcountTableSize; i++)
         {
-            var raw = Entry(refcountTable, i);
+            var raw = Entry(_refcountTable, i);
             var offset = raw & QcowMasks.RefcountTableOffsetMask;
-            var cluster = (long)(offset >> geometry.ClusterBits);
-            var entryOffset = (long)(refcountTableOffset + (ulong)i * 8);
+            var cluster = (long)(offset >> _geometry.ClusterBits);
+            var entryOffset = (long)(_refcountTableOffset + (ulong)i * 8);
             if ((raw & QcowMasks.RefcountTableReservedMask) != 0)
             {
                 Report(QcowFindingCodes.RefcountTableReservedBits, QcowFindingSeverity.Error, $"ERROR refcount table entry {i} has reserved bits set", entryOffset);
@@ -358,7 +358,7 @@ internal sealed partial class CheckSession
                 rebuild = true;
                 continue;
             }
-            if (geometry.OffsetIntoCluster(offset) != 0)
+            if (_geometry.OffsetIntoCluster(offset) != 0)
             {
                 Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
                     $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted", entryOffset);
@@ -373,22 +373,22 @@ internal sealed partial class CheckSession
                     $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} refcount block {i} is outside image", entryOffset);
                 if (fix == QcowRepairMode.All)
                 {
-                    var newLength = (long)offset + geometry.ClusterSize;
-                    if (offset > long.MaxValue - (ulong)geometry.ClusterSize || !computedRefcounts.TryResize(geometry.SizeToClusters((ulong)newLength)))
+                    var newLength = (long)offset + _geometry.ClusterSize;
+                    if (offset > long.MaxValue - (ulong)_geometry.ClusterSize || !computedRefcounts.TryResize(_geometry.SizeToClusters((ulong)newLength)))
                     {
                         rebuild = true;
                         continue;
                     }
-                    file.SetLength(newLength);
+                    _file.SetLength(newLength);
                     counts.Corruptions--;
                     counts.CorruptionsFixed++;
-                    IncRefcounts(counts, computedRefcounts, offset, (ulong)geometry.ClusterSize, ClusterUse.RefcountBlock);
+                    IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.RefcountBlock);
                 }
                 continue;
             }
             if (offset != 0)
             {
-                IncRefcounts(counts, computedRefcounts, offset, (ulong)geometry.ClusterSize, ClusterUse.RefcountBlock);
+                IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.RefcountBlock);
                 if (computedRefcounts[cluster] != 1)
                 {
                     Report(QcowFindingCodes.RefcountBlockShared, QcowFindingSeverity.Error,
@@ -405,9 +405,9 @@ internal sealed partial class CheckSession
     {
         highestCluster = 0;
         var nbClusters = computedRefcounts.Size;
-        for (long blockStart = 0; blockStart < nbClusters; blockStart += geometry.RefcountBlockSize)
+        for (long blockStart = 0; blockStart < nbClusters; blockStart += _geometry.RefcountBlockSize)
         {
-            var blockEnd = Math.Min(nbClusters, blockStart + geometry.RefcountBlockSize);
+            var blockEnd = Math.Min(nbClusters, blockStart + _geometry.RefcountBlockSize);
             if (!BlockMatchesCounts(blockStart, blockEnd, computedRefcounts, ref highestCluster))
             {
                 CompareRefcounts(counts, fix, ref rebuild, ref highestCluster, computedRefcounts, report, blockStart, blockEnd);
@@ -424,7 +424,7 @@ internal sealed partial class CheckSession
     /// </summary>
     private bool BlockMatchesCounts(long first, long end, RefcountArray computedRefcounts, ref long highestCluster)
     {
-        var bits = (end - first) << geometry.RefcountOrder;
+        var bits = (end - first) << _geometry.RefcountOrder;
         if ((bits & 7) != 0) return false;
         var counted = computedRefcounts.Bytes(first, (int)(bits >> 3));
         if (!TryLoadRefblockOf(first, out var loaded)) return false;
@@ -436,13 +436,13 @@ internal sealed partial class CheckSession
         }
         else
         {
-            if (!counted.SequenceEqual(refblockCache.AsSpan(0, counted.Length))) return false;
+            if (!counted.SequenceEqual(_refblockCache.AsSpan(0, counted.Length))) return false;
             lastNonZero = counted.LastIndexOfAnyExcept((byte)0);
         }
         if (lastNonZero >= 0)
         {
             // Entries of a byte are packed from its least significant bit, wider ones span whole bytes.
-            highestCluster = first + ((((long)lastNonZero << 3) + BitOperations.Log2(counted[lastNonZero])) >> geometry.RefcountOrder);
+            highestCluster = first + ((((long)lastNonZero << 3) + BitOperations.Log2(counted[lastNonZero])) >> _geometry.RefcountOrder);
         }
         return true;
     }
@@ -452,7 +452,7 @@ internal sealed partial class CheckSession
     {
         for (var i = first; i < end; i++)
         {
-            var clusterOffset = i << geometry.ClusterBits;
+            var clusterOffset = i << _geometry.ClusterBits;
             if (!TryGetRefcount(i, out var onDisk))
             {
                 counts.CheckErrors++;
@@ -479,8 +479,8 @@ internal sealed partial class CheckSession
                 }
                 else if (onDisk < counted)
                 {
-                    var overlap = i < ownerOf.Length && secondOwner.TryGetValue(i, out var second)
-                        && (IsMetadata((ClusterUse)ownerOf.Span[(int)i]) || IsMetadata(second));
+                    var overlap = i < _ownerOf.Length && _secondOwner.TryGetValue(i, out var second)
+                        && (IsMetadata((ClusterUse)_ownerOf.Span[(int)i]) || IsMetadata(second));
                     Report(overlap ? QcowFindingCodes.MetadataOverlap : QcowFindingCodes.RefcountTooLow, QcowFindingSeverity.Error,
                         $"ERROR cluster {i} refcount={onDisk} reference={counted}{use}", clusterOffset);
                 }
@@ -506,71 +506,71 @@ internal sealed partial class CheckSession
     /// </summary>
     private sealed class ConcurrentPass : IDisposable
     {
-        private readonly CheckSession view;
-        private readonly CheckCounts counts = new();
-        private readonly Thread thread;
-        private ExceptionDispatchInfo? failure;
+        private readonly CheckSession _view;
+        private readonly CheckCounts _counts = new();
+        private readonly Thread _thread;
+        private ExceptionDispatchInfo? _failure;
 
         public ConcurrentPass(CheckSession view)
         {
-            this.view = view;
-            thread = new Thread(Run) { IsBackground = true, Name = "qcowkit check copied flags" };
-            thread.Start();
+            _view = view;
+            _thread = new Thread(Run) { IsBackground = true, Name = "qcowkit check copied flags" };
+            _thread.Start();
         }
 
         private void Run()
         {
             try
             {
-                view.CheckOflagCopied(counts);
+                _view.CheckOflagCopied(_counts);
             }
             catch (Exception ex)
             {
-                failure = ExceptionDispatchInfo.Capture(ex);
+                _failure = ExceptionDispatchInfo.Capture(ex);
             }
         }
 
         /// <summary>Waits for the pass and adds its counts and findings to <paramref name="session"/>, as if it had run there.</summary>
         public void Join(CheckSession session, CheckCounts counts)
         {
-            thread.Join();
-            failure?.Throw();
-            counts.CheckErrors += counts.CheckErrors;
-            counts.Corruptions += counts.Corruptions;
+            _thread.Join();
+            _failure?.Throw();
+            counts.CheckErrors += _counts.CheckErrors;
+            counts.Corruptions += _counts.Corruptions;
             // Only this pass reports its finding codes, so its per-code limits carry over unchanged.
-            session.findings.AddRange(view.findings);
-            foreach (var (code, n) in view.findingCounts)
+            session._findings.AddRange(_view._findings);
+            foreach (var (code, n) in _view._findingCounts)
             {
-                session.findingCounts[code] = session.findingCounts.GetValueOrDefault(code) + n;
+                session._findingCounts[code] = session._findingCounts.GetValueOrDefault(code) + n;
             }
         }
 
         public void Dispose()
         {
-            thread.Join();
-            view.Dispose();
+            _thread.Join();
+            _view.Dispose();
         }
     }
 
     /// <summary>check_oflag_copied: COPIED must be set exactly when the refcount is 1.</summary>
     private void CheckOflagCopied(CheckCounts counts)
     {
-        bool repair = Fix switch
+        var repair = Fix switch
         {
             QcowRepairMode.All => true,
             // After a successful leak repair the refcounts are exact, so the flags can be trusted to follow them.
             QcowRepairMode.Leaks => counts.CheckErrors == 0 && counts.Corruptions == 0 && counts.Leaks == 0,
             _ => false,
         };
-        var entrySize = geometry.L2EntrySize;
-        var table = l2Buffer;
-        for (var i = 0; i < l1Table.Length; i++)
+        var entrySize = _geometry.L2EntrySize;
+        var table = _l2Buffer;
+        for (var i = 0; i < _l1Table.Length; i++)
         {
-            var l1Entry = l1Table[i];
+            var l1Entry = _l1Table[i];
             var l2Offset = l1Entry & QcowMasks.L1OffsetMask;
             if (l2Offset == 0) continue;
-            var l1EntryOffset = geometry.L1TableOffset + (ulong)i * 8;
-            if (TryGetRefcount((long)(l2Offset >> geometry.ClusterBits), out var refcount)
+            var l1EntryOffset = _geometry.L1TableOffset + (ulong)i * 8;
+            if (TryGetRefcount((long)(l2Offset >> _geometry.ClusterBits), out var refcount)
                 && (refcount == 1) != ((l1Entry & QcowMasks.Copied) != 0))
             {
                 counts.Corruptions++;
@@ -578,7 +578,7 @@ internal sealed partial class CheckSession
                     $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={l1Entry:x} refcount={refcount}", (long)l1EntryOffset);
                 if (repair)
                 {
-                    l1Table[i] = refcount == 1 ? l1Entry | QcowMasks.Copied : l1Entry & ~QcowMasks.Copied;
+                    _l1Table[i] = refcount == 1 ? l1Entry | QcowMasks.Copied : l1Entry & ~QcowMasks.Copied;
                     var overlap = CheckMetadataOverlap(Overlap.ActiveL1, l1EntryOffset & ~511UL, 512);
                     if (overlap != Overlap.None)
                     {
@@ -586,16 +586,16 @@ internal sealed partial class CheckSession
                         counts.CheckErrors++;
                         throw new CheckAbortedException("Input/output error");
                     }
-                    file.WriteUInt64(l1EntryOffset, l1Table[i]);
+                    _file.WriteUInt64(l1EntryOffset, _l1Table[i]);
                     counts.Corruptions--;
                     counts.CorruptionsFixed++;
                 }
             }
 
-            if (l2Offset >= (ulong)file.Length) continue;
-            file.Read(l2Offset, table);
+            if (l2Offset >= (ulong)_file.Length) continue;
+            _file.Read(l2Offset, table);
             var dirty = 0;
-            var l2Size = geometry.L2Size;
+            var l2Size = _geometry.L2Size;
             for (var j = 0; j < l2Size; j++)
             {
                 var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * entrySize));
@@ -609,7 +609,7 @@ internal sealed partial class CheckSession
                 if (type is not (ClusterType.Normal or ClusterType.ZeroAlloc)) continue;
                 var dataOffset = entry & QcowMasks.L2OffsetMask;
                 ulong dataRefcount = 1;
-                if (!geometry.HasDataFile && !TryGetRefcount((long)(dataOffset >> geometry.ClusterBits), out dataRefcount)) continue;
+                if (!_geometry.HasDataFile && !TryGetRefcount((long)(dataOffset >> _geometry.ClusterBits), out dataRefcount)) continue;
                 if ((dataRefcount == 1) != ((entry & QcowMasks.Copied) != 0))
                 {
                     counts.Corruptions++;
@@ -625,14 +625,14 @@ internal sealed partial class CheckSession
             }
             if (dirty > 0)
             {
-                var overlap = CheckMetadataOverlap(Overlap.ActiveL2, l2Offset, (ulong)geometry.ClusterSize);
+                var overlap = CheckMetadataOverlap(Overlap.ActiveL2, l2Offset, (ulong)_geometry.ClusterSize);
                 if (overlap != Overlap.None)
                 {
                     SignalOverlap(counts, overlap, l2Offset);
                     counts.CheckErrors++;
                     throw new CheckAbortedException("Input/output error");
                 }
-                file.Write(l2Offset, table);
+                _file.Write(l2Offset, table);
                 counts.Corruptions -= dirty;
                 counts.CorruptionsFixed += dirty;
             }

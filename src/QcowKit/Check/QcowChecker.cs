@@ -160,9 +160,9 @@ public static class QcowChecker
         {
             return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, $"the image format '{format}' is not supported (only qcow2 and raw)", -1);
         }
-        const string message = "This image format does not support checks";
-        findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, message, -1));
-        return Failed(path, findings, new CheckCounts(), message, format);
+        const string Message = "This image format does not support checks";
+        findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, Message, -1));
+        return Failed(path, findings, new CheckCounts(), Message, format);
     }
 
     private static QcowCheckResult CannotOpen(string path, List<QcowFinding> findings, string code, string reason, long offset)
