@@ -188,8 +188,11 @@ internal sealed partial class CheckSession
             }
             multiplicity[l2Offset] = multiplicity.GetValueOrDefault(l2Offset) + 1;
         }
+        var tablesDone = 0L;
         foreach (var (l2Offset, count) in multiplicity)
         {
+            ThrowIfCanceled();
+            if (active) Progress?.Report(new QcowCheckProgress(tablesDone++, multiplicity.Count));
             // Beyond the end of the file a table reads as zeros: all unallocated, nothing to count or report.
             if (l2Offset >= (ulong)_file.Length) continue;
             if (fix == QcowRepairMode.All && count > 1)
@@ -347,6 +350,7 @@ internal sealed partial class CheckSession
     {
         for (long i = 0; i < _refcountTableSize; i++)
         {
+            ThrowIfCanceled();
             var raw = Entry(_refcountTable, i);
             var offset = raw & QcowMasks.RefcountTableOffsetMask;
             var cluster = (long)(offset >> _geometry.ClusterBits);
@@ -566,6 +570,7 @@ internal sealed partial class CheckSession
         var table = _l2Buffer;
         for (var i = 0; i < _l1Table.Length; i++)
         {
+            ThrowIfCanceled();
             var l1Entry = _l1Table[i];
             var l2Offset = l1Entry & QcowMasks.L1OffsetMask;
             if (l2Offset == 0) continue;

@@ -67,9 +67,22 @@ internal sealed partial class CheckSession : IDisposable
         _refblockCache = ReadBuffer(_geometry.ClusterSize);
         _l2Buffer = ReadBuffer(_geometry.ClusterSize);
         _ownerOf = new ZeroedMemory(0);
+        Cancellation = parent.Cancellation;
+    }
+
+    /// <summary>Stops a read-only check between tables when cancellation was requested.</summary>
+    private void ThrowIfCanceled()
+    {
+        if (Fix == QcowRepairMode.None) Cancellation.ThrowIfCancellationRequested();
     }
 
     public QcowRepairMode Fix { get; init; }
+
+    /// <summary>Observed between tables while nothing is written; a repair, once started, runs to its end so the image is never left half-repaired.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Told after each L2 table of the active L1 table.</summary>
+    public IProgress<QcowCheckProgress>? Progress { get; init; }
 
     public void Dispose() => _ownerOf.Dispose();
 

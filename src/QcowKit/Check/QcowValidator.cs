@@ -12,7 +12,11 @@ public static class QcowValidator
     /// <summary>Validates the image at <paramref name="path"/>. Never writes to it.</summary>
     /// <param name="path">The qcow2 image.</param>
     /// <param name="policy">The rules; null for the defaults (errors and a dirty image block, leaks warn).</param>
-    public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy = null)
+    /// <param name="progress">Told as the check walks the image's L2 tables; null for none.</param>
+    /// <param name="cancellationToken">Stops the check between tables.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy = null, IProgress<QcowCheckProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         policy ??= new QcowValidationPolicy();
@@ -25,7 +29,7 @@ public static class QcowValidator
             Untrusted = policy.Untrusted,
             AllowedDirectories = [.. policy.AllowedDirectories.Select(Path.GetFullPath)],
             MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
-        });
+        }, progress, cancellationToken);
         var findings = new List<QcowFinding>(check.Findings);
         ApplyImageRules(path, policy, findings);
         var outcomes = findings.Select(finding => OutcomeOf(finding, policy)).ToList();
