@@ -156,7 +156,7 @@ public sealed class QcowFixtureBuilder
         {
             throw new ArgumentException("one corruption per fixture: the expected verdict of a combination is not known");
         }
-        CorruptionInfo? corruption = o.Corruptions.Count == 1 ? CorruptionCatalogue.Get(o.Corruptions[0]) : null;
+        var corruption = o.Corruptions.Count == 1 ? CorruptionCatalogue.Get(o.Corruptions[0]) : null;
         if (corruption?.Requires(o) is { } missing)
         {
             throw ImageEditor.NotApplicable(corruption.Kind.ToString(), missing);

@@ -24,7 +24,7 @@ public static class ErrorLines
     public static string? SecondLine(this Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        for (Exception? current = exception; current is not null; current = current.InnerException)
+        for (var current = exception; current is not null; current = current.InnerException)
         {
             if (current.Data[SecondLineKey] is string line)
             {

@@ -87,6 +87,9 @@ public sealed class QcowValidate : QcowTask
     [Output]
     public ITaskItem[] Results { get; private set; } = [];
 
+    /// <summary>Progress is logged at most this often (in steps of the whole), so big images do not flood the log.</summary>
+    private const double ProgressStep = 0.1;
+
     /// <inheritdoc />
     protected override void Run()
     {
@@ -157,7 +160,8 @@ public sealed class QcowValidate : QcowTask
         QcowValidationResult validation;
         try
         {
-            validation = QcowValidator.Validate(path, policy);
+            validation = QcowValidator.Validate(path, policy, new SynchronousProgress<QcowCheckProgress>(
+                value => Log.LogMessageFromResources(MessageImportance.Low, "ValidateProgress", path, value.Fraction, value.TotalTables), ProgressStep), CancellationToken);
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {

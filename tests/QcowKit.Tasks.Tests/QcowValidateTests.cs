@@ -269,3 +269,62 @@ public sealed class QcowValidateTests
         Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW0903"), engine.Describe);
     }
 }
+
+public sealed class QcowValidateCancellationTests
+{
+    [Test]
+    public void Cancel_from_another_thread_stops_the_check_mid_image_with_QCOW1006()
+    {
+        using var temp = new TempDirectory("validate-cancel");
+        var path = ImageWithManyL2Tables(temp);
+        var engine = new FakeBuildEngine();
+        using var task = new QcowValidate { BuildEngine = engine, Image = [TestImages.Item(path)] };
+        using var progressSeen = new ManualResetEventSlim();
+        using var canceled = new ManualResetEventSlim();
+        var canceller = new Thread(() =>
+        {
+            progressSeen.Wait();
+            task.Cancel();
+            canceled.Set();
+        });
+        canceller.Start();
+        // The check thread waits in its first progress report until the other thread has canceled, so the
+        // cancellation lands mid-image whatever the machine's speed.
+        engine.OnMessage = message =>
+        {
+            if (!message.Message!.StartsWith("Checking ", StringComparison.Ordinal)) return;
+            progressSeen.Set();
+            canceled.Wait();
+        };
+
+        var ok = task.Execute();
+        canceller.Join();
+
+        Assert.That(ok, Is.False);
+        Assert.That(engine.Errors.Single().Code, Is.EqualTo("QCOW1006"), engine.Describe);
+        var progress = engine.Messages.Where(m => m.Message!.StartsWith("Checking ", StringComparison.Ordinal)).ToList();
+        Assert.That(progress, Has.Count.EqualTo(1), "stopped after the first progress step (10% of the L2 tables)");
+        Assert.That(progress[0].Message, Does.Contain(" 10 %").Or.Contains(" 10%"), progress[0].Message);
+        Assert.That(task.Results, Is.Empty, "no verdict for a check that did not finish");
+    }
+
+    /// <summary>512-byte clusters with a written sector every 32 KiB over 64 MiB: 2048 L2 tables to walk.</summary>
+    private static string ImageWithManyL2Tables(TempDirectory temp)
+    {
+        var raw = temp.File("source.raw");
+        using (var file = File.Create(raw))
+        {
+            file.SetLength(64L << 20);
+            var sector = new byte[512];
+            Array.Fill(sector, (byte)0x5a);
+            for (long offset = 0; offset < file.Length; offset += 32 << 10)
+            {
+                file.Position = offset;
+                file.Write(sector);
+            }
+        }
+        var path = temp.File("many-tables.qcow2");
+        Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=512", raw, path);
+        return path;
+    }
+}

@@ -89,12 +89,12 @@ internal static class CheckCommand
             };
             if (policyGiven)
             {
-                var validation = QcowValidator.Validate(path, policy);
+                var validation = QcowValidator.Validate(path, policy, cancellationToken: context.CancellationToken);
                 Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), judged: true);
                 if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
                 return validation.ExitCode;
             }
-            var result = QcowChecker.Check(path, options);
+            var result = QcowChecker.Check(path, options, cancellationToken: context.CancellationToken);
             Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), judged: false);
             return result.ExitCode;
         });

@@ -8,7 +8,7 @@ namespace QcowKit.Check;
 internal sealed partial class CheckSession
 {
     /// <summary>qemu's free_cluster_index: where the next first-fit search starts (0 when an image is opened).</summary>
-    private long freeClusterIndex;
+    private long _freeClusterIndex;
 
     /// <summary>qcow2_alloc_clusters: allocates clusters for <paramref name="size"/> bytes and sets their refcounts to 1.</summary>
     private ulong AllocateClusters(ulong size)
@@ -27,14 +27,14 @@ internal sealed partial class CheckSession
         }
     }
 
-    /// <summary>alloc_clusters_noref: the first run of free clusters from <see cref="freeClusterIndex"/>; refcounts are not changed.</summary>
+    /// <summary>alloc_clusters_noref: the first run of free clusters from <see cref="_freeClusterIndex"/>; refcounts are not changed.</summary>
     private ulong AllocateClustersNoRefcount(ulong size)
     {
-        var count = g.SizeToClusters(size);
+        var count = _geometry.SizeToClusters(size);
         var found = 0L;
         while (found < count)
         {
-            var index = freeClusterIndex++;
+            var index = _freeClusterIndex++;
             if (!TryGetRefcount(index, out var refcount))
             {
                 Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
@@ -43,7 +43,7 @@ internal sealed partial class CheckSession
             }
             found = refcount == 0 ? found + 1 : 0;
         }
-        return (ulong)(freeClusterIndex - count) << g.ClusterBits;
+        return (ulong)(_freeClusterIndex - count) << _geometry.ClusterBits;
     }
 
     private enum RefcountUpdate
@@ -67,34 +67,34 @@ internal sealed partial class CheckSession
     private RefcountUpdate UpdateRefcount(ulong offset, ulong length, bool decrease)
     {
         if (length == 0) return RefcountUpdate.Done;
-        var start = g.StartOfCluster(offset);
-        var last = g.StartOfCluster(offset + length - 1);
+        var start = _geometry.StartOfCluster(offset);
+        var last = _geometry.StartOfCluster(offset + length - 1);
         var oldTableIndex = -1L;
         var result = RefcountUpdate.Done;
         var clusterOffset = start;
-        for (; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)
+        for (; clusterOffset <= last; clusterOffset += (ulong)_geometry.ClusterSize)
         {
-            var clusterIndex = (long)(clusterOffset >> g.ClusterBits);
-            var tableIndex = clusterIndex >> g.RefcountBlockBits;
+            var clusterIndex = (long)(clusterOffset >> _geometry.ClusterBits);
+            var tableIndex = clusterIndex >> _geometry.RefcountBlockBits;
             if (tableIndex != oldTableIndex)
             {
                 result = EnsureRefcountBlock(clusterIndex);
                 if (result == RefcountUpdate.Again)
                 {
                     // Try the same clusters first: they are most likely still free.
-                    freeClusterIndex = Math.Min(freeClusterIndex, (long)(start >> g.ClusterBits));
+                    _freeClusterIndex = Math.Min(_freeClusterIndex, (long)(start >> _geometry.ClusterBits));
                 }
                 if (result != RefcountUpdate.Done) break;
             }
             oldTableIndex = tableIndex;
             TryGetRefcount(clusterIndex, out var refcount);
-            if (decrease ? refcount == 0 : refcount >= g.RefcountMax)
+            if (decrease ? refcount == 0 : refcount >= _geometry.RefcountMax)
             {
                 result = RefcountUpdate.Failed;
                 break;
             }
             refcount = decrease ? refcount - 1 : refcount + 1;
-            if (refcount == 0 && clusterIndex < freeClusterIndex) freeClusterIndex = clusterIndex;
+            if (refcount == 0 && clusterIndex < _freeClusterIndex) _freeClusterIndex = clusterIndex;
             TrySetRefcount(clusterIndex, refcount);
         }
         if (result != RefcountUpdate.Done && clusterOffset > offset)
@@ -111,58 +111,58 @@ internal sealed partial class CheckSession
     /// </summary>
     private RefcountUpdate EnsureRefcountBlock(long clusterIndex)
     {
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
-        if (tableIndex < refcountTableSize)
+        var tableIndex = clusterIndex >> _geometry.RefcountBlockBits;
+        if (tableIndex < _refcountTableSize)
         {
-            var existing = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
+            var existing = Entry(_refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
             if (existing != 0)
             {
-                if (g.OffsetIntoCluster(existing) == 0) return RefcountUpdate.Done;
+                if (_geometry.OffsetIntoCluster(existing) == 0) return RefcountUpdate.Done;
                 Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
-                    $"Refblock offset 0x{existing:x} unaligned (reftable index: 0x{tableIndex:x})", (long)(refcountTableOffset + (ulong)tableIndex * 8));
+                    $"Refblock offset 0x{existing:x} unaligned (reftable index: 0x{tableIndex:x})", (long)(_refcountTableOffset + (ulong)tableIndex * 8));
                 return RefcountUpdate.Failed;
             }
         }
         else
         {
             Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
-                $"the repair needs a refcount block for cluster {clusterIndex} beyond the refcount table's {refcountTableSize} entries; QcowKit's repair does not grow the refcount table", -1);
+                $"the repair needs a refcount block for cluster {clusterIndex} beyond the refcount table's {_refcountTableSize} entries; QcowKit's repair does not grow the refcount table", -1);
             return RefcountUpdate.Failed;
         }
 
-        var newBlock = AllocateClustersNoRefcount((ulong)g.ClusterSize);
+        var newBlock = AllocateClustersNoRefcount((ulong)_geometry.ClusterSize);
         if (newBlock == 0)
         {
             Report(QcowFindingCodes.MetadataOverlap, QcowFindingSeverity.Error, "Preventing invalid allocation of refcount block at offset 0", 0);
             return RefcountUpdate.Failed;
         }
-        var block = new byte[g.ClusterSize];
-        var newBlockIndex = (long)(newBlock >> g.ClusterBits);
-        if (newBlockIndex >> g.RefcountBlockBits == tableIndex)
+        var block = new byte[_geometry.ClusterSize];
+        var newBlockIndex = (long)(newBlock >> _geometry.ClusterBits);
+        if (newBlockIndex >> _geometry.RefcountBlockBits == tableIndex)
         {
             // The block describes itself.
-            RefcountArray.Set(block, newBlockIndex & (g.RefcountBlockSize - 1), g.RefcountOrder, 1);
+            RefcountArray.Set(block, newBlockIndex & (_geometry.RefcountBlockSize - 1), _geometry.RefcountOrder, 1);
         }
         else
         {
-            var described = UpdateRefcount(newBlock, (ulong)g.ClusterSize, decrease: false);
+            var described = UpdateRefcount(newBlock, (ulong)_geometry.ClusterSize, decrease: false);
             if (described != RefcountUpdate.Done) return described;
         }
-        if (CheckMetadataOverlap(Overlap.RefcountBlock, newBlock, (ulong)g.ClusterSize) is var overlap and not Overlap.None)
+        if (CheckMetadataOverlap(Overlap.RefcountBlock, newBlock, (ulong)_geometry.ClusterSize) is var overlap and not Overlap.None)
         {
             SignalOverlap(new CheckCounts(), overlap, newBlock);
             return RefcountUpdate.Failed;
         }
-        file.Write(newBlock, block);
-        file.Flush();
-        if (refcountTable.Length <= tableIndex)
+        _file.Write(newBlock, block);
+        _file.Flush();
+        if (_refcountTable.Length <= tableIndex)
         {
-            Array.Resize(ref refcountTable, (int)tableIndex + 1);
+            Array.Resize(ref _refcountTable, (int)tableIndex + 1);
         }
-        refcountTable[tableIndex] = newBlock;
-        file.WriteUInt64(refcountTableOffset + (ulong)tableIndex * 8, newBlock);
-        file.Flush();
-        refblockCacheOffset = ulong.MaxValue;
+        _refcountTable[tableIndex] = newBlock;
+        _file.WriteUInt64(_refcountTableOffset + (ulong)tableIndex * 8, newBlock);
+        _file.Flush();
+        _refblockCacheOffset = ulong.MaxValue;
         return RefcountUpdate.Again;
     }
 }

@@ -14,31 +14,31 @@ internal sealed partial class CheckSession
     private readonly record struct BitmapTableRef(ulong Offset, uint Size, string Name, long EntryOffset);
 
     /// <summary>qcow2_check_bitmaps_refcounts: counts the directory, each bitmap table and its data clusters.</summary>
-    private void CheckBitmapsRefcounts(CheckCounts res, RefcountArray imrt)
+    private void CheckBitmapsRefcounts(CheckCounts counts, RefcountArray computedRefcounts)
     {
-        if (g.NbBitmaps == 0) return;
-        IncRefcounts(res, imrt, g.BitmapDirectoryOffset, g.BitmapDirectorySize, ClusterUse.BitmapDirectory);
+        if (_geometry.NbBitmaps == 0) return;
+        IncRefcounts(counts, computedRefcounts, _geometry.BitmapDirectoryOffset, _geometry.BitmapDirectorySize, ClusterUse.BitmapDirectory);
         var list = LoadBitmapList(out var why);
         if (list is null)
         {
-            res.Corruptions++;
-            Report(QcowFindingCodes.BitmapDirectoryInvalid, QcowFindingSeverity.Error, "bitmap directory: " + why, (long)Math.Min(g.BitmapDirectoryOffset, long.MaxValue));
+            counts.Corruptions++;
+            Report(QcowFindingCodes.BitmapDirectoryInvalid, QcowFindingSeverity.Error, "bitmap directory: " + why, (long)Math.Min(_geometry.BitmapDirectoryOffset, long.MaxValue));
             throw new CheckAbortedException("Invalid argument");
         }
-        foreach (var bm in list)
+        foreach (var bitmap in list)
         {
-            IncRefcounts(res, imrt, bm.Offset, (ulong)bm.Size * 8, ClusterUse.BitmapTable);
-            var table = new ulong[bm.Size];
+            IncRefcounts(counts, computedRefcounts, bitmap.Offset, (ulong)bitmap.Size * 8, ClusterUse.BitmapTable);
+            var table = new ulong[bitmap.Size];
             var bytes = new byte[8];
-            for (var i = 0; i < bm.Size; i++)
+            for (var i = 0; i < bitmap.Size; i++)
             {
-                file.Read(bm.Offset + (ulong)i * 8, bytes);
+                _file.Read(bitmap.Offset + (ulong)i * 8, bytes);
                 table[i] = BinaryPrimitives.ReadUInt64BigEndian(bytes);
                 if (!BitmapTableEntryValid(table[i]))
                 {
-                    res.Corruptions++;
+                    counts.Corruptions++;
                     Report(QcowFindingCodes.BitmapTableInvalid, QcowFindingSeverity.Error,
-                        $"bitmap '{bm.Name}': table entry {i} = 0x{table[i]:x} is invalid", (long)(bm.Offset + (ulong)i * 8));
+                        $"bitmap '{bitmap.Name}': table entry {i} = 0x{table[i]:x} is invalid", (long)(bitmap.Offset + (ulong)i * 8));
                     throw new CheckAbortedException("Invalid argument");
                 }
             }
@@ -46,7 +46,7 @@ internal sealed partial class CheckSession
             {
                 var offset = entry & BitmapTableEntryOffsetMask;
                 if (offset == 0) continue;
-                IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, ClusterUse.BitmapData);
+                IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.BitmapData);
             }
         }
     }
@@ -55,7 +55,7 @@ internal sealed partial class CheckSession
     {
         if ((entry & BitmapTableEntryReservedMask) != 0) return false;
         var offset = entry & BitmapTableEntryOffsetMask;
-        if (offset != 0 && ((entry & 1) != 0 || g.OffsetIntoCluster(offset) != 0)) return false;
+        if (offset != 0 && ((entry & 1) != 0 || _geometry.OffsetIntoCluster(offset) != 0)) return false;
         return true;
     }
 
@@ -63,7 +63,7 @@ internal sealed partial class CheckSession
     private List<BitmapTableRef>? LoadBitmapList(out string why)
     {
         why = string.Empty;
-        var size = g.BitmapDirectorySize;
+        var size = _geometry.BitmapDirectorySize;
         if (size == 0)
         {
             why = "Requested bitmap directory size is zero";
@@ -74,14 +74,14 @@ internal sealed partial class CheckSession
             why = "Requested bitmap directory size is too big";
             return null;
         }
-        if (g.BitmapDirectoryOffset + size > (ulong)file.Length)
+        if (_geometry.BitmapDirectoryOffset + size > (ulong)_file.Length)
         {
             // qemu reads zeros there, which never parse as a valid entry: fail without allocating them.
             why = "the bitmap directory reaches beyond the end of the file";
             return null;
         }
         var dir = new byte[size];
-        file.Read(g.BitmapDirectoryOffset, dir);
+        _file.Read(_geometry.BitmapDirectoryOffset, dir);
         var list = new List<BitmapTableRef>();
         var pos = 0L;
         var count = 0U;
@@ -97,19 +97,19 @@ internal sealed partial class CheckSession
                 why = "Broken bitmap directory";
                 return null;
             }
-            if (++count > g.NbBitmaps)
+            if (++count > _geometry.NbBitmaps)
             {
                 why = "More bitmaps found than specified in header extension";
                 return null;
             }
-            var e = dir.AsSpan((int)pos);
-            var tableOffset = BinaryPrimitives.ReadUInt64BigEndian(e);
-            var tableSize = BinaryPrimitives.ReadUInt32BigEndian(e[8..]);
-            var flags = BinaryPrimitives.ReadUInt32BigEndian(e[12..]);
-            var type = e[16];
-            var granularityBits = e[17];
-            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(e[18..]);
-            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(e[20..]);
+            var entry = dir.AsSpan((int)pos);
+            var tableOffset = BinaryPrimitives.ReadUInt64BigEndian(entry);
+            var tableSize = BinaryPrimitives.ReadUInt32BigEndian(entry[8..]);
+            var flags = BinaryPrimitives.ReadUInt32BigEndian(entry[12..]);
+            var type = entry[16];
+            var granularityBits = entry[17];
+            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entry[18..]);
+            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(entry[20..]);
             var entrySize = (BitmapDirEntryHeaderSize + (long)nameSize + extraSize + 7) & ~7L;
             if (pos + entrySize > dir.LongLength)
             {
@@ -121,21 +121,21 @@ internal sealed partial class CheckSession
                 why = "Bitmap extra data is not supported";
                 return null;
             }
-            var name = System.Text.Encoding.UTF8.GetString(e.Slice(BitmapDirEntryHeaderSize, nameSize));
-            var physBytes = (ulong)tableSize * (ulong)g.ClusterSize;
-            var bad = tableSize == 0 || tableOffset == 0 || g.OffsetIntoCluster(tableOffset) != 0 || tableSize > BitmapMaxTableSize
+            var name = System.Text.Encoding.UTF8.GetString(entry.Slice(BitmapDirEntryHeaderSize, nameSize));
+            var physBytes = (ulong)tableSize * (ulong)_geometry.ClusterSize;
+            var bad = tableSize == 0 || tableOffset == 0 || _geometry.OffsetIntoCluster(tableOffset) != 0 || tableSize > BitmapMaxTableSize
                 || granularityBits > 31 || granularityBits < 9 || (flags & 0xfffffffc) != 0 || nameSize > 1023 || type != 1
                 || physBytes > BitmapMaxPhysSize
-                || ((flags & 1) == 0 && g.VirtualSize > ((physBytes * 8) << granularityBits));
+                || ((flags & 1) == 0 && _geometry.VirtualSize > ((physBytes * 8) << granularityBits));
             if (bad)
             {
                 why = $"Bitmap '{name}' doesn't satisfy the constraints";
                 return null;
             }
-            list.Add(new BitmapTableRef(tableOffset, tableSize, name, (long)(g.BitmapDirectoryOffset + (ulong)pos)));
+            list.Add(new BitmapTableRef(tableOffset, tableSize, name, (long)(_geometry.BitmapDirectoryOffset + (ulong)pos)));
             pos += entrySize;
         }
-        if (count != g.NbBitmaps)
+        if (count != _geometry.NbBitmaps)
         {
             why = "Less bitmaps found than specified in header extension";
             return null;

@@ -26,14 +26,14 @@ internal sealed partial class CheckSession
     private ClusterType TypeOf(ulong entry)
     {
         if ((entry & QcowMasks.Compressed) != 0) return ClusterType.Compressed;
-        if ((entry & QcowMasks.Zero) != 0 && !g.ExtendedL2)
+        if ((entry & QcowMasks.Zero) != 0 && !_geometry.ExtendedL2)
         {
             return (entry & QcowMasks.L2OffsetMask) != 0 ? ClusterType.ZeroAlloc : ClusterType.ZeroPlain;
         }
         if ((entry & QcowMasks.L2OffsetMask) == 0)
         {
             // Offset 0 is a valid data file offset; such clusters always carry COPIED.
-            return g.HasDataFile && (entry & QcowMasks.Copied) != 0 ? ClusterType.Normal : ClusterType.Unallocated;
+            return _geometry.HasDataFile && (entry & QcowMasks.Copied) != 0 ? ClusterType.Normal : ClusterType.Unallocated;
         }
         return ClusterType.Normal;
     }
@@ -41,132 +41,132 @@ internal sealed partial class CheckSession
     private const int MinL2TablesForConcurrentPass = 8;
 
     /// <summary>qcow2_check_refcounts.</summary>
-    private void CheckRefcounts(CheckCounts res)
+    private void CheckRefcounts(CheckCounts counts)
     {
-        var nbClusters = g.SizeToClusters((ulong)file.Length);
+        var nbClusters = _geometry.SizeToClusters((ulong)_file.Length);
         if (nbClusters > int.MaxValue)
         {
-            res.CheckErrors++;
+            counts.CheckErrors++;
             Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "the image file has more than 2^31 clusters", -1);
             throw new CheckAbortedException("File too large");
         }
-        res.TotalClusters = g.SizeToClusters(g.VirtualSize / 512 * 512);
+        counts.TotalClusters = _geometry.SizeToClusters(_geometry.VirtualSize / 512 * 512);
 
         // Without repair nothing the copied-flag pass reads (active L1 and L2 tables, on-disk refcounts) can change,
         // so it runs on a second core while the references are counted; its findings join in qemu's order below.
         // Starting a thread costs about as much as walking a few L2 tables, so small images stay on one.
         var concurrent = Fix == QcowRepairMode.None && Environment.ProcessorCount > 1
-            && l1Table.Count(entry => (entry & QcowMasks.L1OffsetMask) != 0) >= MinL2TablesForConcurrentPass;
+            && _l1Table.Count(entry => (entry & QcowMasks.L1OffsetMask) != 0) >= MinL2TablesForConcurrentPass;
         using var copiedFlags = concurrent ? new ConcurrentPass(new CheckSession(this)) : null;
-        using var imrt = new RefcountArray(g.RefcountOrder, g.ClusterSize, nbClusters, memoryBound);
+        using var computedRefcounts = new RefcountArray(_geometry.RefcountOrder, _geometry.ClusterSize, nbClusters, _memoryBound);
         var rebuild = false;
-        CalculateRefcounts(res, Fix, ref rebuild, imrt);
+        CalculateRefcounts(counts, Fix, ref rebuild, computedRefcounts);
 
-        var preCompare = res.Clone();
-        CompareRefcounts(res, QcowRepairMode.None, ref rebuild, out var highestCluster, imrt, report: true);
+        var preCompare = counts.Clone();
+        CompareRefcounts(counts, QcowRepairMode.None, ref rebuild, out var highestCluster, computedRefcounts, report: true);
 
         if (rebuild && FixErrors)
         {
-            var old = res.Clone();
+            var old = counts.Clone();
             var freshLeaks = 0L;
-            RebuildRefcountStructure(res, imrt);
-            res.Corruptions = 0;
-            res.Leaks = 0;
+            RebuildRefcountStructure(counts, computedRefcounts);
+            counts.Corruptions = 0;
+            counts.Leaks = 0;
             rebuild = false;
-            imrt.Clear();
-            imrt.TryResize(Math.Max(imrt.Size, nbClusters));
-            var findingsBefore = findings.Count;
-            CalculateRefcounts(res, QcowRepairMode.None, ref rebuild, imrt);
+            computedRefcounts.Clear();
+            computedRefcounts.TryResize(Math.Max(computedRefcounts.Size, nbClusters));
+            var findingsBefore = _findings.Count;
+            CalculateRefcounts(counts, QcowRepairMode.None, ref rebuild, computedRefcounts);
             if (FixLeaks)
             {
-                var saved = res.Clone();
+                var saved = counts.Clone();
                 var fresh = new CheckCounts();
-                CompareRefcounts(fresh, QcowRepairMode.Leaks, ref rebuild, out highestCluster, imrt, report: false);
+                CompareRefcounts(fresh, QcowRepairMode.Leaks, ref rebuild, out highestCluster, computedRefcounts, report: false);
                 if (rebuild)
                 {
                     Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error, "ERROR rebuilt refcount structure is still broken", -1);
                 }
                 freshLeaks = fresh.Leaks;
-                res.CopyFrom(saved);
+                counts.CopyFrom(saved);
             }
             // The second pass re-reports what the first already found.
-            findings.RemoveRange(findingsBefore, findings.Count - findingsBefore);
-            if (res.Corruptions < old.Corruptions) res.CorruptionsFixed += old.Corruptions - res.Corruptions;
-            if (res.Leaks < old.Leaks) res.LeaksFixed += old.Leaks - res.Leaks;
-            res.Leaks += freshLeaks;
+            _findings.RemoveRange(findingsBefore, _findings.Count - findingsBefore);
+            if (counts.Corruptions < old.Corruptions) counts.CorruptionsFixed += old.Corruptions - counts.Corruptions;
+            if (counts.Leaks < old.Leaks) counts.LeaksFixed += old.Leaks - counts.Leaks;
+            counts.Leaks += freshLeaks;
         }
         else if (Fix != QcowRepairMode.None)
         {
             if (rebuild)
             {
-                res.CheckErrors++;
+                counts.CheckErrors++;
                 Report(QcowFindingCodes.CheckFailed, QcowFindingSeverity.Error,
                     "ERROR need to rebuild refcount structures (only -r all can do that)", -1);
                 throw new CheckAbortedException("Input/output error");
             }
-            if (res.Leaks != 0 || res.Corruptions != 0)
+            if (counts.Leaks != 0 || counts.Corruptions != 0)
             {
-                res.CopyFrom(preCompare);
-                CompareRefcounts(res, Fix, ref rebuild, out highestCluster, imrt, report: false);
+                counts.CopyFrom(preCompare);
+                CompareRefcounts(counts, Fix, ref rebuild, out highestCluster, computedRefcounts, report: false);
             }
         }
 
         if (copiedFlags is null)
         {
-            CheckOflagCopied(res);
+            CheckOflagCopied(counts);
         }
         else
         {
-            copiedFlags.Join(this, res);
+            copiedFlags.Join(this, counts);
         }
-        res.ImageEndOffset = (highestCluster + 1) << g.ClusterBits;
+        counts.ImageEndOffset = (highestCluster + 1) << _geometry.ClusterBits;
     }
 
     /// <summary>calculate_refcounts: counts every reference the metadata makes.</summary>
-    private void CalculateRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, RefcountArray imrt)
+    private void CalculateRefcounts(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, RefcountArray computedRefcounts)
     {
-        IncRefcounts(res, imrt, 0, (ulong)g.ClusterSize, ClusterUse.Header);
-        CheckRefcountsL1(res, imrt, g.L1TableOffset, g.L1Size, fragInfo: true, fix, active: true);
+        IncRefcounts(counts, computedRefcounts, 0, (ulong)_geometry.ClusterSize, ClusterUse.Header);
+        CheckRefcountsL1(counts, computedRefcounts, _geometry.L1TableOffset, _geometry.L1Size, fragInfo: true, fix, active: true);
 
-        if (g.HasDataFile && snapshots.Count > 0)
+        if (_geometry.HasDataFile && _snapshots.Count > 0)
         {
-            Report(QcowFindingCodes.SnapshotsWithDataFile, QcowFindingSeverity.Error, $"ERROR {snapshots.Count} snapshots in image with data file", 64);
-            res.Corruptions++;
+            Report(QcowFindingCodes.SnapshotsWithDataFile, QcowFindingSeverity.Error, $"ERROR {_snapshots.Count} snapshots in image with data file", 64);
+            counts.Corruptions++;
         }
-        foreach (var sn in snapshots)
+        foreach (var snapshot in _snapshots)
         {
-            if (g.OffsetIntoCluster(sn.L1TableOffset) != 0)
+            if (_geometry.OffsetIntoCluster(snapshot.L1TableOffset) != 0)
             {
                 Report(QcowFindingCodes.SnapshotL1Unaligned, QcowFindingSeverity.Error,
-                    $"ERROR snapshot {sn.Id} ({sn.Name}) l1_offset=0x{sn.L1TableOffset:x}: L1 table is not cluster aligned; snapshot table entry corrupted", sn.EntryOffset);
-                res.Corruptions++;
+                    $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_offset=0x{snapshot.L1TableOffset:x}: L1 table is not cluster aligned; snapshot table entry corrupted", snapshot.EntryOffset);
+                counts.Corruptions++;
                 continue;
             }
-            if (sn.L1Size > QcowMasks.MaxL1SizeBytes / 8)
+            if (snapshot.L1Size > QcowMasks.MaxL1SizeBytes / 8)
             {
                 Report(QcowFindingCodes.SnapshotL1TooLarge, QcowFindingSeverity.Error,
-                    $"ERROR snapshot {sn.Id} ({sn.Name}) l1_size=0x{sn.L1Size:x}: L1 table is too large; snapshot table entry corrupted", sn.EntryOffset + 8);
-                res.Corruptions++;
+                    $"ERROR snapshot {snapshot.Id} ({snapshot.Name}) l1_size=0x{snapshot.L1Size:x}: L1 table is too large; snapshot table entry corrupted", snapshot.EntryOffset + 8);
+                counts.Corruptions++;
                 continue;
             }
-            CheckRefcountsL1(res, imrt, sn.L1TableOffset, sn.L1Size, fragInfo: false, fix, active: false);
+            CheckRefcountsL1(counts, computedRefcounts, snapshot.L1TableOffset, snapshot.L1Size, fragInfo: false, fix, active: false);
         }
-        IncRefcounts(res, imrt, snapshotsOffset, (ulong)snapshotsSize, ClusterUse.SnapshotTable);
-        IncRefcounts(res, imrt, refcountTableOffset, (ulong)refcountTableSize * 8, ClusterUse.RefcountTable);
-        if (g.CryptoHeaderLength != 0)
+        IncRefcounts(counts, computedRefcounts, _snapshotsOffset, (ulong)_snapshotsSize, ClusterUse.SnapshotTable);
+        IncRefcounts(counts, computedRefcounts, _refcountTableOffset, (ulong)_refcountTableSize * 8, ClusterUse.RefcountTable);
+        if (_geometry.CryptoHeaderLength != 0)
         {
-            IncRefcounts(res, imrt, g.CryptoHeaderOffset, g.CryptoHeaderLength, ClusterUse.CryptoHeader);
+            IncRefcounts(counts, computedRefcounts, _geometry.CryptoHeaderOffset, _geometry.CryptoHeaderLength, ClusterUse.CryptoHeader);
         }
-        CheckBitmapsRefcounts(res, imrt);
-        CheckRefblocks(res, fix, ref rebuild, imrt);
+        CheckBitmapsRefcounts(counts, computedRefcounts);
+        CheckRefblocks(counts, fix, ref rebuild, computedRefcounts);
     }
 
     /// <summary>check_refcounts_l1.</summary>
-    private void CheckRefcountsL1(CheckCounts res, RefcountArray imrt, ulong l1Offset, uint l1Size, bool fragInfo, QcowRepairMode fix, bool active)
+    private void CheckRefcountsL1(CheckCounts counts, RefcountArray computedRefcounts, ulong l1Offset, uint l1Size, bool fragInfo, QcowRepairMode fix, bool active)
     {
         if (l1Size == 0) return;
-        IncRefcounts(res, imrt, l1Offset, (ulong)l1Size * 8, active ? ClusterUse.ActiveL1 : ClusterUse.SnapshotL1);
-        var table = active && l1Offset == g.L1TableOffset ? l1Table : ReadTable(l1Offset, l1Size);
+        IncRefcounts(counts, computedRefcounts, l1Offset, (ulong)l1Size * 8, active ? ClusterUse.ActiveL1 : ClusterUse.SnapshotL1);
+        var table = active && l1Offset == _geometry.L1TableOffset ? _l1Table : ReadTable(l1Offset, l1Size);
         // L2 tables by first appearance, with how many L1 entries point at each (hostile images repeat one table millions of times).
         var multiplicity = new Dictionary<ulong, int>();
         for (var i = 0; i < table.Length; i++)
@@ -177,49 +177,52 @@ internal sealed partial class CheckSession
             if ((entry & QcowMasks.L1ReservedMask) != 0)
             {
                 if (Want(QcowFindingCodes.L1ReservedBits)) Add(QcowFindingCodes.L1ReservedBits, QcowFindingSeverity.Error, $"ERROR found L1 entry with reserved bits set: {entry:x}", entryOffset);
-                res.Corruptions++;
+                counts.Corruptions++;
             }
             var l2Offset = entry & QcowMasks.L1OffsetMask;
-            IncRefcounts(res, imrt, l2Offset, (ulong)g.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
-            if (g.OffsetIntoCluster(l2Offset) != 0)
+            IncRefcounts(counts, computedRefcounts, l2Offset, (ulong)_geometry.ClusterSize, active ? ClusterUse.ActiveL2 : ClusterUse.SnapshotL2);
+            if (_geometry.OffsetIntoCluster(l2Offset) != 0)
             {
                 if (Want(QcowFindingCodes.L2TableUnaligned)) Add(QcowFindingCodes.L2TableUnaligned, QcowFindingSeverity.Error, $"ERROR l2_offset={l2Offset:x}: Table is not cluster aligned; L1 entry corrupted", entryOffset);
-                res.Corruptions++;
+                counts.Corruptions++;
             }
             multiplicity[l2Offset] = multiplicity.GetValueOrDefault(l2Offset) + 1;
         }
+        var tablesDone = 0L;
         foreach (var (l2Offset, count) in multiplicity)
         {
+            ThrowIfCanceled();
+            if (active) Progress?.Report(new QcowCheckProgress(tablesDone++, multiplicity.Count));
             // Beyond the end of the file a table reads as zeros: all unallocated, nothing to count or report.
-            if (l2Offset >= (ulong)file.Length) continue;
+            if (l2Offset >= (ulong)_file.Length) continue;
             if (fix == QcowRepairMode.All && count > 1)
             {
                 // A repair may change the table during the first walk; later walks must see the change, as in qemu.
-                for (var k = 0; k < count; k++) CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active, 1);
+                for (var k = 0; k < count; k++) CheckRefcountsL2(counts, computedRefcounts, l2Offset, fragInfo, fix, active, 1);
             }
             else
             {
-                CheckRefcountsL2(res, imrt, l2Offset, fragInfo, fix, active, count);
+                CheckRefcountsL2(counts, computedRefcounts, l2Offset, fragInfo, fix, active, count);
             }
         }
     }
 
     /// <summary>
-    /// check_refcounts_l2, for <paramref name="m"/> L1 entries that all point at this table: qemu walks it
+    /// check_refcounts_l2, for <paramref name="multiplicity"/> L1 entries that all point at this table: qemu walks it
     /// once per entry, this walks it once and counts everything m times (refcount increments saturate
     /// the same way in any order). With m above 1 the walk must not repair anything.
     /// </summary>
-    private void CheckRefcountsL2(CheckCounts res, RefcountArray imrt, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active, long m)
+    private void CheckRefcountsL2(CheckCounts counts, RefcountArray computedRefcounts, ulong l2Offset, bool fragInfo, QcowRepairMode fix, bool active, long multiplicity)
     {
-        var entrySize = g.L2EntrySize;
-        var table = l2Buffer;
-        file.Read(l2Offset, table);
+        var entrySize = _geometry.L2EntrySize;
+        var table = _l2Buffer;
+        _file.Read(l2Offset, table);
         ulong nextContiguousOffset = 0;
-        var l2Size = g.L2Size;
+        var l2Size = _geometry.L2Size;
         for (var i = 0; i < l2Size; i++)
         {
             var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize));
-            var bitmap = g.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
+            var bitmap = _geometry.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(i * entrySize + 8)) : 0;
             if (entry == 0 && bitmap == 0)
             {
                 // An all-zero entry is unallocated and counts nothing: jump over the whole zero run at once
@@ -233,7 +236,7 @@ internal sealed partial class CheckSession
             if (type != ClusterType.Compressed && (entry & QcowMasks.L2StandardReservedMask) != 0)
             {
                 if (Want(QcowFindingCodes.L2ReservedBits)) Add(QcowFindingCodes.L2ReservedBits, QcowFindingSeverity.Error, $"ERROR found l2 entry with reserved bits set: {entry:x}", entryOffset);
-                res.Corruptions += m;
+                counts.Corruptions += multiplicity;
             }
 
             switch (type)
@@ -243,33 +246,33 @@ internal sealed partial class CheckSession
                     if ((entry & QcowMasks.Copied) != 0)
                     {
                         if (Want(QcowFindingCodes.CompressedCopied)) Add(QcowFindingCodes.CompressedCopied, QcowFindingSeverity.Error,
-                            $"ERROR: coffset=0x{entry & g.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
+                            $"ERROR: coffset=0x{entry & _geometry.CompressedOffsetMask:x}: copied flag must never be set for compressed clusters", entryOffset);
                         entry &= ~QcowMasks.Copied;
-                        res.Corruptions += m;
+                        counts.Corruptions += multiplicity;
                     }
-                    if (g.HasDataFile)
+                    if (_geometry.HasDataFile)
                     {
                         if (Want(QcowFindingCodes.CompressedWithDataFile)) Add(QcowFindingCodes.CompressedWithDataFile, QcowFindingSeverity.Error, $"ERROR compressed cluster {i} with data file, entry=0x{entry:x}", entryOffset);
-                        res.Corruptions += m;
+                        counts.Corruptions += multiplicity;
                         break;
                     }
                     if (bitmap != 0)
                     {
                         if (Want(QcowFindingCodes.CompressedWithSubclusterBitmap)) Add(QcowFindingCodes.CompressedWithSubclusterBitmap, QcowFindingSeverity.Error,
                             $"ERROR compressed cluster {i} with non-zero subcluster allocation bitmap, entry=0x{entry:x}", entryOffset);
-                        res.Corruptions += m;
+                        counts.Corruptions += multiplicity;
                         break;
                     }
-                    var coffset = entry & g.CompressedOffsetMask;
-                    var sectors = ((entry >> g.CompressedSizeShift) & g.CompressedSizeMask) + 1;
+                    var coffset = entry & _geometry.CompressedOffsetMask;
+                    var sectors = ((entry >> _geometry.CompressedSizeShift) & _geometry.CompressedSizeMask) + 1;
                     var csize = sectors * 512 - (coffset & 511);
-                    IncRefcounts(res, imrt, coffset, csize, ClusterUse.Compressed, m);
+                    IncRefcounts(counts, computedRefcounts, coffset, csize, ClusterUse.Compressed, multiplicity);
                     if (fragInfo)
                     {
-                        res.AllocatedClusters += m;
-                        res.CompressedClusters += m;
+                        counts.AllocatedClusters += multiplicity;
+                        counts.CompressedClusters += multiplicity;
                         // Compressed clusters share sectors, so qemu counts each as fragmented.
-                        res.FragmentedClusters += m;
+                        counts.FragmentedClusters += multiplicity;
                     }
                     break;
                 }
@@ -279,31 +282,31 @@ internal sealed partial class CheckSession
                     var offset = entry & QcowMasks.L2OffsetMask;
                     if (((bitmap >> 32) & bitmap) != 0)
                     {
-                        res.Corruptions += m;
+                        counts.Corruptions += multiplicity;
                         if (Want(QcowFindingCodes.SubclusterAllocatedAndZero)) Add(QcowFindingCodes.SubclusterAllocatedAndZero, QcowFindingSeverity.Error,
                             $"ERROR offset={offset:x}: Allocated cluster has corrupted subcluster allocation bitmap", entryOffset);
                     }
-                    if (g.OffsetIntoCluster(offset) != 0)
+                    if (_geometry.OffsetIntoCluster(offset) != 0)
                     {
-                        res.Corruptions += m;
-                        var containsData = g.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
+                        counts.Corruptions += multiplicity;
+                        var containsData = _geometry.ExtendedL2 ? (bitmap & QcowMasks.SubclusterAllAllocated) != 0 : (entry & QcowMasks.Zero) == 0;
                         if (!containsData)
                         {
                             if (Want(QcowFindingCodes.PreallocatedClusterUnaligned)) Add(QcowFindingCodes.PreallocatedClusterUnaligned, QcowFindingSeverity.Error,
                                 $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} offset={offset:x}: Preallocated cluster is not properly aligned; L2 entry corrupted.", entryOffset);
                             if (fix == QcowRepairMode.All)
                             {
-                                var newEntry = g.ExtendedL2 ? 0 : QcowMasks.Zero;
+                                var newEntry = _geometry.ExtendedL2 ? 0 : QcowMasks.Zero;
                                 BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(i * entrySize), newEntry);
                                 var overlap = CheckMetadataOverlap(active ? Overlap.ActiveL2 : Overlap.InactiveL2, (ulong)entryOffset, (ulong)entrySize);
                                 if (overlap != Overlap.None)
                                 {
-                                    SignalOverlap(res, overlap, (ulong)entryOffset);
+                                    SignalOverlap(counts, overlap, (ulong)entryOffset);
                                     throw new CheckAbortedException("Input/output error");
                                 }
-                                file.Write((ulong)entryOffset, table.AsSpan(i * entrySize, entrySize));
-                                res.Corruptions--;
-                                res.CorruptionsFixed++;
+                                _file.Write((ulong)entryOffset, table.AsSpan(i * entrySize, entrySize));
+                                counts.Corruptions--;
+                                counts.CorruptionsFixed++;
                                 continue;
                             }
                         }
@@ -315,16 +318,16 @@ internal sealed partial class CheckSession
                     }
                     if (fragInfo)
                     {
-                        res.AllocatedClusters += m;
+                        counts.AllocatedClusters += multiplicity;
                         if (nextContiguousOffset != 0 && offset != nextContiguousOffset)
                         {
-                            res.FragmentedClusters += m;
+                            counts.FragmentedClusters += multiplicity;
                         }
-                        nextContiguousOffset = offset + (ulong)g.ClusterSize;
+                        nextContiguousOffset = offset + (ulong)_geometry.ClusterSize;
                     }
-                    if (!g.HasDataFile)
+                    if (!_geometry.HasDataFile)
                     {
-                        IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData, m);
+                        IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, active ? ClusterUse.Data : ClusterUse.SnapshotData, multiplicity);
                     }
                     break;
                 }
@@ -333,7 +336,7 @@ internal sealed partial class CheckSession
                 case ClusterType.Unallocated:
                     if ((bitmap & QcowMasks.SubclusterAllAllocated) != 0)
                     {
-                        res.Corruptions += m;
+                        counts.Corruptions += multiplicity;
                         if (Want(QcowFindingCodes.UnallocatedWithSubclusters)) Add(QcowFindingCodes.UnallocatedWithSubclusters, QcowFindingSeverity.Error,
                             "ERROR: Unallocated cluster has non-zero subcluster allocation map", entryOffset);
                     }
@@ -343,57 +346,58 @@ internal sealed partial class CheckSession
         }
 
     /// <summary>check_refblocks: each refcount block must be aligned, inside the image and used once.</summary>
-    private void CheckRefblocks(CheckCounts res, QcowRepairMode fix, ref bool rebuild, RefcountArray imrt)
+    private void CheckRefblocks(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, RefcountArray computedRefcounts)
     {
-        for (long i = 0; i < refcountTableSize; i++)
+        for (long i = 0; i < _refcountTableSize; i++)
         {
-            var raw = Entry(refcountTable, i);
+            ThrowIfCanceled();
+            var raw = Entry(_refcountTable, i);
             var offset = raw & QcowMasks.RefcountTableOffsetMask;
-            var cluster = (long)(offset >> g.ClusterBits);
-            var entryOffset = (long)(refcountTableOffset + (ulong)i * 8);
+            var cluster = (long)(offset >> _geometry.ClusterBits);
+            var entryOffset = (long)(_refcountTableOffset + (ulong)i * 8);
             if ((raw & QcowMasks.RefcountTableReservedMask) != 0)
             {
                 Report(QcowFindingCodes.RefcountTableReservedBits, QcowFindingSeverity.Error, $"ERROR refcount table entry {i} has reserved bits set", entryOffset);
-                res.Corruptions++;
+                counts.Corruptions++;
                 rebuild = true;
                 continue;
             }
-            if (g.OffsetIntoCluster(offset) != 0)
+            if (_geometry.OffsetIntoCluster(offset) != 0)
             {
                 Report(QcowFindingCodes.RefcountBlockUnaligned, QcowFindingSeverity.Error,
                     $"ERROR refcount block {i} is not cluster aligned; refcount table entry corrupted", entryOffset);
-                res.Corruptions++;
+                counts.Corruptions++;
                 rebuild = true;
                 continue;
             }
-            if (cluster >= imrt.Size)
+            if (cluster >= computedRefcounts.Size)
             {
-                res.Corruptions++;
+                counts.Corruptions++;
                 Report(QcowFindingCodes.RefcountBlockOutsideImage, QcowFindingSeverity.Error,
                     $"{(fix == QcowRepairMode.All ? "Repairing" : "ERROR")} refcount block {i} is outside image", entryOffset);
                 if (fix == QcowRepairMode.All)
                 {
-                    var newLength = (long)offset + g.ClusterSize;
-                    if (offset > long.MaxValue - (ulong)g.ClusterSize || !imrt.TryResize(g.SizeToClusters((ulong)newLength)))
+                    var newLength = (long)offset + _geometry.ClusterSize;
+                    if (offset > long.MaxValue - (ulong)_geometry.ClusterSize || !computedRefcounts.TryResize(_geometry.SizeToClusters((ulong)newLength)))
                     {
                         rebuild = true;
                         continue;
                     }
-                    file.SetLength(newLength);
-                    res.Corruptions--;
-                    res.CorruptionsFixed++;
-                    IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, ClusterUse.RefcountBlock);
+                    _file.SetLength(newLength);
+                    counts.Corruptions--;
+                    counts.CorruptionsFixed++;
+                    IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.RefcountBlock);
                 }
                 continue;
             }
             if (offset != 0)
             {
-                IncRefcounts(res, imrt, offset, (ulong)g.ClusterSize, ClusterUse.RefcountBlock);
-                if (imrt[cluster] != 1)
+                IncRefcounts(counts, computedRefcounts, offset, (ulong)_geometry.ClusterSize, ClusterUse.RefcountBlock);
+                if (computedRefcounts[cluster] != 1)
                 {
                     Report(QcowFindingCodes.RefcountBlockShared, QcowFindingSeverity.Error,
-                        $"ERROR refcount block {i} refcount={imrt[cluster]}{DescribeUse(cluster)}", entryOffset);
-                    res.Corruptions++;
+                        $"ERROR refcount block {i} refcount={computedRefcounts[cluster]}{DescribeUse(cluster)}", entryOffset);
+                    counts.Corruptions++;
                     rebuild = true;
                 }
             }
@@ -401,16 +405,16 @@ internal sealed partial class CheckSession
     }
 
     /// <summary>compare_refcounts: on-disk refcounts against the counted references.</summary>
-    private void CompareRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, out long highestCluster, RefcountArray imrt, bool report)
+    private void CompareRefcounts(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, out long highestCluster, RefcountArray computedRefcounts, bool report)
     {
         highestCluster = 0;
-        var nbClusters = imrt.Size;
-        for (long blockStart = 0; blockStart < nbClusters; blockStart += g.RefcountBlockSize)
+        var nbClusters = computedRefcounts.Size;
+        for (long blockStart = 0; blockStart < nbClusters; blockStart += _geometry.RefcountBlockSize)
         {
-            var blockEnd = Math.Min(nbClusters, blockStart + g.RefcountBlockSize);
-            if (!BlockMatchesCounts(blockStart, blockEnd, imrt, ref highestCluster))
+            var blockEnd = Math.Min(nbClusters, blockStart + _geometry.RefcountBlockSize);
+            if (!BlockMatchesCounts(blockStart, blockEnd, computedRefcounts, ref highestCluster))
             {
-                CompareRefcounts(res, fix, ref rebuild, ref highestCluster, imrt, report, blockStart, blockEnd);
+                CompareRefcounts(counts, fix, ref rebuild, ref highestCluster, computedRefcounts, report, blockStart, blockEnd);
             }
         }
     }
@@ -422,11 +426,11 @@ internal sealed partial class CheckSession
     /// cluster in use. False sends the block through the per-cluster comparison (a mismatch, an unaligned block, a
     /// range ending inside a byte).
     /// </summary>
-    private bool BlockMatchesCounts(long first, long end, RefcountArray imrt, ref long highestCluster)
+    private bool BlockMatchesCounts(long first, long end, RefcountArray computedRefcounts, ref long highestCluster)
     {
-        var bits = (end - first) << g.RefcountOrder;
+        var bits = (end - first) << _geometry.RefcountOrder;
         if ((bits & 7) != 0) return false;
-        var counted = imrt.Bytes(first, (int)(bits >> 3));
+        var counted = computedRefcounts.Bytes(first, (int)(bits >> 3));
         if (!TryLoadRefblockOf(first, out var loaded)) return false;
         int lastNonZero;
         if (!loaded)
@@ -436,26 +440,26 @@ internal sealed partial class CheckSession
         }
         else
         {
-            if (!counted.SequenceEqual(refblockCache.AsSpan(0, counted.Length))) return false;
+            if (!counted.SequenceEqual(_refblockCache.AsSpan(0, counted.Length))) return false;
             lastNonZero = counted.LastIndexOfAnyExcept((byte)0);
         }
         if (lastNonZero >= 0)
         {
             // Entries of a byte are packed from its least significant bit, wider ones span whole bytes.
-            highestCluster = first + ((((long)lastNonZero << 3) + BitOperations.Log2(counted[lastNonZero])) >> g.RefcountOrder);
+            highestCluster = first + ((((long)lastNonZero << 3) + BitOperations.Log2(counted[lastNonZero])) >> _geometry.RefcountOrder);
         }
         return true;
     }
 
     /// <summary>compare_refcounts for clusters [<paramref name="first"/>, <paramref name="end"/>).</summary>
-    private void CompareRefcounts(CheckCounts res, QcowRepairMode fix, ref bool rebuild, ref long highestCluster, RefcountArray imrt, bool report, long first, long end)
+    private void CompareRefcounts(CheckCounts counts, QcowRepairMode fix, ref bool rebuild, ref long highestCluster, RefcountArray computedRefcounts, bool report, long first, long end)
     {
         for (var i = first; i < end; i++)
         {
-            var clusterOffset = i << g.ClusterBits;
+            var clusterOffset = i << _geometry.ClusterBits;
             if (!TryGetRefcount(i, out var onDisk))
             {
-                res.CheckErrors++;
+                counts.CheckErrors++;
                 if (report)
                 {
                     if (Want(QcowFindingCodes.RefcountUnreadable)) Add(QcowFindingCodes.RefcountUnreadable, QcowFindingSeverity.Error,
@@ -463,7 +467,7 @@ internal sealed partial class CheckSession
                 }
                 continue;
             }
-            var counted = imrt[i];
+            var counted = computedRefcounts[i];
             if (onDisk > 0 || counted > 0) highestCluster = i;
             if (onDisk == counted) continue;
 
@@ -479,8 +483,8 @@ internal sealed partial class CheckSession
                 }
                 else if (onDisk < counted)
                 {
-                    var overlap = i < ownerOf.Length && secondOwner.TryGetValue(i, out var second)
-                        && (IsMetadata((ClusterUse)ownerOf.Span[(int)i]) || IsMetadata(second));
+                    var overlap = i < _ownerOf.Length && _secondOwner.TryGetValue(i, out var second)
+                        && (IsMetadata((ClusterUse)_ownerOf.Span[(int)i]) || IsMetadata(second));
                     Report(overlap ? QcowFindingCodes.MetadataOverlap : QcowFindingCodes.RefcountTooLow, QcowFindingSeverity.Error,
                         $"ERROR cluster {i} refcount={onDisk} reference={counted}{use}", clusterOffset);
                 }
@@ -491,12 +495,12 @@ internal sealed partial class CheckSession
             }
             if ((fixLeak || fixCorruption) && TrySetRefcount(i, counted))
             {
-                if (fixLeak) res.LeaksFixed++;
-                else res.CorruptionsFixed++;
+                if (fixLeak) counts.LeaksFixed++;
+                else counts.CorruptionsFixed++;
                 continue;
             }
-            if (onDisk < counted) res.Corruptions++;
-            else res.Leaks++;
+            if (onDisk < counted) counts.Corruptions++;
+            else counts.Leaks++;
         }
     }
 
@@ -506,96 +510,97 @@ internal sealed partial class CheckSession
     /// </summary>
     private sealed class ConcurrentPass : IDisposable
     {
-        private readonly CheckSession view;
-        private readonly CheckCounts counts = new();
-        private readonly Thread thread;
-        private ExceptionDispatchInfo? failure;
+        private readonly CheckSession _view;
+        private readonly CheckCounts _counts = new();
+        private readonly Thread _thread;
+        private ExceptionDispatchInfo? _failure;
 
         public ConcurrentPass(CheckSession view)
         {
-            this.view = view;
-            thread = new Thread(Run) { IsBackground = true, Name = "qcowkit check copied flags" };
-            thread.Start();
+            _view = view;
+            _thread = new Thread(Run) { IsBackground = true, Name = "qcowkit check copied flags" };
+            _thread.Start();
         }
 
         private void Run()
         {
             try
             {
-                view.CheckOflagCopied(counts);
+                _view.CheckOflagCopied(_counts);
             }
             catch (Exception ex)
             {
-                failure = ExceptionDispatchInfo.Capture(ex);
+                _failure = ExceptionDispatchInfo.Capture(ex);
             }
         }
 
         /// <summary>Waits for the pass and adds its counts and findings to <paramref name="session"/>, as if it had run there.</summary>
-        public void Join(CheckSession session, CheckCounts res)
+        public void Join(CheckSession session, CheckCounts counts)
         {
-            thread.Join();
-            failure?.Throw();
-            res.CheckErrors += counts.CheckErrors;
-            res.Corruptions += counts.Corruptions;
+            _thread.Join();
+            _failure?.Throw();
+            counts.CheckErrors += _counts.CheckErrors;
+            counts.Corruptions += _counts.Corruptions;
             // Only this pass reports its finding codes, so its per-code limits carry over unchanged.
-            session.findings.AddRange(view.findings);
-            foreach (var (code, n) in view.findingCounts)
+            session._findings.AddRange(_view._findings);
+            foreach (var (code, n) in _view._findingCounts)
             {
-                session.findingCounts[code] = session.findingCounts.GetValueOrDefault(code) + n;
+                session._findingCounts[code] = session._findingCounts.GetValueOrDefault(code) + n;
             }
         }
 
         public void Dispose()
         {
-            thread.Join();
-            view.Dispose();
+            _thread.Join();
+            _view.Dispose();
         }
     }
 
     /// <summary>check_oflag_copied: COPIED must be set exactly when the refcount is 1.</summary>
-    private void CheckOflagCopied(CheckCounts res)
+    private void CheckOflagCopied(CheckCounts counts)
     {
-        bool repair = Fix switch
+        var repair = Fix switch
         {
             QcowRepairMode.All => true,
             // After a successful leak repair the refcounts are exact, so the flags can be trusted to follow them.
-            QcowRepairMode.Leaks => res.CheckErrors == 0 && res.Corruptions == 0 && res.Leaks == 0,
+            QcowRepairMode.Leaks => counts.CheckErrors == 0 && counts.Corruptions == 0 && counts.Leaks == 0,
             _ => false,
         };
-        var entrySize = g.L2EntrySize;
-        var table = l2Buffer;
-        for (var i = 0; i < l1Table.Length; i++)
+        var entrySize = _geometry.L2EntrySize;
+        var table = _l2Buffer;
+        for (var i = 0; i < _l1Table.Length; i++)
         {
-            var l1Entry = l1Table[i];
+            ThrowIfCanceled();
+            var l1Entry = _l1Table[i];
             var l2Offset = l1Entry & QcowMasks.L1OffsetMask;
             if (l2Offset == 0) continue;
-            var l1EntryOffset = g.L1TableOffset + (ulong)i * 8;
-            if (TryGetRefcount((long)(l2Offset >> g.ClusterBits), out var refcount)
+            var l1EntryOffset = _geometry.L1TableOffset + (ulong)i * 8;
+            if (TryGetRefcount((long)(l2Offset >> _geometry.ClusterBits), out var refcount)
                 && (refcount == 1) != ((l1Entry & QcowMasks.Copied) != 0))
             {
-                res.Corruptions++;
+                counts.Corruptions++;
                 Report(QcowFindingCodes.L1CopiedFlag, QcowFindingSeverity.Error,
                     $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED L2 cluster: l1_index={i} l1_entry={l1Entry:x} refcount={refcount}", (long)l1EntryOffset);
                 if (repair)
                 {
-                    l1Table[i] = refcount == 1 ? l1Entry | QcowMasks.Copied : l1Entry & ~QcowMasks.Copied;
+                    _l1Table[i] = refcount == 1 ? l1Entry | QcowMasks.Copied : l1Entry & ~QcowMasks.Copied;
                     var overlap = CheckMetadataOverlap(Overlap.ActiveL1, l1EntryOffset & ~511UL, 512);
                     if (overlap != Overlap.None)
                     {
-                        SignalOverlap(res, overlap, l1EntryOffset);
-                        res.CheckErrors++;
+                        SignalOverlap(counts, overlap, l1EntryOffset);
+                        counts.CheckErrors++;
                         throw new CheckAbortedException("Input/output error");
                     }
-                    file.WriteUInt64(l1EntryOffset, l1Table[i]);
-                    res.Corruptions--;
-                    res.CorruptionsFixed++;
+                    _file.WriteUInt64(l1EntryOffset, _l1Table[i]);
+                    counts.Corruptions--;
+                    counts.CorruptionsFixed++;
                 }
             }
 
-            if (l2Offset >= (ulong)file.Length) continue;
-            file.Read(l2Offset, table);
+            if (l2Offset >= (ulong)_file.Length) continue;
+            _file.Read(l2Offset, table);
             var dirty = 0;
-            var l2Size = g.L2Size;
+            var l2Size = _geometry.L2Size;
             for (var j = 0; j < l2Size; j++)
             {
                 var entry = BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(j * entrySize));
@@ -609,10 +614,10 @@ internal sealed partial class CheckSession
                 if (type is not (ClusterType.Normal or ClusterType.ZeroAlloc)) continue;
                 var dataOffset = entry & QcowMasks.L2OffsetMask;
                 ulong dataRefcount = 1;
-                if (!g.HasDataFile && !TryGetRefcount((long)(dataOffset >> g.ClusterBits), out dataRefcount)) continue;
+                if (!_geometry.HasDataFile && !TryGetRefcount((long)(dataOffset >> _geometry.ClusterBits), out dataRefcount)) continue;
                 if ((dataRefcount == 1) != ((entry & QcowMasks.Copied) != 0))
                 {
-                    res.Corruptions++;
+                    counts.Corruptions++;
                     if (Want(QcowFindingCodes.L2CopiedFlag)) Add(QcowFindingCodes.L2CopiedFlag, QcowFindingSeverity.Error,
                         $"{(repair ? "Repairing" : "ERROR")} OFLAG_COPIED data cluster: l2_entry={entry:x} refcount={dataRefcount}", (long)(l2Offset + (ulong)(j * entrySize)));
                     if (repair)
@@ -625,16 +630,16 @@ internal sealed partial class CheckSession
             }
             if (dirty > 0)
             {
-                var overlap = CheckMetadataOverlap(Overlap.ActiveL2, l2Offset, (ulong)g.ClusterSize);
+                var overlap = CheckMetadataOverlap(Overlap.ActiveL2, l2Offset, (ulong)_geometry.ClusterSize);
                 if (overlap != Overlap.None)
                 {
-                    SignalOverlap(res, overlap, l2Offset);
-                    res.CheckErrors++;
+                    SignalOverlap(counts, overlap, l2Offset);
+                    counts.CheckErrors++;
                     throw new CheckAbortedException("Input/output error");
                 }
-                file.Write(l2Offset, table);
-                res.Corruptions -= dirty;
-                res.CorruptionsFixed += dirty;
+                _file.Write(l2Offset, table);
+                counts.Corruptions -= dirty;
+                counts.CorruptionsFixed += dirty;
             }
         }
     }

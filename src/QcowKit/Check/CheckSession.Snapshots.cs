@@ -28,9 +28,9 @@ internal sealed partial class CheckSession
     private void CheckReadSnapshotTable(CheckCounts result)
     {
         Span<byte> pointer = stackalloc byte[12];
-        file.Read(60, pointer);
+        _file.Read(60, pointer);
         var nbSnapshots = BinaryPrimitives.ReadUInt32BigEndian(pointer);
-        snapshotsOffset = BinaryPrimitives.ReadUInt64BigEndian(pointer[4..]);
+        _snapshotsOffset = BinaryPrimitives.ReadUInt64BigEndian(pointer[4..]);
         var nbClustersReduced = 0L;
 
         if (nbSnapshots > QcowMasks.MaxSnapshots && FixErrors)
@@ -46,17 +46,17 @@ internal sealed partial class CheckSession
         {
             invalid = $"snapshot table too large: nb_snapshots {nbSnapshots} exceeds {QcowMasks.MaxSnapshots}";
         }
-        else if (long.MaxValue - (long)nbSnapshots * QcowMasks.SnapshotHeaderSize < (long)Math.Min(snapshotsOffset, long.MaxValue)
-                 || snapshotsOffset > long.MaxValue || g.OffsetIntoCluster(snapshotsOffset) != 0)
+        else if (long.MaxValue - (long)nbSnapshots * QcowMasks.SnapshotHeaderSize < (long)Math.Min(_snapshotsOffset, long.MaxValue)
+                 || _snapshotsOffset > long.MaxValue || _geometry.OffsetIntoCluster(_snapshotsOffset) != 0)
         {
-            invalid = $"snapshot table offset invalid: 0x{snapshotsOffset:x} is not cluster aligned or too large";
+            invalid = $"snapshot table offset invalid: 0x{_snapshotsOffset:x} is not cluster aligned or too large";
         }
         if (invalid is not null)
         {
             result.CheckErrors++;
             Report(invalid.Contains("too large", StringComparison.Ordinal) ? QcowFindingCodes.TooManySnapshots : QcowFindingCodes.SnapshotTableInvalid,
                 QcowFindingSeverity.Error, "ERROR " + invalid, invalid.Contains("too large", StringComparison.Ordinal) ? 60 : 64);
-            snapshotsOffset = 0;
+            _snapshotsOffset = 0;
             throw new CheckAbortedException(invalid);
         }
 
@@ -64,31 +64,31 @@ internal sealed partial class CheckSession
         if (!TryReadSnapshots(nbSnapshots, FixErrors, ref nbClustersReduced, ref extraDataDropped, out var error))
         {
             result.CheckErrors++;
-            Report(QcowFindingCodes.SnapshotTableUnreadable, QcowFindingSeverity.Error, "ERROR failed to read the snapshot table: " + error, (long)Math.Min(snapshotsOffset, long.MaxValue));
-            snapshots = [];
-            snapshotsOffset = 0;
-            snapshotsSize = 0;
+            Report(QcowFindingCodes.SnapshotTableUnreadable, QcowFindingSeverity.Error, "ERROR failed to read the snapshot table: " + error, (long)Math.Min(_snapshotsOffset, long.MaxValue));
+            _snapshots = [];
+            _snapshotsOffset = 0;
+            _snapshotsSize = 0;
             throw new CheckAbortedException(error);
         }
         result.Corruptions += nbClustersReduced + extraDataDropped;
         if (nbClustersReduced != 0)
         {
             Span<byte> count = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(count, (uint)snapshots.Count);
-            file.Write(60, count);
+            BinaryPrimitives.WriteUInt32BigEndian(count, (uint)_snapshots.Count);
+            _file.Write(60, count);
             result.CorruptionsFixed += nbClustersReduced;
             result.Corruptions -= nbClustersReduced;
         }
 
-        if (g.Version >= 3)
+        if (_geometry.Version >= 3)
         {
-            for (var i = 0; i < snapshots.Count; i++)
+            for (var i = 0; i < _snapshots.Count; i++)
             {
-                if (snapshots[i].ExtraDataSize < 16)
+                if (_snapshots[i].ExtraDataSize < 16)
                 {
                     result.Corruptions++;
                     Report(QcowFindingCodes.SnapshotEntryIncomplete, QcowFindingSeverity.Error,
-                        $"{(FixErrors ? "Repairing" : "ERROR")} snapshot table entry {i} is incomplete", snapshots[i].EntryOffset + 32);
+                        $"{(FixErrors ? "Repairing" : "ERROR")} snapshot table entry {i} is incomplete", _snapshots[i].EntryOffset + 32);
                 }
             }
         }
@@ -101,13 +101,13 @@ internal sealed partial class CheckSession
         var list = new List<SnapshotEntry>();
         if (count == 0)
         {
-            snapshots = list;
-            snapshotsSize = 0;
+            _snapshots = list;
+            _snapshotsSize = 0;
             return true;
         }
-        var offset = snapshotsOffset;
+        var offset = _snapshotsOffset;
         ulong tableLength = 0;
-        Span<byte> h = stackalloc byte[QcowMasks.SnapshotHeaderSize];
+        Span<byte> entryHeader = stackalloc byte[QcowMasks.SnapshotHeaderSize];
         Span<byte> known = stackalloc byte[KnownExtraSize];
         for (var i = 0; i < count; i++)
         {
@@ -115,13 +115,13 @@ internal sealed partial class CheckSession
             tableLength = (tableLength + 7) & ~7UL;
             offset = (offset + 7) & ~7UL;
             var entryOffset = offset;
-            file.Read(offset, h);
+            _file.Read(offset, entryHeader);
             offset += QcowMasks.SnapshotHeaderSize;
-            var l1Offset = BinaryPrimitives.ReadUInt64BigEndian(h);
-            var l1Size = BinaryPrimitives.ReadUInt32BigEndian(h[8..]);
-            var idSize = BinaryPrimitives.ReadUInt16BigEndian(h[12..]);
-            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(h[14..]);
-            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(h[36..]);
+            var l1Offset = BinaryPrimitives.ReadUInt64BigEndian(entryHeader);
+            var l1Size = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[8..]);
+            var idSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[12..]);
+            var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[14..]);
+            var extraSize = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[36..]);
             var truncateUnknown = false;
             if (extraSize > QcowMasks.MaxSnapshotExtraData)
             {
@@ -138,10 +138,10 @@ internal sealed partial class CheckSession
             // The known extra data: vm_state_size_large, disk_size, icount; older entries have less of it.
             known.Clear();
             var knownSize = (int)Math.Min(extraSize, (uint)KnownExtraSize);
-            file.Read(offset, known[..knownSize]);
+            _file.Read(offset, known[..knownSize]);
             offset += (ulong)knownSize;
-            var vmStateSize = extraSize >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(known) : BinaryPrimitives.ReadUInt32BigEndian(h[32..]);
-            var diskSize = extraSize >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(known[8..]) : g.VirtualSize / 512 * 512;
+            var vmStateSize = extraSize >= 8 ? BinaryPrimitives.ReadUInt64BigEndian(known) : BinaryPrimitives.ReadUInt32BigEndian(entryHeader[32..]);
+            var diskSize = extraSize >= 16 ? BinaryPrimitives.ReadUInt64BigEndian(known[8..]) : _geometry.VirtualSize / 512 * 512;
             var icount = extraSize >= 24 ? BinaryPrimitives.ReadUInt64BigEndian(known[16..]) : ulong.MaxValue;
             var keptExtra = extraSize;
             var unknownOffset = offset;
@@ -153,13 +153,13 @@ internal sealed partial class CheckSession
                 offset = extraEnd;
             }
             var idBytes = new byte[idSize];
-            file.Read(offset, idBytes);
+            _file.Read(offset, idBytes);
             offset += idSize;
             var nameBytes = new byte[nameSize];
-            file.Read(offset, nameBytes);
+            _file.Read(offset, nameBytes);
             offset += nameSize;
             tableLength += (ulong)QcowMasks.SnapshotHeaderSize + keptExtra + idSize + nameSize;
-            if (tableLength > QcowMasks.MaxSnapshotsSize || offset - snapshotsOffset > int.MaxValue)
+            if (tableLength > QcowMasks.MaxSnapshotsSize || offset - _snapshotsOffset > int.MaxValue)
             {
                 if (!repair)
                 {
@@ -175,9 +175,9 @@ internal sealed partial class CheckSession
             list.Add(new SnapshotEntry((long)entryOffset, l1Offset, l1Size, keptExtra,
                 Encoding.UTF8.GetString(idBytes), Encoding.UTF8.GetString(nameBytes))
             {
-                DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(h[16..]),
-                DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(h[20..]),
-                VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(h[24..]),
+                DateSeconds = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[16..]),
+                DateNanoseconds = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[20..]),
+                VmClockNanoseconds = BinaryPrimitives.ReadUInt64BigEndian(entryHeader[24..]),
                 VmStateSize = vmStateSize,
                 DiskSize = diskSize,
                 InstructionCount = icount,
@@ -186,8 +186,8 @@ internal sealed partial class CheckSession
                 NameBytes = CString(nameBytes),
             });
         }
-        snapshots = list;
-        snapshotsSize = (long)(offset - snapshotsOffset);
+        _snapshots = list;
+        _snapshotsSize = (long)(offset - _snapshotsOffset);
         return true;
     }
 
@@ -217,10 +217,10 @@ internal sealed partial class CheckSession
     {
         error = string.Empty;
         ulong size = 0;
-        foreach (var sn in snapshots)
+        foreach (var snapshot in _snapshots)
         {
-            size = ((size + 7) & ~7UL) + QcowMasks.SnapshotHeaderSize + Math.Max(KnownExtraSize, sn.ExtraDataSize)
-                + (ulong)sn.IdBytes.Length + (ulong)sn.NameBytes.Length;
+            size = ((size + 7) & ~7UL) + QcowMasks.SnapshotHeaderSize + Math.Max(KnownExtraSize, snapshot.ExtraDataSize)
+                + (ulong)snapshot.IdBytes.Length + (ulong)snapshot.NameBytes.Length;
             if (size > QcowMasks.MaxSnapshotsSize)
             {
                 error = "File too large";
@@ -238,7 +238,7 @@ internal sealed partial class CheckSession
             error = ex.Message;
             return false;
         }
-        file.Flush();
+        _file.Flush();
         var overlap = CheckMetadataOverlap(Overlap.None, newOffset, size);
         if (overlap != Overlap.None)
         {
@@ -249,50 +249,50 @@ internal sealed partial class CheckSession
         }
 
         Report(QcowFindingCodes.SnapshotTableRewritten, QcowFindingSeverity.Info,
-            $"Rewriting the snapshot table ({snapshots.Count} snapshots, {size} bytes) at offset 0x{newOffset:x}", (long)newOffset);
+            $"Rewriting the snapshot table ({_snapshots.Count} snapshots, {size} bytes) at offset 0x{newOffset:x}", (long)newOffset);
         var offset = newOffset;
         var entry = new byte[QcowMasks.SnapshotHeaderSize + QcowMasks.MaxSnapshotExtraData];
-        foreach (var sn in snapshots)
+        foreach (var snapshot in _snapshots)
         {
             offset = (offset + 7) & ~7UL;
-            var extraSize = Math.Max(KnownExtraSize, (int)sn.ExtraDataSize);
+            var extraSize = Math.Max(KnownExtraSize, (int)snapshot.ExtraDataSize);
             var span = entry.AsSpan(0, QcowMasks.SnapshotHeaderSize + extraSize);
             span.Clear();
-            BinaryPrimitives.WriteUInt64BigEndian(span, sn.L1TableOffset);
-            BinaryPrimitives.WriteUInt32BigEndian(span[8..], sn.L1Size);
-            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)sn.IdBytes.Length);
-            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)sn.NameBytes.Length);
-            BinaryPrimitives.WriteUInt32BigEndian(span[16..], sn.DateSeconds);
-            BinaryPrimitives.WriteUInt32BigEndian(span[20..], sn.DateNanoseconds);
-            BinaryPrimitives.WriteUInt64BigEndian(span[24..], sn.VmClockNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span, snapshot.L1TableOffset);
+            BinaryPrimitives.WriteUInt32BigEndian(span[8..], snapshot.L1Size);
+            BinaryPrimitives.WriteUInt16BigEndian(span[12..], (ushort)snapshot.IdBytes.Length);
+            BinaryPrimitives.WriteUInt16BigEndian(span[14..], (ushort)snapshot.NameBytes.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(span[16..], snapshot.DateSeconds);
+            BinaryPrimitives.WriteUInt32BigEndian(span[20..], snapshot.DateNanoseconds);
+            BinaryPrimitives.WriteUInt64BigEndian(span[24..], snapshot.VmClockNanoseconds);
             // A VM state that does not fit 32 bits makes older readers see a disk-only snapshot rather than a truncated one.
-            if (sn.VmStateSize <= uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(span[32..], (uint)sn.VmStateSize);
+            if (snapshot.VmStateSize <= uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(span[32..], (uint)snapshot.VmStateSize);
             BinaryPrimitives.WriteUInt32BigEndian(span[36..], (uint)extraSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[40..], sn.VmStateSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[48..], sn.DiskSize);
-            BinaryPrimitives.WriteUInt64BigEndian(span[56..], sn.InstructionCount);
+            BinaryPrimitives.WriteUInt64BigEndian(span[40..], snapshot.VmStateSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[48..], snapshot.DiskSize);
+            BinaryPrimitives.WriteUInt64BigEndian(span[56..], snapshot.InstructionCount);
             if (extraSize > KnownExtraSize)
             {
-                file.Read(sn.UnknownExtraOffset, span[(QcowMasks.SnapshotHeaderSize + KnownExtraSize)..]);
+                _file.Read(snapshot.UnknownExtraOffset, span[(QcowMasks.SnapshotHeaderSize + KnownExtraSize)..]);
             }
-            file.Write(offset, span);
+            _file.Write(offset, span);
             offset += (ulong)span.Length;
-            file.Write(offset, sn.IdBytes);
-            offset += (ulong)sn.IdBytes.Length;
-            file.Write(offset, sn.NameBytes);
-            offset += (ulong)sn.NameBytes.Length;
+            _file.Write(offset, snapshot.IdBytes);
+            offset += (ulong)snapshot.IdBytes.Length;
+            _file.Write(offset, snapshot.NameBytes);
+            offset += (ulong)snapshot.NameBytes.Length;
         }
-        file.Flush();
+        _file.Flush();
 
         Span<byte> pointer = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt32BigEndian(pointer, (uint)snapshots.Count);
+        BinaryPrimitives.WriteUInt32BigEndian(pointer, (uint)_snapshots.Count);
         BinaryPrimitives.WriteUInt64BigEndian(pointer[4..], newOffset);
-        file.Write(60, pointer);
-        file.Flush();
+        _file.Write(60, pointer);
+        _file.Flush();
 
-        FreeClusters(snapshotsOffset, (ulong)snapshotsSize);
-        snapshotsOffset = newOffset;
-        snapshotsSize = (long)size;
+        FreeClusters(_snapshotsOffset, (ulong)_snapshotsSize);
+        _snapshotsOffset = newOffset;
+        _snapshotsSize = (long)size;
         return true;
     }
 

@@ -13,40 +13,40 @@ namespace QcowKit.Check;
 internal sealed partial class CheckSession : IDisposable
 {
     private const int MaxFindingsPerCode = 1000;
-    private readonly CheckedFile file;
-    private readonly CheckGeometry g;
-    private readonly List<QcowFinding> findings;
-    private readonly Dictionary<string, int> findingCounts = new(StringComparer.Ordinal);
-    private readonly ulong[] l1Table;
-    private ulong[] refcountTable;
-    private long refcountTableSize;
-    private ulong refcountTableOffset;
-    private readonly byte[] refblockCache;
-    private readonly byte[] l2Buffer;
-    private ulong refblockCacheOffset = ulong.MaxValue;
+    private readonly CheckedFile _file;
+    private readonly CheckGeometry _geometry;
+    private readonly List<QcowFinding> _findings;
+    private readonly Dictionary<string, int> _findingCounts = new(StringComparer.Ordinal);
+    private readonly ulong[] _l1Table;
+    private ulong[] _refcountTable;
+    private long _refcountTableSize;
+    private ulong _refcountTableOffset;
+    private readonly byte[] _refblockCache;
+    private readonly byte[] _l2Buffer;
+    private ulong _refblockCacheOffset = ulong.MaxValue;
     /// <summary>The first use counted for each cluster of the file, for the messages (a <see cref="ClusterUse"/> per byte).</summary>
-    private readonly ZeroedMemory ownerOf;
-    private readonly Dictionary<long, ClusterUse> secondOwner = [];
-    private readonly long memoryBound;
-    private List<SnapshotEntry> snapshots = [];
-    private ulong snapshotsOffset;
-    private long snapshotsSize;
+    private readonly ZeroedMemory _ownerOf;
+    private readonly Dictionary<long, ClusterUse> _secondOwner = [];
+    private readonly long _memoryBound;
+    private List<SnapshotEntry> _snapshots = [];
+    private ulong _snapshotsOffset;
+    private long _snapshotsSize;
 
     public CheckSession(CheckedFile file, CheckGeometry geometry, List<QcowFinding> findings)
     {
-        this.file = file;
-        g = geometry;
-        this.findings = findings;
+        _file = file;
+        _geometry = geometry;
+        _findings = findings;
         // Memory bound tied to the file: the in-memory refcounts may cover 16 times the file's clusters
         // (references a little beyond the end, as qemu allows) but never more than that or 64 MiB.
-        memoryBound = Math.Max(64L << 20, 16 * ((file.Length >> g.ClusterBits) + 1) * Math.Max(1, g.RefcountBits / 8));
-        l1Table = ReadTable(g.L1TableOffset, g.L1Size);
-        refcountTableSize = g.RefcountTableSize;
-        refcountTableOffset = g.RefcountTableOffset;
-        refcountTable = ReadTable(g.RefcountTableOffset, refcountTableSize);
-        refblockCache = ReadBuffer(g.ClusterSize);
-        l2Buffer = ReadBuffer(g.ClusterSize);
-        ownerOf = new ZeroedMemory((int)Math.Min((file.Length >> g.ClusterBits) + 1, Array.MaxLength));
+        _memoryBound = Math.Max(64L << 20, 16 * ((_file.Length >> _geometry.ClusterBits) + 1) * Math.Max(1, _geometry.RefcountBits / 8));
+        _l1Table = ReadTable(_geometry.L1TableOffset, _geometry.L1Size);
+        _refcountTableSize = _geometry.RefcountTableSize;
+        _refcountTableOffset = _geometry.RefcountTableOffset;
+        _refcountTable = ReadTable(_geometry.RefcountTableOffset, _refcountTableSize);
+        _refblockCache = ReadBuffer(_geometry.ClusterSize);
+        _l2Buffer = ReadBuffer(_geometry.ClusterSize);
+        _ownerOf = new ZeroedMemory((int)Math.Min((_file.Length >> _geometry.ClusterBits) + 1, Array.MaxLength));
     }
 
     /// <summary>
@@ -56,22 +56,35 @@ internal sealed partial class CheckSession : IDisposable
     /// </summary>
     private CheckSession(CheckSession parent)
     {
-        file = parent.file;
-        g = parent.g;
-        findings = [];
-        memoryBound = parent.memoryBound;
-        l1Table = parent.l1Table;
-        refcountTable = parent.refcountTable;
-        refcountTableSize = parent.refcountTableSize;
-        refcountTableOffset = parent.refcountTableOffset;
-        refblockCache = ReadBuffer(g.ClusterSize);
-        l2Buffer = ReadBuffer(g.ClusterSize);
-        ownerOf = new ZeroedMemory(0);
+        _file = parent._file;
+        _geometry = parent._geometry;
+        _findings = [];
+        _memoryBound = parent._memoryBound;
+        _l1Table = parent._l1Table;
+        _refcountTable = parent._refcountTable;
+        _refcountTableSize = parent._refcountTableSize;
+        _refcountTableOffset = parent._refcountTableOffset;
+        _refblockCache = ReadBuffer(_geometry.ClusterSize);
+        _l2Buffer = ReadBuffer(_geometry.ClusterSize);
+        _ownerOf = new ZeroedMemory(0);
+        Cancellation = parent.Cancellation;
+    }
+
+    /// <summary>Stops a read-only check between tables when cancellation was requested.</summary>
+    private void ThrowIfCanceled()
+    {
+        if (Fix == QcowRepairMode.None) Cancellation.ThrowIfCancellationRequested();
     }
 
     public QcowRepairMode Fix { get; init; }
 
-    public void Dispose() => ownerOf.Dispose();
+    /// <summary>Observed between tables while nothing is written; a repair, once started, runs to its end so the image is never left half-repaired.</summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Told after each L2 table of the active L1 table.</summary>
+    public IProgress<QcowCheckProgress>? Progress { get; init; }
+
+    public void Dispose() => _ownerOf.Dispose();
 
     private bool FixErrors => Fix == QcowRepairMode.All;
 
@@ -80,11 +93,11 @@ internal sealed partial class CheckSession : IDisposable
     /// <summary>Reads a table of big-endian u64 entries; entries beyond the end of the file are zero and not stored.</summary>
     private ulong[] ReadTable(ulong offset, long entries)
     {
-        if (entries <= 0 || offset >= (ulong)file.Length) return [];
-        var inFile = (long)Math.Min((ulong)entries, ((ulong)file.Length - offset + 7) / 8);
+        if (entries <= 0 || offset >= (ulong)_file.Length) return [];
+        var inFile = (long)Math.Min((ulong)entries, ((ulong)_file.Length - offset + 7) / 8);
         // Read in place and swap to host order: no second copy of the table to allocate and fault in.
         var table = GC.AllocateUninitializedArray<ulong>(checked((int)inFile));
-        file.Read(offset, MemoryMarshal.AsBytes(table.AsSpan()));
+        _file.Read(offset, MemoryMarshal.AsBytes(table.AsSpan()));
         if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(table, table);
         return table;
     }
@@ -100,18 +113,18 @@ internal sealed partial class CheckSession : IDisposable
     /// </summary>
     internal bool Want(string code)
     {
-        findingCounts.TryGetValue(code, out var n);
-        findingCounts[code] = n + 1;
-        if (n == MaxFindingsPerCode)
+        _findingCounts.TryGetValue(code, out var reportedCount);
+        _findingCounts[code] = reportedCount + 1;
+        if (reportedCount == MaxFindingsPerCode)
         {
-            findings.Add(new QcowFinding(code, QcowFindingSeverity.Info, $"further {code} findings are not listed", -1));
+            _findings.Add(new QcowFinding(code, QcowFindingSeverity.Info, $"further {code} findings are not listed", -1));
         }
-        return n < MaxFindingsPerCode;
+        return reportedCount < MaxFindingsPerCode;
     }
 
     /// <summary>Lists a finding (after <see cref="Want"/>).</summary>
     internal void Add(string code, QcowFindingSeverity severity, string message, long offset) =>
-        findings.Add(new QcowFinding(code, severity, message, offset));
+        _findings.Add(new QcowFinding(code, severity, message, offset));
 
     internal void Report(string code, QcowFindingSeverity severity, string message, long offset)
     {
@@ -166,23 +179,23 @@ internal sealed partial class CheckSession : IDisposable
 
     private void MarkCleanAndConsistent()
     {
-        var incompatible = file.ReadUInt64(72);
-        if (g.Version >= 3 && (incompatible & 0x3) != 0)
+        var incompatible = _file.ReadUInt64(72);
+        if (_geometry.Version >= 3 && (incompatible & 0x3) != 0)
         {
-            file.WriteUInt64(72, incompatible & ~0x3UL);
+            _file.WriteUInt64(72, incompatible & ~0x3UL);
         }
     }
 
     /// <summary>On closing an image opened for writing, qemu clears the dirty bit whatever the check found.</summary>
     public void CloseAfterRepair()
     {
-        if (g.Version < 3) return;
-        var incompatible = file.ReadUInt64(72);
+        if (_geometry.Version < 3) return;
+        var incompatible = _file.ReadUInt64(72);
         if ((incompatible & 0x1) != 0)
         {
-            file.WriteUInt64(72, incompatible & ~0x1UL);
+            _file.WriteUInt64(72, incompatible & ~0x1UL);
         }
-        file.Flush();
+        _file.Flush();
     }
 
     // ---- refcount lookups on disk (qcow2_get_refcount) ----
@@ -192,7 +205,7 @@ internal sealed partial class CheckSession : IDisposable
     {
         refcount = 0;
         if (!TryLoadRefblockOf(clusterIndex, out var loaded)) return false;
-        if (loaded) refcount = RefcountArray.Get(refblockCache, clusterIndex & (g.RefcountBlockSize - 1), g.RefcountOrder);
+        if (loaded) refcount = RefcountArray.Get(_refblockCache, clusterIndex & (_geometry.RefcountBlockSize - 1), _geometry.RefcountOrder);
         return true;
     }
 
@@ -203,11 +216,11 @@ internal sealed partial class CheckSession : IDisposable
     private bool TryLoadRefblockOf(long clusterIndex, out bool loaded)
     {
         loaded = false;
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
-        if (tableIndex >= refcountTableSize) return true;
-        var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
+        var tableIndex = clusterIndex >> _geometry.RefcountBlockBits;
+        if (tableIndex >= _refcountTableSize) return true;
+        var blockOffset = Entry(_refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
         if (blockOffset == 0) return true;
-        if (g.OffsetIntoCluster(blockOffset) != 0) return false;
+        if (_geometry.OffsetIntoCluster(blockOffset) != 0) return false;
         LoadRefblock(blockOffset);
         loaded = true;
         return true;
@@ -215,24 +228,24 @@ internal sealed partial class CheckSession : IDisposable
 
     private void LoadRefblock(ulong blockOffset)
     {
-        if (refblockCacheOffset == blockOffset) return;
-        file.Read(blockOffset, refblockCache);
-        refblockCacheOffset = blockOffset;
+        if (_refblockCacheOffset == blockOffset) return;
+        _file.Read(blockOffset, _refblockCache);
+        _refblockCacheOffset = blockOffset;
     }
 
     /// <summary>update_refcount for one cluster whose refcount block exists: writes the new refcount.</summary>
     private bool TrySetRefcount(long clusterIndex, ulong refcount)
     {
-        var tableIndex = clusterIndex >> g.RefcountBlockBits;
-        if (tableIndex >= refcountTableSize) return false;
-        var blockOffset = Entry(refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
-        if (blockOffset == 0 || g.OffsetIntoCluster(blockOffset) != 0) return false;
+        var tableIndex = clusterIndex >> _geometry.RefcountBlockBits;
+        if (tableIndex >= _refcountTableSize) return false;
+        var blockOffset = Entry(_refcountTable, tableIndex) & QcowMasks.RefcountTableOffsetMask;
+        if (blockOffset == 0 || _geometry.OffsetIntoCluster(blockOffset) != 0) return false;
         LoadRefblock(blockOffset);
-        var index = clusterIndex & (g.RefcountBlockSize - 1);
-        RefcountArray.Set(refblockCache, index, g.RefcountOrder, refcount);
-        var byteIndex = (int)((index << g.RefcountOrder) / 8);
-        var width = Math.Max(1, g.RefcountBits / 8);
-        file.Write(blockOffset + (ulong)byteIndex, refblockCache.AsSpan(byteIndex, width));
+        var index = clusterIndex & (_geometry.RefcountBlockSize - 1);
+        RefcountArray.Set(_refblockCache, index, _geometry.RefcountOrder, refcount);
+        var byteIndex = (int)((index << _geometry.RefcountOrder) / 8);
+        var width = Math.Max(1, _geometry.RefcountBits / 8);
+        _file.Write(blockOffset + (ulong)byteIndex, _refblockCache.AsSpan(byteIndex, width));
         return true;
     }
 
@@ -243,47 +256,47 @@ internal sealed partial class CheckSession : IDisposable
     /// Called for every reference in the image: the findings are formatted in separate methods, so that this one
     /// has no string-building locals for its prologue to clear on each call.
     /// </remarks>
-    private void IncRefcounts(CheckCounts res, RefcountArray imrt, ulong offset, ulong size, ClusterUse use, long times = 1)
+    private void IncRefcounts(CheckCounts counts, RefcountArray computedRefcounts, ulong offset, ulong size, ClusterUse use, long times = 1)
     {
         if (size == 0 || size > long.MaxValue) return;
         // qemu 7.2: the last cluster may be partly beyond the end of the file, anything more is a corruption and is not counted.
-        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - file.Length >= g.ClusterSize)
+        if ((long)Math.Min(offset, (ulong)long.MaxValue / 2) + (long)Math.Min(size, (ulong)long.MaxValue / 2) - _file.Length >= _geometry.ClusterSize)
         {
             ReportBeyondEndOfFile(offset, size, use);
-            res.Corruptions += times;
+            counts.Corruptions += times;
             return;
         }
-        var start = g.StartOfCluster(offset);
-        var last = g.StartOfCluster(offset + size - 1);
-        for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)g.ClusterSize)
+        var start = _geometry.StartOfCluster(offset);
+        var last = _geometry.StartOfCluster(offset + size - 1);
+        for (var clusterOffset = start; clusterOffset <= last; clusterOffset += (ulong)_geometry.ClusterSize)
         {
-            var k = (long)(clusterOffset >> g.ClusterBits);
-            if (k >= imrt.Size && !imrt.TryResize(k + 1))
+            var clusterIndex = (long)(clusterOffset >> _geometry.ClusterBits);
+            if (clusterIndex >= computedRefcounts.Size && !computedRefcounts.TryResize(clusterIndex + 1))
             {
-                res.CheckErrors++;
+                counts.CheckErrors++;
                 ThrowOutOfCountingMemory(clusterOffset, use);
             }
-            var applied = imrt.AddSaturating(k, (ulong)times, out var updated);
+            var applied = computedRefcounts.AddSaturating(clusterIndex, (ulong)times, out var updated);
             if (applied < (ulong)times)
             {
                 ReportOverflow(clusterOffset);
-                res.Corruptions += times - (long)applied;
+                counts.Corruptions += times - (long)applied;
                 if (applied == 0) continue;
             }
-            var owners = ownerOf.Span;
-            if (k < owners.Length)
+            var owners = _ownerOf.Span;
+            if (clusterIndex < owners.Length)
             {
-                if (owners[(int)k] == 0) owners[(int)k] = (byte)use;
-                if (updated > 1) secondOwner.TryAdd(k, use);
+                if (owners[(int)clusterIndex] == 0) owners[(int)clusterIndex] = (byte)use;
+                if (updated > 1) _secondOwner.TryAdd(clusterIndex, use);
             }
-            if (clusterOffset + (ulong)g.ClusterSize < clusterOffset) break;
+            if (clusterOffset + (ulong)_geometry.ClusterSize < clusterOffset) break;
         }
     }
 
     private void ReportBeyondEndOfFile(ulong offset, ulong size, ClusterUse use)
     {
         if (Want(QcowFindingCodes.BeyondEndOfFile)) Add(QcowFindingCodes.BeyondEndOfFile, QcowFindingSeverity.Error,
-            $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {file.Length} bytes)",
+            $"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{size:x} ({Describe(use)}; the file has {_file.Length} bytes)",
             (long)Math.Min(offset, long.MaxValue));
     }
 
@@ -303,10 +316,10 @@ internal sealed partial class CheckSession : IDisposable
 
     private string DescribeUse(long cluster)
     {
-        var owners = ownerOf.Span;
+        var owners = _ownerOf.Span;
         if (cluster >= owners.Length || owners[(int)cluster] == 0) return string.Empty;
         var first = (ClusterUse)owners[(int)cluster];
-        return secondOwner.TryGetValue(cluster, out var second)
+        return _secondOwner.TryGetValue(cluster, out var second)
             ? $" (used as {Describe(first)} and as {Describe(second)})"
             : $" (used as {Describe(first)})";
     }

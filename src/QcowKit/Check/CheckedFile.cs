@@ -10,17 +10,17 @@ namespace QcowKit.Check;
 /// </summary>
 internal sealed class CheckedFile : IDisposable
 {
-    private readonly SafeFileHandle handle;
+    private readonly SafeFileHandle _handle;
 
     /// <param name="path">The image.</param>
     /// <param name="writable">Opened for repair.</param>
     /// <param name="forceShare">qemu's -U: read despite other users' locks and keep none from writing (read-only only).</param>
     public CheckedFile(string path, bool writable, bool forceShare = false)
     {
-        handle = LockedFile.Open(path, path, writable ? FileAccess.ReadWrite : FileAccess.Read,
+        _handle = LockedFile.Open(path, path, writable ? FileAccess.ReadWrite : FileAccess.Read,
             writable ? ImageLockMode.Write : forceShare ? ImageLockMode.ReadShared : ImageLockMode.Read);
         Writable = writable;
-        Length = RandomAccess.GetLength(handle);
+        Length = RandomAccess.GetLength(_handle);
     }
 
     public bool Writable { get; }
@@ -39,9 +39,9 @@ internal sealed class CheckedFile : IDisposable
         var done = 0;
         while (done < available)
         {
-            var n = RandomAccess.Read(handle, buffer[done..available], (long)offset + done);
-            if (n <= 0) break;
-            done += n;
+            var bytesRead = RandomAccess.Read(_handle, buffer[done..available], (long)offset + done);
+            if (bytesRead <= 0) break;
+            done += bytesRead;
         }
         buffer[done..].Clear();
     }
@@ -56,7 +56,7 @@ internal sealed class CheckedFile : IDisposable
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
-        RandomAccess.Write(handle, data, (long)offset);
+        RandomAccess.Write(_handle, data, (long)offset);
         Length = Math.Max(Length, (long)offset + data.Length);
     }
 
@@ -70,14 +70,14 @@ internal sealed class CheckedFile : IDisposable
     public void SetLength(long length)
     {
         if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
-        RandomAccess.SetLength(handle, length);
+        RandomAccess.SetLength(_handle, length);
         Length = length;
     }
 
     public void Flush()
     {
-        if (Writable) RandomAccess.FlushToDisk(handle);
+        if (Writable) RandomAccess.FlushToDisk(_handle);
     }
 
-    public void Dispose() => handle.Dispose();
+    public void Dispose() => _handle.Dispose();
 }

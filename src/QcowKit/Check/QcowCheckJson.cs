@@ -29,14 +29,14 @@ public static class QcowCheckJson
         document["format"] = result.Format;
         Optional(document, "fragmented-clusters", result.FragmentedClusters);
         var findings = new JsonArray();
-        foreach (var f in result.Findings)
+        foreach (var finding in result.Findings)
         {
             findings.Add(new JsonObject
             {
-                ["code"] = f.Code,
-                ["severity"] = f.Severity.ToString().ToLowerInvariant(),
-                ["message"] = f.Message,
-                ["offset"] = f.Offset,
+                ["code"] = finding.Code,
+                ["severity"] = finding.Severity.ToString().ToLowerInvariant(),
+                ["message"] = finding.Message,
+                ["offset"] = finding.Offset,
             });
         }
         document["findings"] = findings;

@@ -1,6 +1,6 @@
 namespace QcowKit.Check;
 
-/// <summary>Options for <see cref="QcowChecker.Check(string, QcowCheckOptions?)"/>.</summary>
+/// <summary>Options for <see cref="QcowChecker.Check(string, QcowCheckOptions?, IProgress{QcowCheckProgress}?, CancellationToken)"/>.</summary>
 public sealed class QcowCheckOptions
 {
     /// <summary>The default limit for <see cref="MaxVirtualSize"/>: 2 TiB.</summary>

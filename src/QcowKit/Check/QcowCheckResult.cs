@@ -70,7 +70,7 @@ public sealed class QcowCheckResult
             if (Format != "qcow2") return FormatWithoutChecksExitCode;
             if (!Completed || CheckErrors > 0) return 1;
             if (Corruptions > 0) return 2;
-            if (Findings.Any(f => f.Severity == QcowFindingSeverity.Error)) return 2;
+            if (Findings.Any(finding => finding.Severity == QcowFindingSeverity.Error)) return 2;
             return Leaks > 0 ? 3 : 0;
         }
     }

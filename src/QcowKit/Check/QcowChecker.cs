@@ -17,10 +17,17 @@ public static class QcowChecker
     /// <param name="options">What to check and repair; null for a plain read-only check.</param>
     /// <returns>The verdict; never throws for a malformed image (that is exit code 1 with a finding).</returns>
     /// <exception cref="QcowImageLockedException">Another process writes the image (or, for a repair, uses it at all), as qemu-img check refuses.</exception>
+    /// <param name="progress">Told after each L2 table of the active L1 table; null for none.</param>
+    /// <param name="cancellationToken">
+    /// Stops a read-only check between tables. A repair observes it only before it starts, so an image is never left half-repaired.
+    /// </param>
     /// <exception cref="ArgumentException"><see cref="QcowCheckOptions.ForceShare"/> with a repair.</exception>
-    public static QcowCheckResult Check(string path, QcowCheckOptions? options = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static QcowCheckResult Check(string path, QcowCheckOptions? options = null, IProgress<QcowCheckProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        cancellationToken.ThrowIfCancellationRequested();
         options ??= new QcowCheckOptions();
         if (options.ForceShare && options.Repair != QcowRepairMode.None)
         {
@@ -46,7 +53,7 @@ public static class QcowChecker
         {
             try
             {
-                return CheckOpenFile(path, file, options, findings);
+                return CheckOpenFile(path, file, options, findings, progress, cancellationToken);
             }
             catch (QcowFormatException ex)
             {
@@ -61,7 +68,8 @@ public static class QcowChecker
         }
     }
 
-    private static QcowCheckResult CheckOpenFile(string path, CheckedFile file, QcowCheckOptions options, List<QcowFinding> findings)
+    private static QcowCheckResult CheckOpenFile(string path, CheckedFile file, QcowCheckOptions options, List<QcowFinding> findings,
+        IProgress<QcowCheckProgress>? progress, CancellationToken cancellationToken)
     {
         var header = ReadHeaderForCheck(file, out var geometry);
         if (options.Untrusted)
@@ -90,7 +98,7 @@ public static class QcowChecker
                 "the image is marked corrupt; qemu opens it read-only until it is repaired", HeaderFieldOffsets.IncompatibleFeatures));
         }
 
-        using var first = new CheckSession(file, geometry, findings) { Fix = options.Repair };
+        using var first = new CheckSession(file, geometry, findings) { Fix = options.Repair, Progress = progress, Cancellation = cancellationToken };
         CheckCounts counts;
         try
         {
@@ -106,7 +114,7 @@ public static class QcowChecker
         if (options.Repair != QcowRepairMode.None && (counts.CorruptionsFixed != 0 || counts.LeaksFixed != 0))
         {
             // qemu-img checks the repaired image again and reports that, keeping the fixed counts.
-            var before = findings.Select(f => f with { Severity = QcowFindingSeverity.Info, Message = "before repair: " + f.Message }).ToList();
+            var before = findings.Select(finding => finding with { Severity = QcowFindingSeverity.Info, Message = "before repair: " + finding.Message }).ToList();
             findings.Clear();
             findings.AddRange(before);
             ReadHeaderForCheck(file, out var repairedGeometry);
@@ -160,9 +168,9 @@ public static class QcowChecker
         {
             return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, $"the image format '{format}' is not supported (only qcow2 and raw)", -1);
         }
-        const string message = "This image format does not support checks";
-        findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, message, -1));
-        return Failed(path, findings, new CheckCounts(), message, format);
+        const string Message = "This image format does not support checks";
+        findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, Message, -1));
+        return Failed(path, findings, new CheckCounts(), Message, format);
     }
 
     private static QcowCheckResult CannotOpen(string path, List<QcowFinding> findings, string code, string reason, long offset)

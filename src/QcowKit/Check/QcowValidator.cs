@@ -12,7 +12,11 @@ public static class QcowValidator
     /// <summary>Validates the image at <paramref name="path"/>. Never writes to it.</summary>
     /// <param name="path">The qcow2 image.</param>
     /// <param name="policy">The rules; null for the defaults (errors and a dirty image block, leaks warn).</param>
-    public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy = null)
+    /// <param name="progress">Told as the check walks the image's L2 tables; null for none.</param>
+    /// <param name="cancellationToken">Stops the check between tables.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy = null, IProgress<QcowCheckProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         policy ??= new QcowValidationPolicy();
@@ -25,13 +29,13 @@ public static class QcowValidator
             Untrusted = policy.Untrusted,
             AllowedDirectories = [.. policy.AllowedDirectories.Select(Path.GetFullPath)],
             MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
-        });
+        }, progress, cancellationToken);
         var findings = new List<QcowFinding>(check.Findings);
         ApplyImageRules(path, policy, findings);
-        var outcomes = findings.Select(f => OutcomeOf(f, policy)).ToList();
+        var outcomes = findings.Select(finding => OutcomeOf(finding, policy)).ToList();
         // Counts that no error finding explains, or a check that did not finish, fail whatever the policy allows.
         var unexplained = check.Completed
-            ? (check.Corruptions > 0 || check.CheckErrors > 0) && !check.Findings.Any(f => f.Severity == QcowFindingSeverity.Error)
+            ? (check.Corruptions > 0 || check.CheckErrors > 0) && !check.Findings.Any(finding => finding.Severity == QcowFindingSeverity.Error)
             : !outcomes.Contains(QcowFindingOutcome.Blocks);
         if (unexplained)
         {
@@ -83,8 +87,8 @@ public static class QcowValidator
         void Add(string code, string message, long offset)
         {
             // The untrusted policy may have reported the same thing (as an error, or as a note for an allowed folder).
-            findings.RemoveAll(f => f.Code == code && f.Offset == offset && f.Severity != QcowFindingSeverity.Error);
-            if (!findings.Any(f => f.Code == code && f.Offset == offset))
+            findings.RemoveAll(finding => finding.Code == code && finding.Offset == offset && finding.Severity != QcowFindingSeverity.Error);
+            if (!findings.Any(finding => finding.Code == code && finding.Offset == offset))
             {
                 findings.Add(new QcowFinding(code, QcowFindingSeverity.Error, message, offset));
             }

@@ -12,11 +12,11 @@ namespace QcowKit.Check;
 /// </summary>
 internal sealed class RefcountArray : IDisposable
 {
-    private readonly int order;
-    private readonly int clusterSize;
-    private readonly long maxBytes;
-    private readonly ulong maxRefcount;
-    private ZeroedMemory memory;
+    private readonly int _order;
+    private readonly int _clusterSize;
+    private readonly long _maxBytes;
+    private readonly ulong _maxRefcount;
+    private ZeroedMemory _memory;
 
     /// <param name="order">refcount_order, 0..6.</param>
     /// <param name="clusterSize">Growth unit, as qemu's realloc_refcount_array.</param>
@@ -24,15 +24,15 @@ internal sealed class RefcountArray : IDisposable
     /// <param name="maxBytes">Largest size the array may grow to; beyond it growth fails like an allocation failure.</param>
     public RefcountArray(int order, int clusterSize, long entries, long maxBytes)
     {
-        this.order = order;
-        this.clusterSize = clusterSize;
-        this.maxBytes = maxBytes;
-        maxRefcount = RefcountBlock.MaxRefcount(order);
-        memory = new ZeroedMemory(0);
+        _order = order;
+        _clusterSize = clusterSize;
+        _maxBytes = maxBytes;
+        _maxRefcount = RefcountBlock.MaxRefcount(_order);
+        _memory = new ZeroedMemory(0);
         if (!TryResize(entries))
         {
-            memory.Dispose();
-            throw new InsufficientMemoryException($"{entries} refcounts exceed the checker's memory bound of {maxBytes} bytes.");
+            _memory.Dispose();
+            throw new InsufficientMemoryException($"{entries} refcounts exceed the checker's memory bound of {_maxBytes} bytes.");
         }
     }
 
@@ -41,8 +41,8 @@ internal sealed class RefcountArray : IDisposable
 
     public ulong this[long index]
     {
-        get => index < Size ? Get(memory.Span, index, order) : 0;
-        set => Set(memory.Span, index, order, value);
+        get => index < Size ? Get(_memory.Span, index, _order) : 0;
+        set => Set(_memory.Span, index, _order, value);
     }
 
     /// <summary>
@@ -53,8 +53,8 @@ internal sealed class RefcountArray : IDisposable
     public ulong AddSaturating(long index, ulong times, out ulong updated)
     {
         // 16-bit entries are the default refcount width: one big-endian read and write, no dispatch on the width.
-        if (order != 4) return AddSaturatingAnyWidth(index, times, out updated);
-        var entry = memory.Span.Slice(checked((int)(index * 2)), 2);
+        if (_order != 4) return AddSaturatingAnyWidth(index, times, out updated);
+        var entry = _memory.Span.Slice(checked((int)(index * 2)), 2);
         var value = BinaryPrimitives.ReadUInt16BigEndian(entry);
         var added = Math.Min(times, ushort.MaxValue - (ulong)value);
         updated = value + added;
@@ -64,41 +64,41 @@ internal sealed class RefcountArray : IDisposable
 
     private ulong AddSaturatingAnyWidth(long index, ulong times, out ulong updated)
     {
-        var data = memory.Span;
-        var current = Get(data, index, order);
-        var room = maxRefcount - current;
+        var data = _memory.Span;
+        var current = Get(data, index, _order);
+        var room = _maxRefcount - current;
         var applied = times <= room ? times : room;
         updated = current + applied;
-        if (applied != 0) Set(data, index, order, updated);
+        if (applied != 0) Set(data, index, _order, updated);
         return applied;
     }
 
     /// <summary>Grows to <paramref name="entries"/> entries, zero-filled, the byte size rounded up to whole clusters.</summary>
     public bool TryResize(long entries)
     {
-        var bytes = ((entries << order) + 7) / 8;
-        var rounded = (bytes + clusterSize - 1) / clusterSize * clusterSize;
-        if (rounded > maxBytes || rounded > Array.MaxLength) return false;
-        if (rounded > memory.Length)
+        var bytes = ((entries << _order) + 7) / 8;
+        var rounded = (bytes + _clusterSize - 1) / _clusterSize * _clusterSize;
+        if (rounded > _maxBytes || rounded > Array.MaxLength) return false;
+        if (rounded > _memory.Length)
         {
             var grown = new ZeroedMemory((int)rounded);
-            memory.Span.CopyTo(grown.Span);
-            memory.Dispose();
-            memory = grown;
+            _memory.Span.CopyTo(grown.Span);
+            _memory.Dispose();
+            _memory = grown;
         }
         Size = entries;
         return true;
     }
 
     /// <summary>The bytes holding entries from <paramref name="firstEntry"/> on (whose first bit starts a byte).</summary>
-    public ReadOnlySpan<byte> Bytes(long firstEntry, int byteCount) => memory.Span.Slice(checked((int)((firstEntry << order) >> 3)), byteCount);
+    public ReadOnlySpan<byte> Bytes(long firstEntry, int byteCount) => _memory.Span.Slice(checked((int)((firstEntry << _order) >> 3)), byteCount);
 
     /// <summary>The bytes of refcount block <paramref name="blockIndex"/> (one cluster).</summary>
-    public ReadOnlySpan<byte> Block(long blockIndex) => Bytes(RefcountBlock.EntriesPerBlock(clusterSize, order) * blockIndex, clusterSize);
+    public ReadOnlySpan<byte> Block(long blockIndex) => Bytes(RefcountBlock.EntriesPerBlock(_clusterSize, _order) * blockIndex, _clusterSize);
 
-    public void Clear() => memory.Span.Clear();
+    public void Clear() => _memory.Span.Clear();
 
-    public void Dispose() => memory.Dispose();
+    public void Dispose() => _memory.Dispose();
 
     /// <summary>Reads entry <paramref name="index"/> of a refcount block or array in on-disk format.</summary>
     public static ulong Get(ReadOnlySpan<byte> block, long index, int order) => RefcountBlock.Get(block, index, order);

@@ -19,10 +19,10 @@ internal sealed unsafe class ZeroedMemory : IDisposable
 
     private static readonly Lazy<LinuxMemory?> Linux = new(LinuxMemory.TryLoad);
 
-    private readonly byte* mapping;
-    private readonly nuint mappingLength;
-    private readonly byte* start;
-    private bool disposed;
+    private readonly byte* _mapping;
+    private readonly nuint _mappingLength;
+    private readonly byte* _start;
+    private bool _disposed;
 
     /// <param name="length">Bytes, all zero on return.</param>
     public ZeroedMemory(int length)
@@ -37,22 +37,22 @@ internal sealed unsafe class ZeroedMemory : IDisposable
             // mapping covers it completely.
             var hugeLength = ((nuint)length + HugePageSize - 1) & ~(HugePageSize - 1);
             var size = huge ? hugeLength + HugePageSize : (nuint)length;
-            var p = linux.Mmap(null, size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
-            if (p != (void*)-1)
+            var address = linux.Mmap(null, size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+            if (address != (void*)-1)
             {
-                mapping = (byte*)p;
-                mappingLength = size;
-                start = mapping;
+                _mapping = (byte*)address;
+                _mappingLength = size;
+                _start = _mapping;
                 if (huge)
                 {
-                    start = (byte*)(((nuint)mapping + HugePageSize - 1) & ~(HugePageSize - 1));
+                    _start = (byte*)(((nuint)_mapping + HugePageSize - 1) & ~(HugePageSize - 1));
                     // Advice only: without transparent huge pages the memory is the same, in small pages.
-                    linux.Madvise(start, hugeLength, AdviseHugePage);
+                    linux.Madvise(_start, hugeLength, AdviseHugePage);
                 }
                 return;
             }
         }
-        start = (byte*)NativeMemory.AllocZeroed((nuint)length);
+        _start = (byte*)NativeMemory.AllocZeroed((nuint)length);
     }
 
     ~ZeroedMemory() => Free();
@@ -65,8 +65,8 @@ internal sealed unsafe class ZeroedMemory : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return new(start, Length);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return new(_start, Length);
         }
     }
 
@@ -78,30 +78,30 @@ internal sealed unsafe class ZeroedMemory : IDisposable
 
     private void Free()
     {
-        if (disposed) return;
-        disposed = true;
-        if (mapping != null)
+        if (_disposed) return;
+        _disposed = true;
+        if (_mapping != null)
         {
-            Linux.Value!.Munmap(mapping, mappingLength);
+            Linux.Value!.Munmap(_mapping, _mappingLength);
         }
-        else if (start != null)
+        else if (_start != null)
         {
-            NativeMemory.Free(start);
+            NativeMemory.Free(_start);
         }
     }
 
     /// <summary>mmap, madvise and munmap from the C library, bound at run time (no libc import library is needed).</summary>
     private sealed class LinuxMemory
     {
-        private readonly delegate* unmanaged<void*, nuint, int, int, int, nint, void*> mmap;
-        private readonly delegate* unmanaged<void*, nuint, int, int> madvise;
-        private readonly delegate* unmanaged<void*, nuint, int> munmap;
+        private readonly delegate* unmanaged<void*, nuint, int, int, int, nint, void*> _mmap;
+        private readonly delegate* unmanaged<void*, nuint, int, int> _madvise;
+        private readonly delegate* unmanaged<void*, nuint, int> _munmap;
 
         private LinuxMemory(nint mmap, nint madvise, nint munmap)
         {
-            this.mmap = (delegate* unmanaged<void*, nuint, int, int, int, nint, void*>)mmap;
-            this.madvise = (delegate* unmanaged<void*, nuint, int, int>)madvise;
-            this.munmap = (delegate* unmanaged<void*, nuint, int>)munmap;
+            _mmap = (delegate* unmanaged<void*, nuint, int, int, int, nint, void*>)mmap;
+            _madvise = (delegate* unmanaged<void*, nuint, int, int>)madvise;
+            _munmap = (delegate* unmanaged<void*, nuint, int>)munmap;
         }
 
         public static LinuxMemory? TryLoad()
@@ -114,10 +114,10 @@ internal sealed unsafe class ZeroedMemory : IDisposable
                 : null;
         }
 
-        public void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset) => mmap(address, length, protection, flags, fd, offset);
+        public void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset) => _mmap(address, length, protection, flags, fd, offset);
 
-        public void Madvise(void* address, nuint length, int advice) => _ = madvise(address, length, advice);
+        public void Madvise(void* address, nuint length, int advice) => _ = _madvise(address, length, advice);
 
-        public void Munmap(void* address, nuint length) => _ = munmap(address, length);
+        public void Munmap(void* address, nuint length) => _ = _munmap(address, length);
     }
 }

@@ -139,8 +139,8 @@ public static partial class QcowConverter
     /// <summary>One piece of guest bytes on its way from a reader to the writer, with the runs worth writing.</summary>
     private sealed class RawPiece
     {
-        private readonly byte[] buffer = new byte[RawPieceBytes];
-        private readonly List<(int Start, int End)> runs = [];
+        private readonly byte[] _buffer = new byte[RawPieceBytes];
+        private readonly List<(int Start, int End)> _runs = [];
 
         public long Offset { get; private set; }
 
@@ -150,16 +150,16 @@ public static partial class QcowConverter
         {
             Offset = offset;
             Length = length;
-            var chunk = buffer.AsSpan(0, length);
+            var chunk = _buffer.AsSpan(0, length);
             source.Read(offset, chunk);
-            FindNonZeroRuns(chunk, runs);
+            FindNonZeroRuns(chunk, _runs);
         }
 
         public void WriteTo(SafeFileHandle output)
         {
-            foreach (var (start, end) in runs)
+            foreach (var (start, end) in _runs)
             {
-                HostIo.WriteInPieces(output, buffer.AsSpan(start, end - start), Offset + start);
+                HostIo.WriteInPieces(output, _buffer.AsSpan(start, end - start), Offset + start);
             }
         }
     }

@@ -135,7 +135,7 @@ public static partial class QcowConverter
 
         // The read-ahead task gets no token: a token cancelled before it starts would surface as a
         // TaskCanceledException; cancellation is observed below, after each batch, as OperationCanceledException.
-        Task<ClusterKind[]>? pending = size > 0 ? Task.Run(() => ReadBatch(0, buffers[0], backingBuffers?[0]), CancellationToken.None) : null;
+        var pending = size > 0 ? Task.Run(() => ReadBatch(0, buffers[0], backingBuffers?[0]), CancellationToken.None) : null;
         try
         {
             var index = 0;

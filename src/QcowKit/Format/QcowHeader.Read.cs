@@ -184,7 +184,7 @@ internal sealed partial class QcowHeader
 
     private static void ValidateCompressionType(QcowHeader h, ReadOnlySpan<byte> cluster)
     {
-        byte raw = h.HeaderLength > HeaderFieldOffsets.CompressionType ? cluster[HeaderFieldOffsets.CompressionType] : (byte)0;
+        var raw = h.HeaderLength > HeaderFieldOffsets.CompressionType ? cluster[HeaderFieldOffsets.CompressionType] : (byte)0;
         if (raw > (byte)CompressionType.Zstd)
         {
             throw new QcowFormatException("compression_type", HeaderFieldOffsets.CompressionType, $"unknown compression type {raw} (0 is deflate, 1 is zstd)");

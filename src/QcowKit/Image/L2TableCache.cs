@@ -11,6 +11,10 @@ internal sealed class L2TableCache
     private readonly Lock _lock = new();
     private long _clock;
 
+    // Counts Put/Invalidate/Clear: a load that saw a different count may have read a table a writer has
+    // since replaced on disk, so its result must not be cached.
+    private long _writeGeneration;
+
     internal L2TableCache(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -31,7 +35,10 @@ internal sealed class L2TableCache
         }
     }
 
-    /// <summary>Returns the cached table at <paramref name="offset"/>, or loads it (outside the lock, so other lookups continue).</summary>
+    /// <summary>
+    /// Returns the cached table at <paramref name="offset"/>, or loads it (outside the lock, so other lookups continue).
+    /// A table a writer stores during the load wins over the loaded one; a load that overlapped any write is returned but not cached.
+    /// </summary>
     internal ulong[] GetOrLoad(long offset, Func<long, ulong[]> load) => GetOrLoad(offset, load, static (at, loader) => loader(at));
 
     /// <summary>
@@ -40,6 +47,7 @@ internal sealed class L2TableCache
     /// </summary>
     internal ulong[] GetOrLoad<TState>(long offset, TState state, Func<long, TState, ulong[]> load)
     {
+        long generationBeforeLoad;
         lock (_lock)
         {
             if (_slots.TryGetValue(offset, out var slot))
@@ -47,9 +55,22 @@ internal sealed class L2TableCache
                 slot.LastUse = ++_clock;
                 return slot.Table;
             }
+            generationBeforeLoad = _writeGeneration;
         }
         var table = load(offset, state);
-        Put(offset, table);
+        lock (_lock)
+        {
+            // A writer's Put during the load holds the newer table: keep and return it rather than overwrite it.
+            if (_slots.TryGetValue(offset, out var stored))
+            {
+                stored.LastUse = ++_clock;
+                return stored.Table;
+            }
+            if (generationBeforeLoad == _writeGeneration)
+            {
+                Insert(offset, table);
+            }
+        }
         return table;
     }
 
@@ -58,27 +79,14 @@ internal sealed class L2TableCache
     {
         lock (_lock)
         {
+            _writeGeneration++;
             if (_slots.TryGetValue(offset, out var existing))
             {
                 existing.Table = table;
                 existing.LastUse = ++_clock;
                 return;
             }
-            if (_slots.Count >= Capacity)
-            {
-                var victim = 0L;
-                var oldest = long.MaxValue;
-                foreach (var (key, candidate) in _slots)
-                {
-                    if (candidate.LastUse < oldest)
-                    {
-                        oldest = candidate.LastUse;
-                        victim = key;
-                    }
-                }
-                _slots.Remove(victim);
-            }
-            _slots[offset] = new Slot(table, ++_clock);
+            Insert(offset, table);
         }
     }
 
@@ -86,6 +94,7 @@ internal sealed class L2TableCache
     {
         lock (_lock)
         {
+            _writeGeneration++;
             _slots.Remove(offset);
         }
     }
@@ -94,8 +103,29 @@ internal sealed class L2TableCache
     {
         lock (_lock)
         {
+            _writeGeneration++;
             _slots.Clear();
         }
+    }
+
+    /// <summary>Adds a table that is not cached yet, evicting the least recently used one when full. Caller holds the lock.</summary>
+    private void Insert(long offset, ulong[] table)
+    {
+        if (_slots.Count >= Capacity)
+        {
+            var victim = 0L;
+            var oldest = long.MaxValue;
+            foreach (var (key, candidate) in _slots)
+            {
+                if (candidate.LastUse < oldest)
+                {
+                    oldest = candidate.LastUse;
+                    victim = key;
+                }
+            }
+            _slots.Remove(victim);
+        }
+        _slots[offset] = new Slot(table, ++_clock);
     }
 
     private sealed class Slot(ulong[] table, long lastUse)

@@ -9,17 +9,17 @@ public sealed class CorpusCase
     {
         Name = name;
         BuildOnce = build;
-        bytes = new Lazy<byte[]>(Make, LazyThreadSafetyMode.ExecutionAndPublication);
+        _bytes = new Lazy<byte[]>(Make, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public string Name { get; }
 
     private Action<string> BuildOnce { get; }
 
-    private readonly Lazy<byte[]> bytes;
+    private readonly Lazy<byte[]> _bytes;
 
     /// <summary>Writes the image to <paramref name="path"/>; qemu builds it once per test run, later calls copy it.</summary>
-    internal void Build(string path) => File.WriteAllBytes(path, bytes.Value);
+    internal void Build(string path) => File.WriteAllBytes(path, _bytes.Value);
 
     public override string ToString() => Name;
 

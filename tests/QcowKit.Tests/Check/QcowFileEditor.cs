@@ -10,11 +10,11 @@ namespace QcowKit.Tests.Check;
 /// </summary>
 internal sealed class QcowFileEditor : IDisposable
 {
-    private readonly FileStream stream;
+    private readonly FileStream _stream;
 
     public QcowFileEditor(string path)
     {
-        stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        _stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
     }
 
     public int Version => (int)U32(4);
@@ -27,21 +27,21 @@ internal sealed class QcowFileEditor : IDisposable
     public ulong SnapshotsOffset => U64(64);
     public bool ExtendedL2 => Version >= 3 && (U64(72) & (1UL << 4)) != 0;
     public int L2EntrySize => ExtendedL2 ? 16 : 8;
-    public long Length => stream.Length;
+    public long Length => _stream.Length;
 
     public ulong U64(ulong offset)
     {
         Span<byte> b = stackalloc byte[8];
-        stream.Position = (long)offset;
-        stream.ReadExactly(b);
+        _stream.Position = (long)offset;
+        _stream.ReadExactly(b);
         return BinaryPrimitives.ReadUInt64BigEndian(b);
     }
 
     public uint U32(ulong offset)
     {
         Span<byte> b = stackalloc byte[4];
-        stream.Position = (long)offset;
-        stream.ReadExactly(b);
+        _stream.Position = (long)offset;
+        _stream.ReadExactly(b);
         return BinaryPrimitives.ReadUInt32BigEndian(b);
     }
 
@@ -49,27 +49,27 @@ internal sealed class QcowFileEditor : IDisposable
     {
         Span<byte> b = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(b, value);
-        stream.Position = (long)offset;
-        stream.Write(b);
+        _stream.Position = (long)offset;
+        _stream.Write(b);
     }
 
     public void SetU32(ulong offset, uint value)
     {
         Span<byte> b = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(b, value);
-        stream.Position = (long)offset;
-        stream.Write(b);
+        _stream.Position = (long)offset;
+        _stream.Write(b);
     }
 
     public void SetU16(ulong offset, ushort value)
     {
         Span<byte> b = stackalloc byte[2];
         BinaryPrimitives.WriteUInt16BigEndian(b, value);
-        stream.Position = (long)offset;
-        stream.Write(b);
+        _stream.Position = (long)offset;
+        _stream.Write(b);
     }
 
-    public void SetLength(long length) => stream.SetLength(length);
+    public void SetLength(long length) => _stream.SetLength(length);
 
     /// <summary>File offset of active L1 entry <paramref name="index"/>.</summary>
     public ulong L1EntryOffset(int index) => L1Offset + (ulong)index * 8;
@@ -104,20 +104,20 @@ internal sealed class QcowFileEditor : IDisposable
             var at = block + index * (ulong)(bits / 8);
             Span<byte> b = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64BigEndian(b, refcount);
-            stream.Position = (long)at;
-            stream.Write(b[(8 - bits / 8)..]);
+            _stream.Position = (long)at;
+            _stream.Write(b[(8 - bits / 8)..]);
             return;
         }
         var perByte = 8 / bits;
         var byteOffset = block + index / (ulong)perByte;
-        stream.Position = (long)byteOffset;
-        var value = stream.ReadByte();
+        _stream.Position = (long)byteOffset;
+        var value = _stream.ReadByte();
         var shift = (int)(index % (ulong)perByte) * bits;
         var mask = ((1 << bits) - 1) << shift;
         value = (value & ~mask) | (((int)refcount << shift) & mask);
-        stream.Position = (long)byteOffset;
-        stream.WriteByte((byte)value);
+        _stream.Position = (long)byteOffset;
+        _stream.WriteByte((byte)value);
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream.Dispose();
 }

@@ -56,15 +56,15 @@ public class QemuCompressedClusterTests
         var descriptor = BinaryPrimitives.ReadUInt64BigEndian(word);
         Assert.That(descriptor & (1UL << 62), Is.Not.Zero, "qemu-io wrote a compressed cluster");
 
-        // Compressed descriptor: host offset in bits 0..x-1, additional 512-byte sectors in x..61.
-        const int x = 62 - (ClusterBits - 8);
-        var hostOffset = (long)(descriptor & ((1UL << x) - 1));
+        // Compressed descriptor: host offset in bits 0..OffsetBits-1, additional 512-byte sectors in OffsetBits..61.
+        const int OffsetBits = 62 - (ClusterBits - 8);
+        var hostOffset = (long)(descriptor & ((1UL << OffsetBits) - 1));
         Assert.That(hostOffset % ClusterSize, Is.Zero, "qemu put the first compressed cluster at the start of a host cluster");
 
         file.Position = hostOffset;
         file.Write(stream);
         var sectors = (ulong)((stream.Length - 1) / 512);
-        BinaryPrimitives.WriteUInt64BigEndian(word, (1UL << 62) | (sectors << x) | (ulong)hostOffset);
+        BinaryPrimitives.WriteUInt64BigEndian(word, (1UL << 62) | (sectors << OffsetBits) | (ulong)hostOffset);
         file.Position = l2Offset;
         file.Write(word);
     }

@@ -13,29 +13,29 @@ namespace QcowKit.Tests.Format;
 [Parallelizable(ParallelScope.Children)]
 public sealed class HeaderCheckRulesTests
 {
-    private TempDirectory bases = null!;
-    private string plain = null!;
-    private string withSnapshot = null!;
+    private TempDirectory _bases = null!;
+    private string _plain = null!;
+    private string _withSnapshot = null!;
 
     /// <summary>qemu builds the two base images once; each test edits its own copy.</summary>
     [OneTimeSetUp]
     public void BuildBases()
     {
-        bases = new TempDirectory("rules-check-bases");
-        plain = bases.File("plain.qcow2");
-        CheckCorpus.Base(plain);
-        withSnapshot = bases.File("snapshot.qcow2");
-        File.Copy(plain, withSnapshot);
-        Qemu.ImgOk("snapshot", "-c", "s1", withSnapshot);
+        _bases = new TempDirectory("rules-check-bases");
+        _plain = _bases.File("plain.qcow2");
+        CheckCorpus.Base(_plain);
+        _withSnapshot = _bases.File("snapshot.qcow2");
+        File.Copy(_plain, _withSnapshot);
+        Qemu.ImgOk("snapshot", "-c", "s1", _withSnapshot);
     }
 
     [OneTimeTearDown]
-    public void DeleteBases() => bases.Dispose();
+    public void DeleteBases() => _bases.Dispose();
 
     private string MakeImage(TempDirectory temp, Action<QcowFileEditor> edit, bool snapshot = false)
     {
         var path = temp.File("image.qcow2");
-        File.Copy(snapshot ? withSnapshot : plain, path);
+        File.Copy(snapshot ? _withSnapshot : _plain, path);
         using var editor = new QcowFileEditor(path);
         edit(editor);
         return path;

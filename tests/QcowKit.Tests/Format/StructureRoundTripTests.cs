@@ -202,7 +202,7 @@ public class StructureRoundTripTests
         var before = GC.GetAllocatedBytesForCurrentThread();
         QcowImage.Open(path).Dispose();
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4L * 1024 * 1024));
-        using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         Assert.That(RandomAccess.GetLength(handle), Is.LessThan(1L << 20));
     }
 }

@@ -116,12 +116,12 @@ public sealed class FatDirectorySeedTests
         var source = temp.File("content");
         Directory.CreateDirectory(source);
         var big = Path.Combine(source, "big.bin");
-        const long length = 120L * 1024 * 1024 + 12345;
+        const long Length = 120L * 1024 * 1024 + 12345;
         using (var stream = File.Create(big))
         {
-            stream.SetLength(length);
+            stream.SetLength(Length);
             var pattern = RandomBytes(7, 1024 * 1024);
-            foreach (var at in new[] { 0L, 50L * 1024 * 1024 + 4096, length - pattern.Length })
+            foreach (var at in new[] { 0L, 50L * 1024 * 1024 + 4096, Length - pattern.Length })
             {
                 stream.Position = at;
                 stream.Write(pattern);
@@ -131,7 +131,7 @@ public sealed class FatDirectorySeedTests
 
         var result = Seed(source, image, FatFileSystemType.Auto, size: null);
 
-        Assert.That(result.DiskSize, Is.GreaterThan(length));
+        Assert.That(result.DiskSize, Is.GreaterThan(Length));
         Assert.That(result.BytesSkipped, Is.GreaterThan(100L * 1024 * 1024), "the zero ranges of the file were not written");
         FatTools.AssertFsckClean(image);
         var extracted = temp.File("extracted");

@@ -108,12 +108,12 @@ public sealed class FatNameTests
     [Test]
     public void Long_name_entries_hold_utf16_code_units_with_checksum_terminator_and_padding()
     {
-        const string name = "emoji 😀.txt";
+        const string Name = "emoji 😀.txt";
         var shortName = "EMOJI_~1TXT"u8.ToArray();
         var checksum = FatShortName.Checksum(shortName);
         var entries = new byte[64];
 
-        var written = FatLongNameEntry.Write(entries, name, checksum);
+        var written = FatLongNameEntry.Write(entries, Name, checksum);
 
         Assert.That(written, Is.EqualTo(32), "12 code units fit one entry");
         Assert.That(entries[0], Is.EqualTo(0x41), "sequence 1, flagged last");
@@ -121,7 +121,7 @@ public sealed class FatNameTests
         Assert.That(entries[13], Is.EqualTo(checksum));
         var units = new[] { 1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30 }
             .Select(o => (char)(entries[o] | (entries[o + 1] << 8))).ToArray();
-        Assert.That(new string(units, 0, 12), Is.EqualTo(name), "the surrogate pair is stored as two units, in order");
+        Assert.That(new string(units, 0, 12), Is.EqualTo(Name), "the surrogate pair is stored as two units, in order");
         Assert.That(units[12], Is.EqualTo('\0'));
     }
 

@@ -18,33 +18,33 @@ internal sealed class RefcountAllocator
     /// <summary>Byte offset of refcount_table_offset in the header; refcount_table_clusters follows at 56.</summary>
     private const int HeaderRefcountTableOffsetField = 48;
 
-    private readonly SafeFileHandle file;
-    private readonly int clusterBits;
-    private readonly long clusterSize;
-    private readonly int refcountOrder;
-    private readonly int blockShift;
-    private readonly long blockMask;
-    private readonly ulong maxRefcount;
-    private readonly Dictionary<long, byte[]> blocks = [];
-    private long[] table;
-    private long tableOffset;
-    private int tableClusters;
-    private long freeHint;
-    private IHostWriteObserver? observer;
-    private WriteBarrier? barrier;
+    private readonly SafeFileHandle _file;
+    private readonly int _clusterBits;
+    private readonly long _clusterSize;
+    private readonly int _refcountOrder;
+    private readonly int _blockShift;
+    private readonly long _blockMask;
+    private readonly ulong _maxRefcount;
+    private readonly Dictionary<long, byte[]> _blocks = [];
+    private long[] _table;
+    private long _tableOffset;
+    private int _tableClusters;
+    private long _freeHint;
+    private IHostWriteObserver? _observer;
+    private WriteBarrier? _barrier;
 
     public RefcountAllocator(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
     {
-        this.file = file;
-        this.clusterBits = clusterBits;
-        clusterSize = 1L << clusterBits;
-        this.refcountOrder = refcountOrder;
-        blockShift = clusterBits + 3 - refcountOrder;
-        blockMask = (1L << blockShift) - 1;
-        maxRefcount = RefcountBlock.MaxRefcount(refcountOrder);
-        this.tableOffset = tableOffset;
-        this.tableClusters = tableClusters;
-        this.table = table;
+        _file = file;
+        _clusterBits = clusterBits;
+        _clusterSize = 1L << clusterBits;
+        _refcountOrder = refcountOrder;
+        _blockShift = clusterBits + 3 - refcountOrder;
+        _blockMask = (1L << _blockShift) - 1;
+        _maxRefcount = RefcountBlock.MaxRefcount(refcountOrder);
+        _tableOffset = tableOffset;
+        _tableClusters = tableClusters;
+        _table = table;
     }
 
     /// <summary>Reads the refcount table of an existing image.</summary>
@@ -58,23 +58,23 @@ internal sealed class RefcountAllocator
         {
             table[i] = (long)(BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i * 8)) & 0x00ff_ffff_ffff_fe00UL);
         }
-        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table) { observer = observer, barrier = barrier };
+        return new RefcountAllocator(file, clusterBits, refcountOrder, tableOffset, tableClusters, table) { _observer = observer, _barrier = barrier };
     }
 
-    public long TableOffset => tableOffset;
+    public long TableOffset => _tableOffset;
 
-    public int TableClusters => tableClusters;
+    public int TableClusters => _tableClusters;
 
     /// <summary>One past the highest cluster index with a non-zero refcount (the end of the used file).</summary>
     public long ClusterEnd()
     {
-        for (var bi = table.Length - 1; bi >= 0; bi--)
+        for (var bi = _table.Length - 1; bi >= 0; bi--)
         {
-            if (table[bi] == 0) continue;
+            if (_table[bi] == 0) continue;
             var block = LoadBlock(bi);
-            for (var i = blockMask; i >= 0; i--)
+            for (var i = _blockMask; i >= 0; i--)
             {
-                if (RefcountBlock.Get(block, i, refcountOrder) != 0) return ((long)bi << blockShift) + i + 1;
+                if (RefcountBlock.Get(block, i, _refcountOrder) != 0) return ((long)bi << _blockShift) + i + 1;
             }
         }
         return 0;
@@ -82,23 +82,23 @@ internal sealed class RefcountAllocator
 
     public ulong Get(long cluster)
     {
-        var bi = cluster >> blockShift;
-        if (bi >= table.Length || table[bi] == 0) return 0;
-        return RefcountBlock.Get(LoadBlock(bi), cluster & blockMask, refcountOrder);
+        var bi = cluster >> _blockShift;
+        if (bi >= _table.Length || _table[bi] == 0) return 0;
+        return RefcountBlock.Get(LoadBlock(bi), cluster & _blockMask, _refcountOrder);
     }
 
     /// <summary>Adds <paramref name="delta"/> to the refcount of the cluster at <paramref name="hostOffset"/>, creating its refcount block if needed.</summary>
     public ulong Update(long hostOffset, long delta)
     {
-        var cluster = hostOffset >> clusterBits;
-        EnsureBlock(cluster >> blockShift);
+        var cluster = hostOffset >> _clusterBits;
+        EnsureBlock(cluster >> _blockShift);
         var current = Get(cluster);
         ulong next;
         if (delta >= 0)
         {
-            if (maxRefcount - current < (ulong)delta)
+            if (_maxRefcount - current < (ulong)delta)
             {
-                throw new QcowFormatException("refcount", hostOffset, $"refcount of the cluster would exceed the {1 << refcountOrder}-bit maximum {maxRefcount}");
+                throw new QcowFormatException("refcount", hostOffset, $"refcount of the cluster would exceed the {1 << _refcountOrder}-bit maximum {_maxRefcount}");
             }
             next = current + (ulong)delta;
         }
@@ -111,7 +111,7 @@ internal sealed class RefcountAllocator
             next = current - (ulong)-delta;
         }
         SetExisting(cluster, next);
-        if (next == 0 && cluster < freeHint) freeHint = cluster;
+        if (next == 0 && cluster < _freeHint) _freeHint = cluster;
         return next;
     }
 
@@ -122,9 +122,9 @@ internal sealed class RefcountAllocator
         {
             var start = FindFreeRun(count);
             var created = false;
-            for (var bi = start >> blockShift; bi <= (start + count - 1) >> blockShift; bi++)
+            for (var bi = start >> _blockShift; bi <= (start + count - 1) >> _blockShift; bi++)
             {
-                if (bi >= table.Length || table[bi] == 0)
+                if (bi >= _table.Length || _table[bi] == 0)
                 {
                     CreateBlock(bi);
                     created = true;
@@ -133,21 +133,21 @@ internal sealed class RefcountAllocator
             }
             if (created) continue; // the new block may sit inside the run we found
             SetFreeRun(start, count);
-            if (start == freeHint) freeHint = start + count;
-            return start << clusterBits;
+            if (start == _freeHint) _freeHint = start + count;
+            return start << _clusterBits;
         }
     }
 
     /// <summary>Allocates the cluster with index <paramref name="cluster"/> if it is free (refcount 1); false if it is in use.</summary>
     public bool TryAllocateAt(long cluster)
     {
-        EnsureBlock(cluster >> blockShift); // a new block may take this very cluster
+        EnsureBlock(cluster >> _blockShift); // a new block may take this very cluster
         if (Get(cluster) != 0)
         {
             return false;
         }
         SetExisting(cluster, 1);
-        if (cluster == freeHint) freeHint = cluster + 1;
+        if (cluster == _freeHint) _freeHint = cluster + 1;
         return true;
     }
 
@@ -155,13 +155,13 @@ internal sealed class RefcountAllocator
     private long FindFreeRun(long count)
     {
         var run = 0L;
-        for (var c = freeHint; ; c++)
+        for (var c = _freeHint; ; c++)
         {
-            var bi = c >> blockShift;
-            if (bi >= table.Length || table[bi] == 0)
+            var bi = c >> _blockShift;
+            if (bi >= _table.Length || _table[bi] == 0)
             {
                 // A whole missing block is free: jump over it.
-                var blockEnd = (bi + 1) << blockShift;
+                var blockEnd = (bi + 1) << _blockShift;
                 run += blockEnd - c;
                 if (run >= count) return blockEnd - run;
                 c = blockEnd - 1;
@@ -176,46 +176,46 @@ internal sealed class RefcountAllocator
             else
             {
                 run = 0;
-                if (c == freeHint) freeHint = c + 1;
+                if (c == _freeHint) _freeHint = c + 1;
             }
         }
     }
 
     private void CreateBlock(long bi)
     {
-        if (bi >= table.Length)
+        if (bi >= _table.Length)
         {
             GrowTable(bi + 1);
             return;
         }
-        while (table[bi] == 0)
+        while (_table[bi] == 0)
         {
             var r = FindFreeRun(1);
-            var rbi = r >> blockShift;
-            if (rbi == bi || rbi >= table.Length || table[rbi] == 0)
+            var rbi = r >> _blockShift;
+            if (rbi == bi || rbi >= _table.Length || _table[rbi] == 0)
             {
-                if (rbi >= table.Length)
+                if (rbi >= _table.Length)
                 {
                     GrowTable(rbi + 1);
                     continue;
                 }
                 // The first free cluster lies in a range without a block: the block goes there and counts itself.
-                var selfBlock = new byte[clusterSize];
-                RefcountBlock.Set(selfBlock, r & blockMask, refcountOrder, 1);
-                WriteAt(selfBlock, r << clusterBits);
-                blocks[rbi] = selfBlock;
-                barrier?.ImageWritten();
-                barrier?.Order(); // the block is stable before the table points to it
-                PublishTableEntry(rbi, r << clusterBits);
+                var selfBlock = new byte[_clusterSize];
+                RefcountBlock.Set(selfBlock, r & _blockMask, _refcountOrder, 1);
+                WriteAt(selfBlock, r << _clusterBits);
+                _blocks[rbi] = selfBlock;
+                _barrier?.ImageWritten();
+                _barrier?.Order(); // the block is stable before the table points to it
+                PublishTableEntry(rbi, r << _clusterBits);
                 continue;
             }
             SetExisting(r, 1);
-            var block = new byte[clusterSize];
-            WriteAt(block, r << clusterBits);
-            blocks[bi] = block;
-            barrier?.ImageWritten();
-            barrier?.Order(); // the block (and the refcount of its cluster) is stable before the table points to it
-            PublishTableEntry(bi, r << clusterBits);
+            var block = new byte[_clusterSize];
+            WriteAt(block, r << _clusterBits);
+            _blocks[bi] = block;
+            _barrier?.ImageWritten();
+            _barrier?.Order(); // the block (and the refcount of its cluster) is stable before the table points to it
+            PublishTableEntry(bi, r << _clusterBits);
         }
     }
 
@@ -226,8 +226,8 @@ internal sealed class RefcountAllocator
     /// </summary>
     private void GrowTable(long minimumEntries)
     {
-        var entriesPerCluster = clusterSize / 8;
-        var newClusters = Math.Max((minimumEntries + entriesPerCluster - 1) / entriesPerCluster, tableClusters + (tableClusters + 1) / 2);
+        var entriesPerCluster = _clusterSize / 8;
+        var newClusters = Math.Max((minimumEntries + entriesPerCluster - 1) / entriesPerCluster, _tableClusters + (_tableClusters + 1) / 2);
         while (true)
         {
             long start;
@@ -237,9 +237,9 @@ internal sealed class RefcountAllocator
             {
                 start = FindFreeRun(newClusters + blockCount);
                 missing = [];
-                for (var bi = start >> blockShift; bi <= (start + newClusters + blockCount - 1) >> blockShift; bi++)
+                for (var bi = start >> _blockShift; bi <= (start + newClusters + blockCount - 1) >> _blockShift; bi++)
                 {
-                    if (bi >= table.Length || table[bi] == 0) missing.Add(bi);
+                    if (bi >= _table.Length || _table[bi] == 0) missing.Add(bi);
                 }
                 if (missing.Count <= blockCount) break;
                 blockCount = missing.Count;
@@ -254,19 +254,19 @@ internal sealed class RefcountAllocator
             var end = start + newClusters + blockCount;
             var newBlocks = new Dictionary<long, byte[]>();
             var newTable = new long[newEntries];
-            Array.Copy(table, newTable, table.Length);
+            Array.Copy(_table, newTable, _table.Length);
             for (var i = 0; i < missing.Count; i++)
             {
                 var blockCluster = start + newClusters + i;
-                newBlocks[missing[i]] = new byte[clusterSize];
-                newTable[missing[i]] = blockCluster << clusterBits;
+                newBlocks[missing[i]] = new byte[_clusterSize];
+                newTable[missing[i]] = blockCluster << _clusterBits;
             }
             for (var c = start; c < end; c++)
             {
-                var bi = c >> blockShift;
+                var bi = c >> _blockShift;
                 if (newBlocks.TryGetValue(bi, out var fresh))
                 {
-                    RefcountBlock.Set(fresh, c & blockMask, refcountOrder, 1);
+                    RefcountBlock.Set(fresh, c & _blockMask, _refcountOrder, 1);
                 }
                 else
                 {
@@ -276,31 +276,31 @@ internal sealed class RefcountAllocator
             foreach (var (bi, block) in newBlocks)
             {
                 WriteAt(block, newTable[bi]);
-                blocks[bi] = block;
+                _blocks[bi] = block;
             }
-            var tableBytes = new byte[newClusters << clusterBits];
+            var tableBytes = new byte[newClusters << _clusterBits];
             for (var i = 0; i < newTable.Length; i++)
             {
                 BinaryPrimitives.WriteUInt64BigEndian(tableBytes.AsSpan(i * 8), (ulong)newTable[i]);
             }
-            WriteAt(tableBytes, start << clusterBits);
+            WriteAt(tableBytes, start << _clusterBits);
             FlushAll();
 
             var header = new byte[12];
-            BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << clusterBits));
+            BinaryPrimitives.WriteUInt64BigEndian(header, (ulong)(start << _clusterBits));
             BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), (uint)newClusters);
             WriteAt(header, HeaderRefcountTableOffsetField);
             FlushAll(); // the switch is stable before the old table's clusters are freed
 
-            var oldOffset = tableOffset;
-            var oldClusters = tableClusters;
-            table = newTable;
-            tableOffset = start << clusterBits;
-            tableClusters = (int)newClusters;
-            if (start == freeHint) freeHint = end;
+            var oldOffset = _tableOffset;
+            var oldClusters = _tableClusters;
+            _table = newTable;
+            _tableOffset = start << _clusterBits;
+            _tableClusters = (int)newClusters;
+            if (start == _freeHint) _freeHint = end;
             for (var i = 0L; i < oldClusters; i++)
             {
-                Update(oldOffset + (i << clusterBits), -1);
+                Update(oldOffset + (i << _clusterBits), -1);
             }
             return;
         }
@@ -309,27 +309,27 @@ internal sealed class RefcountAllocator
     /// <summary>An unconditional ordering point; without a barrier (amend) it always fsyncs, as amend expects.</summary>
     private void FlushAll()
     {
-        if (barrier is null)
+        if (_barrier is null)
         {
-            HostIo.Flush(file, observer);
+            HostIo.Flush(_file, _observer);
         }
         else
         {
-            barrier.Flush();
+            _barrier.Flush();
         }
     }
 
     private void PublishTableEntry(long bi, long blockOffset)
     {
-        table[bi] = blockOffset;
+        _table[bi] = blockOffset;
         var entry = new byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(entry, (ulong)blockOffset);
-        WriteAt(entry, tableOffset + bi * 8);
+        WriteAt(entry, _tableOffset + bi * 8);
     }
 
     private void EnsureBlock(long bi)
     {
-        if (bi >= table.Length || table[bi] == 0) CreateBlock(bi);
+        if (bi >= _table.Length || _table[bi] == 0) CreateBlock(bi);
     }
 
     /// <summary>Sets a run of free clusters (blocks present) to refcount 1 with one write per refcount block.</summary>
@@ -337,52 +337,52 @@ internal sealed class RefcountAllocator
     {
         for (var c = start; c < start + count;)
         {
-            var bi = c >> blockShift;
-            var end = Math.Min(start + count, (bi + 1) << blockShift);
+            var bi = c >> _blockShift;
+            var end = Math.Min(start + count, (bi + 1) << _blockShift);
             var block = LoadBlock(bi);
             for (var x = c; x < end; x++)
             {
-                RefcountBlock.Set(block, x & blockMask, refcountOrder, 1);
+                RefcountBlock.Set(block, x & _blockMask, _refcountOrder, 1);
             }
             // Every entry in the written range was 0 and becomes 1; the bytes around them are what the disk holds.
-            var (first, _) = EntryBytes(c & blockMask);
-            var (last, lastLength) = EntryBytes((end - 1) & blockMask);
-            WriteAt(block.AsSpan(first, last + lastLength - first), table[bi] + first);
-            barrier?.ImageWritten();
+            var (first, _) = EntryBytes(c & _blockMask);
+            var (last, lastLength) = EntryBytes((end - 1) & _blockMask);
+            WriteAt(block.AsSpan(first, last + lastLength - first), _table[bi] + first);
+            _barrier?.ImageWritten();
             c = end;
         }
     }
 
     /// <summary>The bytes of a refcount block holding entry <paramref name="index"/> (a shared byte below 8 bits).</summary>
-    private (int Offset, int Length) EntryBytes(long index) => refcountOrder < 3
-        ? ((int)((index << refcountOrder) >> 3), 1)
-        : ((int)(index << (refcountOrder - 3)), 1 << (refcountOrder - 3));
+    private (int Offset, int Length) EntryBytes(long index) => _refcountOrder < 3
+        ? ((int)((index << _refcountOrder) >> 3), 1)
+        : ((int)(index << (_refcountOrder - 3)), 1 << (_refcountOrder - 3));
 
     private void SetExisting(long cluster, ulong value)
     {
-        var bi = cluster >> blockShift;
+        var bi = cluster >> _blockShift;
         var block = LoadBlock(bi);
-        var index = cluster & blockMask;
-        if (value > RefcountBlock.Get(block, index, refcountOrder))
+        var index = cluster & _blockMask;
+        if (value > RefcountBlock.Get(block, index, _refcountOrder))
         {
-            barrier?.ImageWritten();
+            _barrier?.ImageWritten();
         }
-        RefcountBlock.Set(block, index, refcountOrder, value);
+        RefcountBlock.Set(block, index, _refcountOrder, value);
         // Only the bytes holding this entry go to disk: a torn write cannot touch other entries.
         var (offset, length) = EntryBytes(index);
-        WriteAt(block.AsSpan(offset, length), table[bi] + offset);
+        WriteAt(block.AsSpan(offset, length), _table[bi] + offset);
     }
 
     private byte[] LoadBlock(long bi)
     {
-        if (blocks.TryGetValue(bi, out var block)) return block;
-        block = new byte[clusterSize];
-        ReadExactly(file, block, table[bi]);
-        blocks[bi] = block;
+        if (_blocks.TryGetValue(bi, out var block)) return block;
+        block = new byte[_clusterSize];
+        ReadExactly(_file, block, _table[bi]);
+        _blocks[bi] = block;
         return block;
     }
 
-    private void WriteAt(ReadOnlySpan<byte> data, long offset) => HostIo.Write(file, data, offset, observer);
+    private void WriteAt(ReadOnlySpan<byte> data, long offset) => HostIo.Write(_file, data, offset, _observer);
 
     private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
     {

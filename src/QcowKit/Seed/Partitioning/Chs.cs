@@ -13,9 +13,9 @@ internal static class Chs
     /// <summary>The 3-byte CHS form of an LBA with 255 heads and 63 sectors per track, saturating at 1023/254/63.</summary>
     public static void Write(Span<byte> destination, long lba)
     {
-        const int heads = 255;
-        const int sectorsPerTrack = 63;
-        var cylinder = lba / (heads * sectorsPerTrack);
+        const int Heads = 255;
+        const int SectorsPerTrack = 63;
+        var cylinder = lba / (Heads * SectorsPerTrack);
         int head, sector;
         if (cylinder > 1023)
         {
@@ -25,8 +25,8 @@ internal static class Chs
         }
         else
         {
-            head = (int)(lba / sectorsPerTrack % heads);
-            sector = (int)(lba % sectorsPerTrack) + 1;
+            head = (int)(lba / SectorsPerTrack % Heads);
+            sector = (int)(lba % SectorsPerTrack) + 1;
         }
         destination[0] = (byte)head;
         destination[1] = (byte)(sector | (int)((cylinder >> 2) & 0xC0));
