@@ -152,6 +152,35 @@ public sealed partial class QcowValidationPolicy
         }
     }
 
+    /// <summary>
+    /// Adds the rules set on <paramref name="other"/> over this policy: what it turns on is turned on, its
+    /// list items are added, its limits and requirements replace these where it has them. This is how a
+    /// surface layers its typed settings over a policy file.
+    /// </summary>
+    /// <param name="other">The policy whose rules are added.</param>
+    public void Include(QcowValidationPolicy other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        LeaksAsErrors |= other.LeaksAsErrors;
+        AllowDirty |= other.AllowDirty;
+        Deep |= other.Deep;
+        Untrusted |= other.Untrusted;
+        ForceShare |= other.ForceShare;
+        NoBackingFile |= other.NoBackingFile;
+        NoExternalDataFile |= other.NoExternalDataFile;
+        NoSnapshots |= other.NoSnapshots;
+        NoBitmaps |= other.NoBitmaps;
+        NoEncryption |= other.NoEncryption;
+        NoUnknownFeatures |= other.NoUnknownFeatures;
+        AllowedFindings.UnionWith(other.AllowedFindings);
+        foreach (var folder in other.AllowedDirectories) AllowedDirectories.Add(folder);
+        MaxVirtualSize = other.MaxVirtualSize ?? MaxVirtualSize;
+        MaxFileSize = other.MaxFileSize ?? MaxFileSize;
+        RequiredCompat = other.RequiredCompat ?? RequiredCompat;
+        RequiredCompressionType = other.RequiredCompressionType ?? RequiredCompressionType;
+        RequiredClusterSize = other.RequiredClusterSize ?? RequiredClusterSize;
+    }
+
     /// <summary>The rule name of a CLI flag or JSON key spelled in kebab case (<c>max-file-size</c> is MaxFileSize).</summary>
     public static string KebabCase(string rule)
     {
