@@ -463,7 +463,15 @@ public static class CorruptionCatalogue
             {
                 var m = e.FirstData(nameof(Corruption.DataOverlapsHeader));
                 e.SetU64(m.L2EntryOffset, m.Entry & ~L2Entry.OffsetMask);
-                e.GuestUnmapped(m);
+                if (e.Header.HasExtendedL2 && (m.Bitmap & 0xffff_ffffUL) != 0)
+                {
+                    // An extended entry without an offset but with allocated subclusters is invalid: qemu fails the read.
+                    e.Guest.MarkUnreadable();
+                }
+                else
+                {
+                    e.GuestUnmapped(m);
+                }
             });
         yield return DataAt(Corruption.DataOverlapsRefcountBlock, "a data cluster's L2 entry points at the first refcount block",
             new(2, Corruptions: 2, Leaks: 1), (e, m) => e.RefcountBlockFor(0));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using QcowKit.Compression;
 using QcowKit.Format;
 
 namespace QcowKit.Fixtures.Corruptions;
@@ -235,14 +236,29 @@ internal sealed class ImageEditor
             for (var s = 0; s < Header.SubclustersPerCluster; s++)
             {
                 var at = guest + ((long)s * sub);
-                switch (entry.Classify(s, Header.HasExtendedL2, Header.HasExternalDataFile))
+                var type = entry.Classify(s, Header.HasExtendedL2, Header.HasExternalDataFile);
+                // qemu fails the read of any host-backed entry whose offset is not cluster aligned, even a zero one
+                // that reads no host bytes, and of a zero flag in a version 2 image.
+                var hostBacked = type is SubclusterType.Normal or SubclusterType.ZeroAlloc or SubclusterType.UnallocatedAlloc;
+                if ((hostBacked && entry.HostOffset % ClusterSize != 0)
+                    || (Header.Version == 2 && type is SubclusterType.ZeroPlain or SubclusterType.ZeroAlloc))
                 {
-                    case SubclusterType.Normal:
-                        if (entry.HostOffset % ClusterSize != 0)
+                    Guest.MarkUnreadable();
+                    return;
+                }
+                switch (type)
+                {
+                    case SubclusterType.Compressed when s == 0:
+                        if (!Inflate(entry, guest))
                         {
                             Guest.MarkUnreadable();
                             return;
                         }
+                        break;
+                    case SubclusterType.Compressed:
+                        // The whole cluster was shown with its first subcluster.
+                        break;
+                    case SubclusterType.Normal:
                         Guest.Show(at, HostBytes(entry.HostOffset + ((long)s * sub), sub));
                         break;
                     case SubclusterType.ZeroPlain:
@@ -254,11 +270,26 @@ internal sealed class ImageEditor
                         Guest.ShowBacking(at, sub);
                         break;
                     default:
-                        // Compressed entries would need a decompressor here, and invalid ones make qemu fail: neither is predicted.
+                        // An invalid entry makes qemu fail the read.
                         Guest.MarkUnreadable();
                         return;
                 }
             }
         }
+    }
+
+    /// <summary>Shows the compressed cluster <paramref name="entry"/> describes at guest offset <paramref name="guest"/>, as qemu inflates it.</summary>
+    /// <returns>False when qemu's decompression fails on those bytes.</returns>
+    private bool Inflate(L2Entry entry, long guest)
+    {
+        var descriptor = entry.Compressed(Header.ClusterBits);
+        var cluster = new byte[ClusterSize];
+        using var decompressor = new ClusterDecompressor(Header.CompressionType);
+        if (decompressor.Decompress(HostBytes(descriptor.HostOffset, descriptor.CompressedSize), cluster) is not null)
+        {
+            return false;
+        }
+        Guest.Show(guest, cluster);
+        return true;
     }
 }

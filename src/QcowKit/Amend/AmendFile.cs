@@ -109,5 +109,5 @@ internal sealed class AmendFile : IDisposable
 
     public void Flush() => RandomAccess.FlushToDisk(Handle);
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose() => LockedFile.Close(Handle);
 }

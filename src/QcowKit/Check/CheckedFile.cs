@@ -79,5 +79,5 @@ internal sealed class CheckedFile : IDisposable
         if (Writable) RandomAccess.FlushToDisk(_handle);
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => LockedFile.Close(_handle);
 }

@@ -50,7 +50,7 @@ internal sealed class ExternalFileLocks : IDisposable
     {
         foreach (var handle in _handles)
         {
-            handle.Dispose();
+            LockedFile.Close(handle);
         }
         _handles.Clear();
     }

@@ -46,11 +46,12 @@ internal static partial class QcowCreator
         var refcountOrder = BitOperations.Log2((ulong)o.RefcountBits);
         var header = BuildHeader(o, clusterBits, refcountOrder);
 
+        SafeFileHandle? imageHandle = null;
         SafeFileHandle? dataHandle = null;
         try
         {
             // Both files are locked before either is truncated: a file another process uses is refused untouched.
-            using var file = LockedFile.OpenForReplacing(path, path, ImageLockMode.Write);
+            var file = imageHandle = LockedFile.OpenForReplacing(path, path, ImageLockMode.Write);
             if (o.DataFile is not null)
             {
                 // qemu resolves data file names against the current directory (see NOTES.md); so do we.
@@ -108,7 +109,8 @@ internal static partial class QcowCreator
         }
         finally
         {
-            dataHandle?.Dispose();
+            LockedFile.Close(dataHandle);
+            LockedFile.Close(imageHandle);
         }
         return o;
     }

@@ -362,10 +362,10 @@ public sealed partial class QcowImage : IVirtualDisk
         Backing?.Dispose();
         if (_ownsDataFile)
         {
-            _dataFileHandle?.Dispose();
+            LockedFile.Close(_dataFileHandle);
         }
         _decompressor.Dispose();
         ReleaseCompressedCache();
-        _handle.Dispose();
+        LockedFile.Close(_handle);
     }
 }

@@ -97,5 +97,5 @@ public sealed class RawImage : IVirtualDisk
     internal Files.FileIdentity? Identity => Files.FileIdentity.Of(_handle);
 
     /// <inheritdoc />
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => LockedFile.Close(_handle);
 }

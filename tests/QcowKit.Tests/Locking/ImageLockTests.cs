@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using QcowKit.Check;
 using QcowKit.Compare;
 using QcowKit.Image;
@@ -219,4 +220,18 @@ public sealed class ImageLockTests
         Assert.That(Enumerable.Range(100, 4).Concat(Enumerable.Range(200, 4)).Where(b => OfdLocks.HeldByOthers(probe, b)), Is.Empty);
     }
 
+    [Test]
+    public void Disposing_the_image_releases_its_locks_while_a_child_process_still_holds_a_copy_of_its_descriptor()
+    {
+        // A process another thread is starting holds a copy of every descriptor until it execs; dup() makes the same copy.
+        var image = QcowImage.Open(_image, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+        var copy = Dup((int)image.Handle.DangerousGetHandle());
+        Assert.That(copy, Is.GreaterThanOrEqualTo(0));
+        using var childCopy = new SafeFileHandle(copy, ownsHandle: true);
+        image.Dispose();
+        Qemu.ImgOk("snapshot", "-c", "after", _image);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static extern int Dup(int descriptor);
 }

@@ -52,11 +52,29 @@ internal static class LockedFile
         return Locked(handle, displayName, mode);
     }
 
+    /// <summary>
+    /// Releases the handle's locks, then closes it. Closing alone is not enough: a child process another thread is
+    /// starting holds a copy of every descriptor until it execs, and with it the open file description and its
+    /// locks, so a tool started right after the close could still find the image locked.
+    /// </summary>
+    public static void Close(SafeFileHandle? handle)
+    {
+        if (handle is null || handle.IsClosed)
+        {
+            return;
+        }
+        if (OfdLocks.Available && !handle.IsInvalid)
+        {
+            OfdLocks.ReleaseAll(handle);
+        }
+        handle.Dispose();
+    }
+
     private static SafeFileHandle Locked(SafeFileHandle handle, string displayName, ImageLockMode mode)
     {
         try
         {
-            // The lock object is not kept: closing the handle ends the open file description and its locks with it.
+            // The lock object is not kept: Close releases the locks, and closing the last descriptor ends them in any case.
             _ = ImageFileLock.Acquire(handle, displayName, mode);
             return handle;
         }

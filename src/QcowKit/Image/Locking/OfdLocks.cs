@@ -72,6 +72,13 @@ internal static partial class OfdLocks
         _ = Fcntl(handle, SetLockCommand, ref region);
     }
 
+    /// <summary>Releases every lock this description holds on the file (a no-op where none are held).</summary>
+    public static void ReleaseAll(SafeFileHandle handle)
+    {
+        var region = new FileLockRegion { Type = Unlock, Start = 0, Length = 0 };
+        _ = Fcntl(handle, SetLockCommand, ref region);
+    }
+
     /// <summary>Whether another open file description holds any lock on the byte (qemu tests with an exclusive lock).</summary>
     public static bool HeldByOthers(SafeFileHandle handle, long offset)
     {
