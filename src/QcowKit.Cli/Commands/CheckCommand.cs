@@ -143,23 +143,7 @@ internal static class CheckCommand
         }
         if (output == OutputFormat.Json)
         {
-            var shown = new QcowCheckResult
-            {
-                Filename = result.Filename,
-                Completed = result.Completed,
-                CheckErrors = result.CheckErrors,
-                Corruptions = result.Corruptions,
-                Leaks = result.Leaks,
-                CorruptionsFixed = result.CorruptionsFixed,
-                LeaksFixed = result.LeaksFixed,
-                ImageEndOffset = result.ImageEndOffset,
-                TotalClusters = result.TotalClusters,
-                AllocatedClusters = result.AllocatedClusters,
-                FragmentedClusters = result.FragmentedClusters,
-                CompressedClusters = result.CompressedClusters,
-                Findings = findings,
-            };
-            context.Out.Write(QcowCheckJson.Serialize(shown) + "\n");
+            context.Out.Write(QcowCheckJson.Serialize(result, findings) + "\n");
         }
         else
         {

@@ -14,6 +14,17 @@ public static class QcowCheckJson
     public static string Serialize(QcowCheckResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return Serialize(result, result.Findings);
+    }
+
+    /// <summary>
+    /// Serializes <paramref name="result"/>'s counts with <paramref name="findings"/> in its findings array: the
+    /// findings a surface shows (e.g. with a validation policy's verdicts) rather than the checker's own.
+    /// </summary>
+    public static string Serialize(QcowCheckResult result, IEnumerable<QcowFinding> findings)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(findings);
         // The members in the order qemu-img prints them (its QDict order), findings last.
         var document = new JsonObject();
         Optional(document, "image-end-offset", result.ImageEndOffset);
@@ -28,10 +39,10 @@ public static class QcowCheckJson
         document["filename"] = result.Filename;
         document["format"] = result.Format;
         Optional(document, "fragmented-clusters", result.FragmentedClusters);
-        var findings = new JsonArray();
-        foreach (var finding in result.Findings)
+        var shown = new JsonArray();
+        foreach (var finding in findings)
         {
-            findings.Add(new JsonObject
+            shown.Add(new JsonObject
             {
                 ["code"] = finding.Code,
                 ["severity"] = finding.Severity.ToString().ToLowerInvariant(),
@@ -39,7 +50,7 @@ public static class QcowCheckJson
                 ["offset"] = finding.Offset,
             });
         }
-        document["findings"] = findings;
+        document["findings"] = shown;
         return QemuJson.Serialize(document, QemuJsonMemberOrder.AsInserted);
     }
 
