@@ -14,6 +14,7 @@ internal static class CliApplication
     private static readonly Func<Command>[] Verbs =
     [
         InfoCommand.Create,
+        MeasureCommand.Create,
         CheckCommand.Create,
         CreateCommand.Create,
         ConvertCommand.Create,

@@ -257,7 +257,7 @@ public sealed class QcowCreateOptions
     /// <summary>A copy, so that Create can fill in derived values without changing the caller's object.</summary>
     internal QcowCreateOptions Clone() => (QcowCreateOptions)MemberwiseClone();
 
-    private static QcowOptionsException SizeParameterError(string name) => new(
+    internal static QcowOptionsException SizeParameterError(string name) => new(
         $"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
 
     /// <summary>qemu's boolean option values, with its message for anything else (create and amend share it).</summary>
