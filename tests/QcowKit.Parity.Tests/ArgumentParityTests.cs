@@ -50,6 +50,48 @@ public sealed class ArgumentParityTests
         }
     }
 
+    private static readonly string[][] Measurements =
+    [
+        ["image", "", "cluster_size=4k"], ["image", "", "extended_l2=on,refcount_bits=64"], ["", "10G", "cluster_size=2M"], ["", "0x100000", "compat=0.10"],
+        ["", "1.5G", "refcount_bits=1"], ["", "1E", ""], ["", "10G", "compat=v3"], ["", "10G", "cluster_size=abc"], ["", "10G", "lazy"], ["image", "1G", ""], ["", "", ""],
+    ];
+
+    [TestCaseSource(nameof(Measurements))]
+    public void A_measurement_gives_qemu_img_measures_figures_or_its_refusal_on_every_surface(string source, string size, string optionList)
+    {
+        using var temp = new TempDirectory("parity-measure");
+        string? image = null;
+        if (source == "image")
+        {
+            image = temp.File("source.qcow2");
+            Qemu.CreateQcow2(image, "30M");
+            Qemu.Io(image, "write -P 1 0 2M", "write -z 4M 1M", "write -P 2 9M 64k");
+        }
+        string[] arguments = ["measure", "--output=json", "-O", "qcow2", .. optionList.Length > 0 ? ["-o", optionList] : Array.Empty<string>(),
+            .. size.Length > 0 ? ["--size", size] : Array.Empty<string>(), .. image is null ? Array.Empty<string>() : [image]];
+        var qemu = Qemu.Img(arguments);
+
+        // Cake has one alias for an image and one for a size, so it cannot be asked for both or neither.
+        var expressible = Surface.All(temp.Path).Where(surface => surface is not CakeSurface || (image is null) != (size.Length == 0));
+        foreach (var surface in expressible)
+        {
+            var measured = surface.Measure(image, size.Length > 0 ? size : null, optionList.Length > 0 ? optionList : null);
+            Assert.That(measured.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {measured}; qemu-img: {qemu.StandardError}");
+            if (measured.Refusal is null)
+            {
+                var json = System.Text.Json.JsonDocument.Parse(qemu.StandardOutput).RootElement;
+                Assert.That((measured.Required, measured.FullyAllocated),
+                    Is.EqualTo((json.GetProperty("required").GetInt64(), json.GetProperty("fully-allocated").GetInt64())), surface.Name);
+            }
+            else
+            {
+                // qemu-img's first message, without its "qemu-img: " prefix.
+                var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
+                Assert.That(measured.Refusal, Does.Contain(message), surface.Name);
+            }
+        }
+    }
+
     [Test]
     public void Reproducible_seeds_take_their_time_from_SOURCE_DATE_EPOCH_on_every_surface()
     {

@@ -25,6 +25,12 @@ internal sealed record Outcome(string? Refusal)
     public override string ToString() => Refusal is null ? "done" : $"refused: {Refusal}";
 }
 
+/// <summary>A measurement as one surface reported it: refused (with its text) or qemu's two figures.</summary>
+internal sealed record Measured(string? Refusal, long Required, long FullyAllocated)
+{
+    public override string ToString() => Refusal is null ? $"required {Required}, fully allocated {FullyAllocated}" : $"refused: {Refusal}";
+}
+
 /// <summary>
 /// One surface of QcowKit: the library itself, the qcowkit CLI (in process), the Cake aliases on a real
 /// Cake context, and the MSBuild tasks on a recording build engine. Each maps the same inputs onto its
@@ -43,6 +49,9 @@ internal abstract class Surface(string name)
     public abstract Outcome SeedGenerated(string image, string size);
 
     public abstract Outcome SeedDirectory(string image, string folder);
+
+    /// <summary>qemu-img measure -O qcow2 -o OPTIONS of <paramref name="image"/>, or of <paramref name="size"/> when the image is null.</summary>
+    public abstract Measured Measure(string? image, string? size, string? optionList);
 
     public override string ToString() => Name;
 
@@ -104,6 +113,24 @@ internal sealed class LibrarySurface() : Surface("library")
             return new Outcome(ex.Message);
         }
     }
+
+    public override Measured Measure(string? image, string? size, string? optionList)
+    {
+        try
+        {
+            var measured = QcowKit.Measure.QcowMeasurer.Measure(image, new QcowKit.Measure.QcowMeasureOptions
+            {
+                OutputFormat = "qcow2",
+                OptionList = optionList,
+                Size = size is null ? null : QemuSize.ParseImageSize(size),
+            });
+            return new Measured(null, measured.Required, measured.FullyAllocated);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Measured(ex.Message, 0, 0);
+        }
+    }
 }
 
 internal sealed partial class CliSurface(string folder) : Surface("cli")
@@ -147,6 +174,14 @@ internal sealed partial class CliSurface(string folder) : Surface("cli")
 
     private static Outcome Refusal(ProcessResult run) => new(run.ExitCode == 0 ? null : run.StandardError.Trim());
 
+    public override Measured Measure(string? image, string? size, string? optionList)
+    {
+        var run = Run(["measure", "--output=json", "-O", "qcow2", .. optionList is null ? Array.Empty<string>() : ["-o", optionList], .. size is null ? Array.Empty<string>() : ["--size", size], .. image is null ? Array.Empty<string>() : [image]]);
+        if (run.ExitCode != 0) return new Measured(run.StandardError.Trim(), 0, 0);
+        var json = System.Text.Json.JsonDocument.Parse(run.StandardOutput).RootElement;
+        return new Measured(null, json.GetProperty("required").GetInt64(), json.GetProperty("fully-allocated").GetInt64());
+    }
+
     private static ProcessResult Run(IReadOnlyList<string> args)
     {
         using var output = new StringWriter();
@@ -186,6 +221,21 @@ internal sealed class CakeSurface(string folder) : Surface("cake")
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
+
+    public override Measured Measure(string? image, string? size, string? optionList)
+    {
+        using var cake = new CakeTestContext(folder);
+        var settings = new QcowMeasureSettings { OutputFormat = "qcow2", Options = optionList };
+        try
+        {
+            var measured = image is null ? cake.Context.QcowMeasureSize(size!, settings) : cake.Context.QcowMeasure(image, settings);
+            return new Measured(null, measured.Required, measured.FullyAllocated);
+        }
+        catch (Exception ex) when (ex is CakeException or QcowOptionsException)
+        {
+            return new Measured(ex.Message, 0, 0);
+        }
+    }
 
     private Outcome Attempt(Action<CakeTestContext> action)
     {
@@ -233,6 +283,18 @@ internal sealed class MsBuildSurface() : Surface("msbuild")
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Run(new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), Reproducible = true });
+
+    public override Measured Measure(string? image, string? size, string? optionList)
+    {
+        var engine = new FakeBuildEngine();
+        using var task = new QcowMeasure
+        {
+            BuildEngine = engine, Image = image is null ? null : new TaskItem(image), Size = size, OutputFormat = "qcow2", Options = optionList,
+        };
+        return task.Execute()
+            ? new Measured(null, task.Required, task.FullyAllocated)
+            : new Measured(string.Join('\n', engine.Errors.Select(e => e.Message)), 0, 0);
+    }
 
     private static Outcome Run(QcowTask task)
     {
