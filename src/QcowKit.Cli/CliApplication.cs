@@ -21,6 +21,7 @@ internal static class CliApplication
         ResizeCommand.Create,
         SnapshotCommand.Create,
         AmendCommand.Create,
+        RebaseCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
