@@ -31,10 +31,16 @@ public static class QcowRebaser
         var format = options.ImageFormat ?? VirtualDisk.Probe(imagePath);
         if (format != "qcow2")
         {
+            if (!options.Unsafe && name.Length > 0 && options.BackingFormat is not null)
+            {
+                // qemu-img opens the new backing file first, so a missing one is what it reports.
+                OpenNewBacking(imagePath, name, options).Dispose();
+            }
             throw new QcowOptionsException($"Could not change the backing file to '{name}': Operation not supported");
         }
         if (name.Length > 0 && options.BackingFormat is null)
         {
+            // qemu-img copies first and only then finds the format missing; refusing first leaves the image untouched.
             throw new QcowOptionsException($"Could not change the backing file to '{name}': backing format must be specified");
         }
         using var image = QcowImage.Open(imagePath, new QcowOpenOptions
@@ -45,16 +51,16 @@ public static class QcowRebaser
         });
         if (!options.Unsafe)
         {
-            using var newBacking = name.Length == 0 ? null : OpenNewBacking(image, name, options);
+            using var newBacking = name.Length == 0 ? null : OpenNewBacking(image.FileName, name, options);
             CopyDifferences(image, newBacking, progress, cancellationToken);
         }
         cancellationToken.ThrowIfCancellationRequested();
         ChangeBackingFile(image, name, name.Length == 0 ? null : options.BackingFormat);
     }
 
-    private static IVirtualDisk OpenNewBacking(QcowImage image, string name, QcowRebaseOptions options)
+    private static IVirtualDisk OpenNewBacking(string imagePath, string name, QcowRebaseOptions options)
     {
-        var path = QcowImage.CombineBackingName(image.FileName, name);
+        var path = QcowImage.CombineBackingName(imagePath, name);
         if (options.BackingFormat is not ("qcow2" or "raw"))
         {
             throw new QcowOptionsException($"Could not open new backing file '{path}': QcowKit reads qcow2 and raw backing files, not '{options.BackingFormat}'");
