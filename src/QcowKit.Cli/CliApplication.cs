@@ -22,6 +22,7 @@ internal static class CliApplication
         SnapshotCommand.Create,
         AmendCommand.Create,
         RebaseCommand.Create,
+        CommitCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -12,10 +12,10 @@ namespace QcowKit.Cli.Tests;
 [Parallelizable(ParallelScope.Children)]
 public sealed class RebaseCommandTests
 {
-    /// <summary>One step of a layout: qemu-img arguments, or "io:FMT:IMAGE" then qemu-io commands.</summary>
+    /// <summary>One step of a layout: qemu-img arguments (see <see cref="QemuLayout"/>).</summary>
     private static string[] Img(params string[] arguments) => arguments;
 
-    private static string[] Io(string image, params string[] commands) => ["io", image, .. commands];
+    private static string[] Io(string image, params string[] commands) => QemuLayout.Io(image, commands);
 
     private static readonly string[] Base1 = Img("create", "-q", "-f", "qcow2", "base1.qcow2", "10M");
     private static readonly string[] Base1Data = Io("base1.qcow2", "write -P 1 0 10M");
@@ -73,16 +73,9 @@ public sealed class RebaseCommandTests
     {
         using var temp = new TempDirectory("rebase");
         var original = Directory.CreateDirectory(temp.File("original")).FullName;
-        Directory.CreateDirectory(Path.Combine(original, "sub"));
-        foreach (var step in layout)
-        {
-            var result = step[0] == "io"
-                ? ProcessRunner.Run(Qemu.IoPath, ["-f", step[1].EndsWith(".raw", StringComparison.Ordinal) ? "raw" : "qcow2", .. step[2..].SelectMany(c => new[] { "-c", c }), step[1]], original)
-                : ProcessRunner.Run(Qemu.ImgPath, step, original);
-            Assert.That(result.ExitCode, Is.Zero, result.Describe);
-        }
-        var theirs = Copy(original, temp.File("qemu"));
-        var ours = Copy(original, temp.File("qcowkit"));
+        QemuLayout.Build(original, layout);
+        var theirs = QemuLayout.Copy(original, temp.File("qemu"));
+        var ours = QemuLayout.Copy(original, temp.File("qcowkit"));
         var qemuImage = Path.Combine(theirs, "top.qcow2");
         var ourImage = Path.Combine(ours, "top.qcow2");
         var guestBefore = Qemu.RawSha256(Path.Combine(original, "top.qcow2"));
@@ -120,19 +113,5 @@ public sealed class RebaseCommandTests
     {
         var info = Qemu.Info(image);
         return ((string?)info["backing-filename"], (string?)info["backing-filename-format"]);
-    }
-
-    private static string Copy(string from, string to)
-    {
-        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
-        {
-            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
-        }
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
-        }
-        return to;
     }
 }

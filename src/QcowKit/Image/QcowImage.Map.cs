@@ -15,6 +15,28 @@ public sealed partial class QcowImage
         return AllocationRange.Merge(Enumerate(start, length));
     }
 
+    /// <summary>
+    /// The ranges this image allocates itself (data, compressed or zero), without looking at its backing file, so it
+    /// works on an image opened without one: what qemu-img commit copies down from each layer.
+    /// </summary>
+    internal IEnumerable<(long Start, long Length, bool Zero)> OwnAllocation()
+    {
+        for (var at = 0L; at < VirtualSize;)
+        {
+            var run = ResolveRun(at, VirtualSize - at);
+            switch (run.Type)
+            {
+                case SubclusterType.Normal or SubclusterType.Compressed:
+                    yield return (at, run.Length, false);
+                    break;
+                case SubclusterType.ZeroPlain or SubclusterType.ZeroAlloc:
+                    yield return (at, run.Length, true);
+                    break;
+            }
+            at += run.Length;
+        }
+    }
+
     private IEnumerable<AllocationRange> Enumerate(long start, long length)
     {
         var end = start + length;

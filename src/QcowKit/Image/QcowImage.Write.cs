@@ -159,6 +159,38 @@ public sealed partial class QcowImage
     }
 
     /// <summary>
+    /// Makes every whole cluster of the range unallocated, so that it reads from the backing file again: qemu's
+    /// full discard, with which qemu-img commit empties the image it committed. Does nothing on an image whose
+    /// data file is raw (qemu cannot empty those either).
+    /// </summary>
+    internal void Unallocate(long offset, long length)
+    {
+        lock (_writeLock)
+        {
+            BeginWrite(offset, length);
+            try
+            {
+                if (!Header.DataFileIsRaw)
+                {
+                    ForEachCluster(offset, length, (clusterStart, within, count) =>
+                    {
+                        if (within == 0 && count == ClusterBytes(clusterStart))
+                        {
+                            ReplaceWhole(clusterStart, new L2Entry(0, 0));
+                        }
+                    });
+                }
+                EndWrite();
+            }
+            catch
+            {
+                AbandonWrite();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes whole clusters compressed with the image's compression type, packed into shared host
     /// clusters as qemu does. A cluster whose compressed form is not smaller is stored uncompressed.
     /// </summary>
