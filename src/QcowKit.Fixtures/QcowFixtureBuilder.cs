@@ -8,7 +8,7 @@ namespace QcowKit.Fixtures;
 
 /// <summary>
 /// Fluent builder of one fixture. Every <c>With...</c> returns a new builder (the builder is immutable),
-/// so a configured builder can be shared and varied. <see cref="Build"/> writes the files.
+/// so a configured builder can be shared and varied. <see cref="Build(string)"/> writes the files.
 /// </summary>
 public sealed class QcowFixtureBuilder
 {
@@ -122,9 +122,18 @@ public sealed class QcowFixtureBuilder
     /// header names them relative to the image's folder.
     /// </summary>
     /// <exception cref="ArgumentException">The options are not a valid combination, or a corruption does not apply to them.</exception>
-    public BuiltFixture Build(string path)
+    public BuiltFixture Build(string path) => Build(path, static (_, verdict) => verdict);
+
+    /// <summary>
+    /// <see cref="Build(string)"/> with the judged verdict passed through <paramref name="verdictRule"/> before it is
+    /// returned. The public build passes it unchanged; the tests pass a deliberately broken rule to show that the
+    /// property test's comparison with qemu-img catches a wrong verdict. A parameter rather than a settable hook, so
+    /// no build ever sees another's rule.
+    /// </summary>
+    internal BuiltFixture Build(string path, Func<QcowFixtureOptions, ExpectedVerdict, ExpectedVerdict> verdictRule)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(verdictRule);
         var result = Compose(Options, Path.GetFileName(path));
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var files = new List<FixtureFile> { Write(Path.GetFullPath(path), FixtureFileRole.Image, result.Image) };
@@ -137,7 +146,7 @@ public sealed class QcowFixtureBuilder
             files.Add(Write(Path.Combine(folder, result.Names.DataFile!), FixtureFileRole.DataFile, data));
         }
         var dataFile = files.FirstOrDefault(f => f.Role == FixtureFileRole.DataFile)?.Path;
-        return new BuiltFixture(Options, files, EngineVerdict.Judge(files[0].Path, dataFile, result.Expected));
+        return new BuiltFixture(Options, files, verdictRule(Options, EngineVerdict.Judge(files[0].Path, dataFile, result.Expected)));
     }
 
     private static FixtureFile Write(string path, FixtureFileRole role, byte[] bytes)

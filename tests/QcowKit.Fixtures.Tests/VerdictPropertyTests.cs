@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using QcowKit.Format;
-using QcowKit.TestSupport;
 
 namespace QcowKit.Fixtures.Tests;
 
@@ -15,94 +12,98 @@ public class VerdictPropertyTests
 {
     private const int DefaultCount = 300;
 
+    /// <summary>A fixed walk for the broken-rule tests: small enough to be cheap, and it builds leaking, corrupt and clean fixtures.</summary>
+    private const int BrokenRuleSeed = 22;
+    private const int BrokenRuleCount = 24;
+
     [Test]
     public void Every_combination_the_builder_accepts_carries_the_verdict_qemu_img_gives_it()
     {
         var seed = EnvironmentInt("QCOWKIT_PROPERTY_SEED") ?? Environment.TickCount & 0x7fffffff;
         var count = EnvironmentInt("QCOWKIT_PROPERTY_COUNT") ?? DefaultCount;
-        var random = new Random(seed);
-        var combinations = Enumerable.Range(0, count).Select(_ => RandomOptions(random)).ToList();
-        using var temp = new TempDirectory("fixture-property");
-        var failures = new ConcurrentBag<string>();
-        var (built, refused) = (0, 0);
-        var clock = Stopwatch.StartNew();
-        Parallel.ForEach(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+
+        var report = VerdictProperty.Run(seed, count, VerdictProperty.BuilderRule);
+
+        TestContext.Out.WriteLine(report.Summary);
+        Assert.That(report.Failures, Is.Empty, () => report.Explain());
+    }
+
+    [Test]
+    public void A_leak_count_one_too_high_is_reported_for_every_leaking_fixture_with_the_seed_and_options()
+    {
+        AssertWalkCatches(v => v.Leaks > 0 ? v with { Leaks = v.Leaks + 1 } : null);
+    }
+
+    [Test]
+    public void A_corruption_count_one_too_high_is_reported_for_every_corrupt_fixture_with_the_seed_and_options()
+    {
+        AssertWalkCatches(v => v.Corruptions > 0 ? v with { Corruptions = v.Corruptions + 1 } : null);
+    }
+
+    [Test]
+    public void An_extra_leak_claimed_for_one_corruption_kind_is_reported_for_exactly_that_kind()
+    {
+        // The kind is the walk's first corruption the builder accepts, so the broken rule is sure to be exercised.
+        var kind = VerdictProperty.Combinations(BrokenRuleSeed, BrokenRuleCount).First(o => o.Corruptions.Count == 1 && Composes(o)).Corruptions[0];
+
+        var perturbed = AssertWalkCatches(v => v with { Leaks = v.Leaks + 1 }, kind);
+
+        Assert.That(perturbed.Select(o => o.Corruptions.Single()), Is.All.EqualTo(kind));
+    }
+
+    /// <summary>
+    /// Runs the fixed walk with a verdict rule broken by <paramref name="breakVerdict"/> (null: left alone), restricted
+    /// to <paramref name="onlyKind"/> when given, and asserts that exactly the fixtures whose verdict it changed are
+    /// reported, each naming the walk's seed and its options. Returns the changed fixtures' options.
+    /// </summary>
+    private static List<QcowFixtureOptions> AssertWalkCatches(Func<ExpectedVerdict, ExpectedVerdict?> breakVerdict, Corruption? onlyKind = null)
+    {
+        var perturbed = new ConcurrentBag<QcowFixtureOptions>();
+        ExpectedVerdict BrokenRule(QcowFixtureOptions options, ExpectedVerdict verdict)
         {
-            var options = combinations[i];
-            var folder = Path.Combine(temp.Path, i.ToString(CultureInfo.InvariantCulture));
-            Directory.CreateDirectory(folder);
-            BuiltFixture fixture;
-            try
+            if (onlyKind is { } kind && (options.Corruptions.Count != 1 || options.Corruptions[0] != kind))
             {
-                fixture = QcowFixture.From(options).Build(Path.Combine(folder, "image.qcow2"));
+                return verdict;
             }
-            catch (ArgumentException ex)
+            if (breakVerdict(verdict) is not { } broken)
             {
-                Interlocked.Increment(ref refused);
-                if (Directory.EnumerateFileSystemEntries(folder).Any())
-                {
-                    failures.Add($"#{i} refused ({ex.Message}) after writing files: {Describe(options)}");
-                }
-                return;
+                return verdict;
             }
-            catch (Exception ex)
+            perturbed.Add(options);
+            return broken;
+        }
+
+        var report = VerdictProperty.Run(BrokenRuleSeed, BrokenRuleCount, BrokenRule);
+
+        TestContext.Out.WriteLine(report.Summary);
+        var walk = report.Combinations.ToList();
+        var changed = perturbed.Select(o => walk.FindIndex(w => ReferenceEquals(w, o))).Order().ToList();
+        Assert.That(changed, Is.Not.Empty, "the walk builds at least one fixture the broken rule changes (else it proves nothing)");
+        Assert.That(report.Failures.Select(f => f.Index), Is.EqualTo(changed), () => report.Explain());
+        Assert.Multiple(() =>
+        {
+            foreach (var failure in report.Failures)
             {
-                failures.Add($"#{i} Build threw {ex.GetType().Name}: {ex.Message}: {Describe(options)}");
-                return;
-            }
-            Interlocked.Increment(ref built);
-            var actual = QemuVerdict.Of(fixture.ImagePath);
-            if (actual != fixture.Expected)
-            {
-                failures.Add($"#{i} {Describe(options)}\n    expected {fixture.Expected}\n    qemu-img {actual}");
-            }
-            else
-            {
-                Directory.Delete(folder, recursive: true);
+                Assert.That(failure.ToString(), Does.StartWith($"seed {BrokenRuleSeed} #{failure.Index} {VerdictProperty.Describe(walk[failure.Index])}")
+                    .And.Contain("qemu-img"));
             }
         });
-        TestContext.Out.WriteLine($"seed {seed}: {count} combinations, {built} built, {refused} refused, {failures.Count} disagreements, {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.That(failures, Is.Empty,
-            () => $"seed {seed} (rerun with QCOWKIT_PROPERTY_SEED={seed} QCOWKIT_PROPERTY_COUNT={count}): {failures.Count} of {built} built combinations disagree with qemu-img:\n"
-                + string.Join('\n', failures.OrderBy(f => int.Parse(f[1..f.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture)).Take(40)));
+        Assert.That(report.Explain(), Does.Contain($"QCOWKIT_PROPERTY_SEED={BrokenRuleSeed} QCOWKIT_PROPERTY_COUNT={BrokenRuleCount}"));
+        return [.. perturbed];
     }
 
-    /// <summary>One combination: every option drawn independently, so the builder's refusals are exercised too.</summary>
-    internal static QcowFixtureOptions RandomOptions(Random random)
+    private static bool Composes(QcowFixtureOptions options)
     {
-        int[] clusterSizes = [512, 1024, 2048, 4096, 16 * 1024, 64 * 1024];
-        int[] refcountBits = [1, 2, 4, 8, 16, 32, 64];
-        var corruptions = Enum.GetValues<Corruption>();
-        var clusterSize = clusterSizes[random.Next(clusterSizes.Length)];
-        var version = random.Next(5) == 0 ? 2 : 3;
-        var compression = random.Next(3) switch
+        try
         {
-            0 => (CompressionType.Deflate, 0.0),
-            1 => (CompressionType.Deflate, 0.5),
-            _ => (CompressionType.Zstd, random.Next(2) == 0 ? 0.0 : 1.0),
-        };
-        return new QcowFixtureOptions
+            QcowFixtureBuilder.Compose(options, "image.qcow2");
+            return true;
+        }
+        catch (ArgumentException)
         {
-            VirtualSize = 1024 * 1024,
-            ClusterSize = clusterSize,
-            Version = version,
-            RefcountBits = version == 2 || random.Next(3) == 0 ? 16 : refcountBits[random.Next(refcountBits.Length)],
-            CompressionType = compression.Item1,
-            CompressedFraction = compression.Item2,
-            ExtendedL2 = clusterSize >= 16 * 1024 && random.Next(2) == 0,
-            LazyRefcounts = random.Next(4) == 0,
-            Snapshots = random.Next(3),
-            Bitmaps = random.Next(4) == 0 ? random.Next(1, 3) : 0,
-            Backing = (FixtureBacking)random.Next(3),
-            Seed = random.Next(1000),
-            Corruptions = random.Next(10) == 0 ? [] : [corruptions[random.Next(corruptions.Length)]],
-        };
+            return false;
+        }
     }
-
-    internal static string Describe(QcowFixtureOptions o) =>
-        $"cluster {o.ClusterSize}, v{o.Version}, refcount {o.RefcountBits}, {o.CompressionType} {o.CompressedFraction}, extended L2 {o.ExtendedL2}, "
-        + $"lazy {o.LazyRefcounts}, snapshots {o.Snapshots}, bitmaps {o.Bitmaps}, backing {o.Backing}, seed {o.Seed}, "
-        + $"corruption {(o.Corruptions.Count == 0 ? "none" : o.Corruptions[0].ToString())}";
 
     private static int? EnvironmentInt(string name) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;

@@ -273,11 +273,14 @@ public static class CorruptionCatalogue
         yield return E(Corruption.CompressedSizeBeyondEof, "the last compressed cluster's descriptor claims the largest sector count, past the end of the file",
             new(2, Corruptions: 1), WithCompression, NeedsCompression, e =>
             {
-                var m = e.CompressedClusters().MaxBy(c => CompressedClusterDescriptor.FromEntry(c.Entry, e.Header.ClusterBits).HostOffset);
-                if (m.L2EntryOffset == 0)
+                // An image whose every candidate cluster was stored uncompressed (the stream was not smaller) has none:
+                // that is a refusal of the combination, like any other missing precondition.
+                var compressed = e.CompressedClusters();
+                if (compressed.Count == 0)
                 {
                     throw ImageEditor.NotApplicable(nameof(Corruption.CompressedSizeBeyondEof), "compressed clusters");
                 }
+                var m = compressed.MaxBy(c => CompressedClusterDescriptor.FromEntry(c.Entry, e.Header.ClusterBits).HostOffset);
                 var bits = e.Header.ClusterBits;
                 var descriptor = CompressedClusterDescriptor.FromEntry(m.Entry, bits);
                 var widest = descriptor with { SectorCount = (int)CompressedClusterDescriptor.SizeMask(bits) + 1 };
