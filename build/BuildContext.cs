@@ -23,6 +23,10 @@ public sealed class BuildContext : ICakeContext
         Configuration = cake.Arguments.HasArgument("configuration")
             ? cake.Arguments.GetArguments("configuration").Last()
             : "Release";
+        // --packages=DIR: a test packs into its own folder instead of the repository's artifacts/.
+        PackagesDirectory = cake.Arguments.HasArgument("packages")
+            ? new DirectoryPath(cake.Arguments.GetArguments("packages").Last()).MakeAbsolute(repositoryRoot)
+            : repositoryRoot.Combine("artifacts/packages");
     }
 
     /// <summary>The repository root (the folder holding build.cs).</summary>
@@ -34,8 +38,8 @@ public sealed class BuildContext : ICakeContext
     /// <summary>Build configuration, <c>--configuration=NAME</c>, Release by default.</summary>
     public string Configuration { get; }
 
-    /// <summary>Where Pack puts the packages.</summary>
-    public DirectoryPath PackagesDirectory => Root.Combine("artifacts/packages");
+    /// <summary>Where Pack and ToolPack put the packages: artifacts/packages, or <c>--packages=DIR</c>.</summary>
+    public DirectoryPath PackagesDirectory { get; }
 
     /// <summary>Where the Fixtures task writes the fixture corpus.</summary>
     public DirectoryPath FixturesDirectory => Root.Combine("fixtures");

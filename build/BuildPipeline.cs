@@ -13,7 +13,7 @@ public static class BuildPipeline
     private static readonly Type[] TaskTypes =
     [
         typeof(CleanTask), typeof(RestoreTask), typeof(BuildTask), typeof(TestTask),
-        typeof(FixturesTask), typeof(PackTask), typeof(DefaultTask),
+        typeof(FixturesTask), typeof(PackTask), typeof(ToolPackTask), typeof(DefaultTask),
     ];
 
     /// <summary>

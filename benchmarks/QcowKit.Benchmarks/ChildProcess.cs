@@ -46,7 +46,7 @@ internal static class ChildProcess
         }
     }
 
-    public static ChildResult Run(CommandLine command)
+    public static ChildResult Run(CommandLine command, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(command.FileName)
         {
@@ -54,6 +54,8 @@ internal static class ChildProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         foreach (var argument in command.Arguments) info.ArgumentList.Add(argument);
         var output = new StringBuilder();
         var error = new StringBuilder();
@@ -70,10 +72,13 @@ internal static class ChildProcess
     }
 
     /// <summary>Runs a preparation step; throws with its output when it fails.</summary>
-    public static ChildResult Check(string fileName, params string[] arguments)
+    public static ChildResult Check(string fileName, params string[] arguments) => CheckIn(null, null, fileName, arguments);
+
+    /// <summary><see cref="Check(string, string[])"/> in <paramref name="workingDirectory"/> with extra environment variables.</summary>
+    public static ChildResult CheckIn(string? workingDirectory, IReadOnlyDictionary<string, string>? environment, string fileName, params string[] arguments)
     {
         var command = new CommandLine(fileName, arguments);
-        var result = Run(command);
+        var result = Run(command, workingDirectory, environment);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"'{command}' failed with exit code {result.ExitCode}: {result.StandardError.Trim()} {result.StandardOutput.Trim()}");

@@ -61,6 +61,15 @@ internal sealed class DataSet
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
+    /// <summary>Images in the deep backing chain, base included.</summary>
+    public const int DeepChainLength = 20;
+
+    /// <summary>64 MiB, every cluster written by qemu-io.</summary>
+    public string Written64 => PathOf("written64.qcow2");
+
+    /// <summary>Top of <see cref="DeepChainLength"/> images: a 64 MiB base and overlays that each write one cluster.</summary>
+    public string DeepChainTop => PathOf($"deep{DeepChainLength - 1}.qcow2");
+
     public static DataSet Prepare(SuiteOptions options, Action<string> log)
     {
         var set = new DataSet(options.WorkDirectory, options);
@@ -68,6 +77,7 @@ internal sealed class DataSet
         if (File.Exists(marker))
         {
             log($"reusing inputs in {set.Directory}");
+            set.MakeShortCommandInputs(log);
             return set;
         }
         if (System.IO.Directory.Exists(set.Directory)) System.IO.Directory.Delete(set.Directory, recursive: true);
@@ -85,8 +95,33 @@ internal sealed class DataSet
         var gib = 1L << 30;
         QemuIo(set.SparseHuge, Enumerable.Range(0, set.SparseHugeWrites)
             .Select(i => $"write -q -P {(i % 250) + 1} {(i * gib) + ((long)(i % 16) * ClusterSize)} 64k"));
+        set.MakeShortCommandInputs(log);
         File.WriteAllText(marker, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         return set;
+    }
+
+    /// <summary>
+    /// The short-command rows' inputs (a written 64 MiB image, a 20-deep chain): small, so made on their own marker,
+    /// also in a work folder whose larger inputs were made before these rows existed.
+    /// </summary>
+    private void MakeShortCommandInputs(Action<string> log)
+    {
+        var marker = PathOf("ready-short");
+        if (File.Exists(marker)) return;
+        log($"short-command inputs: 64 MiB written image, {DeepChainLength}-deep backing chain");
+        Qemu("qemu-img", "create", "-q", "-f", "qcow2", Written64, "64M");
+        QemuIo(Written64, ["write -q -P 0x5a 0 64M"]);
+        var previous = PathOf("deep0.qcow2");
+        Qemu("qemu-img", "create", "-q", "-f", "qcow2", previous, "64M");
+        QemuIo(previous, ["write -q -P 0x11 0 4M"]);
+        for (var level = 1; level < DeepChainLength; level++)
+        {
+            var overlay = PathOf($"deep{level}.qcow2");
+            Qemu("qemu-img", "create", "-q", "-f", "qcow2", "-b", Path.GetFileName(previous), "-F", "qcow2", overlay);
+            QemuIo(overlay, [$"write -q -P {level + 0x20} {(long)level * ClusterSize * 16} 64k"]);
+            previous = overlay;
+        }
+        File.WriteAllText(marker, DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
     }
 
     /// <summary>

@@ -62,7 +62,19 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
             : Engine("create-check", smallImage, "64M");
         rows.Add(new SuiteRow("create-check", "5 create + validate", "64 MiB image, create then check (process start included)",
             new SideCommands(QemuImg, [new CommandLine(QemuImg, ["create", "-q", "-f", "qcow2", smallImage, "64M"]), new CommandLine(QemuImg, ["check", "-f", "qcow2", smallImage])]),
-            createCheck, null, [smallImage], options.Cli == CliKind.Aot ? "process start" : "process start (runtime start-up + JIT)"));
+            createCheck, null, [smallImage], options.Cli is CliKind.Aot or CliKind.Tool ? "process start" : "process start (runtime start-up + JIT)"));
+
+        // Short commands, where process start is most of the time: what the native tool package is for.
+        var start = options.Cli is CliKind.Aot or CliKind.Tool ? "process start" : "process start (runtime start-up + JIT)";
+        SideCommands OurInfo(params string[] arguments) => Cli(["info", .. arguments]);
+        rows.Add(new SuiteRow("info-64m", "6 short commands", "info of a 64 MiB image (every cluster written)",
+            Img("info", data.Written64), OurInfo(data.Written64), null, [], start));
+        rows.Add(new SuiteRow("check-64m", "6 short commands", "check of a 64 MiB image (every cluster written)",
+            Img("check", "-f", "qcow2", data.Written64), OurCheck(data.Written64), null, [], start + " + 1024 refcounts"));
+        rows.Add(new SuiteRow("info-chain20", "6 short commands", $"info of the top of a {DataSet.DeepChainLength}-deep backing chain",
+            Img("info", data.DeepChainTop), OurInfo(data.DeepChainTop), null, [], start + " + opening the chain"));
+        rows.Add(new SuiteRow("info-chain20-all", "6 short commands", $"info --backing-chain of a {DataSet.DeepChainLength}-deep backing chain",
+            Img("info", "--backing-chain", data.DeepChainTop), OurInfo("--backing-chain", data.DeepChainTop), null, [], start + " + describing every image"));
         return rows;
     }
 
@@ -73,7 +85,7 @@ internal sealed class RowCatalog(SuiteOptions options, DataSet data)
     private SideCommands Cli(params string[] arguments) => new(CliTool, [CliCommand(arguments)]);
 
     private CommandLine CliCommand(params string[] arguments) =>
-        options.Cli == CliKind.Aot ? new(options.CliDll, arguments) : new("dotnet", [options.CliDll, .. arguments]);
+        options.Cli is CliKind.Aot or CliKind.Tool ? new(options.CliDll, arguments) : new("dotnet", [options.CliDll, .. arguments]);
 
     /// <summary>Our engine through this exe's <c>engine</c> command, for operations the CLI has no verb for.</summary>
     private static SideCommands Engine(params string[] arguments) =>

@@ -36,6 +36,7 @@ internal sealed class SuiteOptions
     {
         CliKind.Aot => "NativeAOT publish (linux-x64)",
         CliKind.ReadyToRun => "ReadyToRun publish (linux-x64)",
+        CliKind.Tool => "installed dotnet tool (QcowKit.Cli.linux-x64, NativeAOT)",
         _ => "portable build (JIT)",
     };
 
@@ -67,6 +68,7 @@ internal sealed class SuiteOptions
                 case "--jit-cli": kind = CliKind.Jit; break;
                 case "--r2r-cli": kind = CliKind.ReadyToRun; break;
                 case "--aot-cli": kind = CliKind.Aot; break;
+                case "--tool-cli": kind = CliKind.Tool; break;
                 case "--rows": options.Rows = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'");
             }
@@ -80,10 +82,14 @@ internal sealed class SuiteOptions
         options.Cli = cli is not null ? CliKind.Jit : kind ?? (options.Quick ? CliKind.Jit : CliKind.Aot);
         if (options.Cli != CliKind.Jit)
         {
-            options.PublishCliProject = project ?? throw new ArgumentException("--aot-cli and --r2r-cli need the repository (QcowKit.sln above this exe); use --jit-cli or --cli");
-            options.CliDll = options.Cli == CliKind.Aot
-                ? Path.Combine(options.WorkDirectory, "cli-aot", "QcowKit.Cli")
-                : Path.Combine(options.WorkDirectory, "cli-r2r", "QcowKit.Cli.dll");
+            options.PublishCliProject = project ?? throw new ArgumentException("--aot-cli, --r2r-cli and --tool-cli need the repository (QcowKit.sln above this exe); use --jit-cli or --cli");
+            options.CliDll = options.Cli switch
+            {
+                CliKind.Aot => Path.Combine(options.WorkDirectory, "cli-aot", "QcowKit.Cli"),
+                // The command `dotnet tool install --tool-path` makes: what a user of the tool package runs.
+                CliKind.Tool => Path.Combine(options.WorkDirectory, "cli-tool", "qcowkit"),
+                _ => Path.Combine(options.WorkDirectory, "cli-r2r", "QcowKit.Cli.dll"),
+            };
         }
         if (options.Runs < 1) throw new ArgumentException("--runs must be at least 1");
         return options;
@@ -110,4 +116,10 @@ internal enum CliKind
 
     /// <summary>Published NativeAOT for linux-x64: a native executable, no runtime start-up.</summary>
     Aot,
+
+    /// <summary>
+    /// The tool package as users install it: build.cs's ToolPack target packs it, <c>dotnet tool install --tool-path</c>
+    /// installs it (the linux-x64 NativeAOT package on this machine), and the installed command runs directly.
+    /// </summary>
+    Tool,
 }

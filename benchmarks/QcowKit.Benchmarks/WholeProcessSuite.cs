@@ -34,7 +34,11 @@ internal static class WholeProcessSuite
         if (options.PublishCliProject is { } project)
         {
             var folder = Path.GetDirectoryName(options.CliDll)!;
-            if (options.Cli == CliKind.Aot)
+            if (options.Cli == CliKind.Tool)
+            {
+                InstallTool(project, folder, Log);
+            }
+            else if (options.Cli == CliKind.Aot)
             {
                 // A native executable: no runtime to start, nothing left to JIT. clang is often only installed
                 // versioned (clang-14), so the linker is the first clang found on PATH.
@@ -69,6 +73,33 @@ internal static class WholeProcessSuite
         File.WriteAllText(markdownPath, report.Markdown());
         Log($"wrote {jsonPath} and {markdownPath}");
         return results.Any(r => r.Status == "failed") ? 1 : 0;
+    }
+
+    /// <summary>
+    /// Packs the tool with build.cs's ToolPack target into a folder beside <paramref name="folder"/> and installs it there
+    /// with <c>dotnet tool install --tool-path</c>, as the README tells users to. A nuget.config with no sources and a
+    /// private package cache keep the install offline and keep an older package of the same version out.
+    /// </summary>
+    private static void InstallTool(string project, string folder, Action<string> log)
+    {
+        var root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, "..", ".."));
+        var work = Path.GetDirectoryName(folder)!;
+        var feed = Path.Combine(work, "tool-feed");
+        var cache = Path.Combine(work, "tool-nuget");
+        var config = Path.Combine(work, "tool-install");
+        foreach (var stale in new[] { folder, cache, config })
+        {
+            if (Directory.Exists(stale)) Directory.Delete(stale, recursive: true);
+        }
+        Directory.CreateDirectory(config);
+        File.WriteAllText(Path.Combine(config, "nuget.config"),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration><packageSources><clear /></packageSources></configuration>\n");
+        log($"packing the tool (dotnet run build.cs -- --target=ToolPack) into {feed}");
+        ChildProcess.CheckIn(root, null, "dotnet", "run", Path.Combine(root, "build.cs"), "--", "--target=ToolPack", $"--packages={feed}",
+            $"--configuration={MachineInfo.BuildConfiguration}");
+        log($"dotnet tool install --tool-path {folder} --add-source {feed} QcowKit.Cli");
+        ChildProcess.CheckIn(config, new Dictionary<string, string> { ["NUGET_PACKAGES"] = cache },
+            "dotnet", "tool", "install", "--tool-path", folder, "--add-source", feed, "QcowKit.Cli");
     }
 
     /// <summary><c>-p:CppCompilerAndLinker=</c> for the first clang on PATH when there is no plain <c>clang</c>.</summary>

@@ -42,7 +42,9 @@ public static class QcowCheckJson
         var shown = new JsonArray();
         foreach (var finding in findings)
         {
-            shown.Add(new JsonObject
+            // Add(JsonNode), not the generic Add<T>(T): the generic overload wraps a non-node value through reflection
+            // (IL2026/IL3050), which the NativeAOT tool cannot do.
+            shown.Add((JsonNode)new JsonObject
             {
                 ["code"] = finding.Code,
                 ["severity"] = finding.Severity.ToString().ToLowerInvariant(),

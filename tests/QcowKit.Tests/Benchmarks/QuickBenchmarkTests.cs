@@ -18,6 +18,7 @@ public class QuickBenchmarkTests
         "check-allocated", "check-sparse",
         "chain-convert", "chain-compare", "random-reads",
         "create-check",
+        "info-64m", "check-64m", "info-chain20", "info-chain20-all",
     ];
 
     [Test]
