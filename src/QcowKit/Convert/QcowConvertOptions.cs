@@ -10,10 +10,10 @@ public sealed class QcowConvertOptions
     public bool ForceShare { get; set; }
 
     /// <summary>
-    /// Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c>. Raw output is a sparse copy of the
+    /// Output format (<c>-O</c>, a name <see cref="QemuNames.ParseImageFormat"/> parses): qcow2 (the default) or raw. Raw output is a sparse copy of the
     /// guest bytes: ranges that read as zeros (in 4 KiB blocks, qemu's default <c>-S 4k</c>) are left as holes.
     /// </summary>
-    public string OutputFormat { get; set; } = "qcow2";
+    public QcowImageFormat OutputFormat { get; set; } = QcowImageFormat.Qcow2;
 
     /// <summary>
     /// Flush the output to stable storage before returning (qemu-img's <c>-t writeback</c>). Off by default,
@@ -56,14 +56,14 @@ public sealed class QcowConvertOptions
         var pairs = OptionList is null ? [] : QemuOptionList.Parse(OptionList);
         switch (OutputFormat)
         {
-            case "qcow2":
+            case QcowImageFormat.Qcow2:
                 var create = CreateOptions.Clone();
                 foreach (var (key, value) in pairs)
                 {
                     create.Set(key, value);
                 }
                 return create;
-            case "raw":
+            case QcowImageFormat.Raw:
                 if (Compress) throw new QcowOptionsException("Compression not supported for this file format");
                 if (BackingFile is not null) throw new QcowOptionsException("Backing file not supported for file format 'raw'");
                 foreach (var (key, value) in pairs)
@@ -73,7 +73,7 @@ public sealed class QcowConvertOptions
                 }
                 return new QcowCreateOptions();
             default:
-                throw new QcowOptionsException($"Unknown file format '{OutputFormat}'");
+                throw new QcowOptionsException($"Unknown file format '{(int)OutputFormat}'");
         }
     }
 }

@@ -3,8 +3,11 @@ namespace QcowKit.Seed;
 /// <summary>Where seeded content goes and how the target image is created or opened.</summary>
 public sealed class SeedTargetOptions
 {
-    /// <summary>Format of the target file; <see cref="SeedImageFormat.Auto"/> decides from the extension.</summary>
-    public SeedImageFormat Format { get; set; } = SeedImageFormat.Auto;
+    /// <summary>
+    /// Format of the target file. Null decides: a new target with <c>.qcow2</c> in its name is qcow2, any other raw;
+    /// an existing target (<see cref="UseExisting"/>) is probed from its first bytes, as qemu does.
+    /// </summary>
+    public QcowImageFormat? Format { get; set; }
 
     /// <summary>
     /// Guest disk size in bytes for a new image (a multiple of 512). Null: the smallest size the content
