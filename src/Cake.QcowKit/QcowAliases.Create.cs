@@ -45,7 +45,7 @@ public static partial class QcowAliases
         {
             throw new CakeException($"QcowCreate {path}: {ex.Message}", ex);
         }
-        context.Log.Information("QcowCreate {0}: {1} bytes, {2} byte clusters, compat {3}", path, info.VirtualSize, info.ClusterSize, info.Compat);
+        context.Log.Information("QcowCreate {0}: {1} bytes, {2} byte clusters, compat {3}", path, info.VirtualSize, info.ClusterSize, QemuNames.Name(info.Compat));
         return info;
     }
 }

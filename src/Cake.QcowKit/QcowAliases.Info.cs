@@ -2,6 +2,7 @@ using Cake.Core;
 using Cake.Core.Annotations;
 using Cake.Core.Diagnostics;
 using Cake.Core.IO;
+using QcowKit;
 using QcowKit.Image;
 
 namespace Cake.QcowKit;
@@ -20,7 +21,7 @@ public static partial class QcowAliases
     /// <example>
     /// <code>
     /// var info = QcowInfo("./out/disk.qcow2");
-    /// Information("{0} bytes, {1} byte clusters, compat {2}", info.VirtualSize, info.ClusterSize, info.Compat);
+    /// Information("{0} bytes, {1} byte clusters, compat {2}", info.VirtualSize, info.ClusterSize, QemuNames.Name(info.Compat));
     /// var untrusted = QcowInfo("./upload.qcow2", new QcowInfoSettings().WithUntrusted());
     /// </code>
     /// </example>
@@ -32,7 +33,7 @@ public static partial class QcowAliases
         using var opened = QcowImage.Open(path, OpenOptions(context, settings.Untrusted, settings.DataFile, settings.ForceShare));
         var info = opened.GetInfo();
         context.Log.Verbose("QcowInfo {0}: virtual size {1}, cluster size {2}, compat {3}, dirty {4}, corrupt {5}",
-            path, info.VirtualSize, info.ClusterSize, info.Compat, info.DirtyFlag, info.Corrupt);
+            path, info.VirtualSize, info.ClusterSize, QemuNames.Name(info.Compat), info.DirtyFlag, info.Corrupt);
         return info;
     }
 

@@ -13,8 +13,8 @@ public sealed class QcowConvertSettings
     /// <summary>Format of the source (<c>-f</c>): <c>qcow2</c> or <c>raw</c>; probed when null.</summary>
     public string? SourceFormat { get; set; }
 
-    /// <summary>Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c>, a sparse copy of the guest bytes.</summary>
-    public string OutputFormat { get; set; } = "qcow2";
+    /// <summary>Output format (<c>-O</c>): qcow2 (the default) or raw, a sparse copy of the guest bytes.</summary>
+    public QcowImageFormat OutputFormat { get; set; } = QcowImageFormat.Qcow2;
 
     /// <summary>Flush the output to stable storage before the alias returns (default false: like qemu-img convert, no fsync).</summary>
     public bool FlushToDisk { get; set; }
@@ -47,10 +47,19 @@ public sealed class QcowConvertSettings
         return this;
     }
 
-    /// <summary>Sets <see cref="OutputFormat"/>: <c>qcow2</c> or <c>raw</c>.</summary>
-    public QcowConvertSettings WithOutputFormat(string format)
+    /// <summary>Sets <see cref="OutputFormat"/>.</summary>
+    public QcowConvertSettings WithOutputFormat(QcowImageFormat format)
     {
         OutputFormat = format;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="OutputFormat"/> from qemu's name (<c>qcow2</c> or <c>raw</c>), as <c>-O</c> takes it; e.g. from a script argument.</summary>
+    /// <exception cref="QcowOptionsException">qemu-img's <c>Unknown file format '...'</c> for any other name.</exception>
+    public QcowConvertSettings WithOutputFormat(string format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        OutputFormat = QemuNames.ParseImageFormat(format);
         return this;
     }
 

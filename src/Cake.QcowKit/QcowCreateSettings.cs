@@ -18,10 +18,10 @@ public sealed class QcowCreateSettings
     public QcowCompat Compat { get; set; } = QcowCompat.V3;
 
     /// <summary>Cluster size in bytes (<c>cluster_size</c>), a power of two from 512 B to 2 MiB.</summary>
-    public long ClusterSize { get; set; } = 65536;
+    public int ClusterSize { get; set; } = 65536;
 
     /// <summary>Refcount width in bits (<c>refcount_bits</c>): 1, 2, 4, 8, 16, 32 or 64.</summary>
-    public long RefcountBits { get; set; } = 16;
+    public int RefcountBits { get; set; } = 16;
 
     /// <summary>Extended L2 entries with 32 subclusters per cluster (<c>extended_l2</c>).</summary>
     public bool ExtendedL2 { get; set; }
@@ -72,14 +72,14 @@ public sealed class QcowCreateSettings
     }
 
     /// <summary>Sets <see cref="ClusterSize"/>.</summary>
-    public QcowCreateSettings WithClusterSize(long bytes)
+    public QcowCreateSettings WithClusterSize(int bytes)
     {
         ClusterSize = bytes;
         return this;
     }
 
     /// <summary>Sets <see cref="RefcountBits"/>.</summary>
-    public QcowCreateSettings WithRefcountBits(long bits)
+    public QcowCreateSettings WithRefcountBits(int bits)
     {
         RefcountBits = bits;
         return this;

@@ -53,8 +53,8 @@ public sealed class QcowSeedSettings
     /// <summary>Byte-identical output for the same input: fixed timestamps, serial number and GUIDs.</summary>
     public bool Reproducible { get; set; }
 
-    /// <summary>Format of the target; qcow2 unless set.</summary>
-    public SeedImageFormat Format { get; set; } = SeedImageFormat.Qcow2;
+    /// <summary>Format of the target; qcow2 unless set. Null decides from the name (<c>.qcow2</c> or raw), or probes an existing target.</summary>
+    public QcowImageFormat? Format { get; set; } = QcowImageFormat.Qcow2;
 
     /// <summary>Guest disk size of a new image; null: the smallest size the content needs.</summary>
     public long? Size { get; set; }
@@ -137,7 +137,7 @@ public sealed class QcowSeedSettings
     }
 
     /// <summary>Sets <see cref="Format"/>.</summary>
-    public QcowSeedSettings WithFormat(SeedImageFormat format)
+    public QcowSeedSettings WithFormat(QcowImageFormat? format)
     {
         Format = format;
         return this;

@@ -19,7 +19,7 @@ internal static class EngineVerdict
         // qemu 7.2 (and the engine, like it) finds a relative data file name from the current directory, which a
         // library must not change; the check does not read guest data, so it skips opening the data file, and the open
         // is given the data file's full path.
-        var check = QcowChecker.Check(imagePath, new QcowCheckOptions { Format = "qcow2", ForceShare = true, Untrusted = dataFilePath is not null });
+        var check = QcowChecker.Check(imagePath, new QcowCheckOptions { Format = QcowImageFormat.Qcow2, ForceShare = true, Untrusted = dataFilePath is not null });
         var canOpen = Opens(imagePath, dataFilePath);
         var readable = canOpen && modelled.GuestReadable;
         // qemu-img prints no report when the image cannot be opened or the check gives up, so it states no counts.

@@ -65,10 +65,14 @@ public sealed class QcowConvert : QcowTask
     {
         var sourcePath = Source.GetMetadata("FullPath");
         var destinationPath = Destination.GetMetadata("FullPath");
-        var outputFormat = string.IsNullOrWhiteSpace(OutputFormat) ? "qcow2" : OutputFormat.Trim();
-        if (outputFormat is not ("qcow2" or "raw"))
+        QcowImageFormat outputFormat;
+        try
         {
-            LogErrorFor(destinationPath, "ConvertOutputFormat", destinationPath, outputFormat);
+            outputFormat = string.IsNullOrWhiteSpace(OutputFormat) ? QcowImageFormat.Qcow2 : QemuNames.ParseImageFormat(OutputFormat.Trim());
+        }
+        catch (QcowOptionsException exception)
+        {
+            LogErrorFor(destinationPath, "ConvertOutputFormat", destinationPath, exception.Message);
             return;
         }
         var options = new QcowConvertOptions

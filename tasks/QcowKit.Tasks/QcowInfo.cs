@@ -130,18 +130,18 @@ public sealed class QcowInfo : QcowTask
             return;
         }
 
-        Format = info.Format;
+        Format = QemuNames.Name(info.Format);
         VirtualSize = info.VirtualSize;
         ClusterSize = info.ClusterSize;
         ActualSize = info.ActualSize?.ToString(CultureInfo.InvariantCulture) ?? "";
-        Compat = info.Compat;
+        Compat = QemuNames.Name(info.Compat);
         Version = info.Version;
         BackingFile = info.BackingFileName ?? "";
         FullBackingFile = info.FullBackingFileName ?? "";
         BackingFormat = info.BackingFileFormat ?? "";
         Dirty = info.DirtyFlag;
         Corrupt = info.Corrupt;
-        CompressionType = info.CompressionType;
+        CompressionType = QemuNames.Name(info.CompressionType);
         LazyRefcounts = info.LazyRefcounts;
         RefcountBits = info.RefcountBits;
         ExtendedL2 = info.ExtendedL2;

@@ -169,7 +169,7 @@ public sealed class QcowSeed : QcowTask
         if (!string.IsNullOrWhiteSpace(Size))
         {
             ok &= TryParse(path, nameof(Size), Size, QemuSize.Parse, out var size);
-            target.Size = size;
+            target = new SeedTargetOptions { Overwrite = target.Overwrite, UseExisting = target.UseExisting, Qcow2Options = target.Qcow2Options, Size = size };
         }
         if (!string.IsNullOrWhiteSpace(Offset))
         {

@@ -20,7 +20,7 @@ public sealed class QcowInfoAliasTests
         var qemu = Qemu.Info(image);
         Assert.That(info.VirtualSize, Is.EqualTo((long)qemu["virtual-size"]!));
         Assert.That(info.ClusterSize, Is.EqualTo((int)qemu["cluster-size"]!));
-        Assert.That(info.Compat, Is.EqualTo((string)qemu["format-specific"]!["data"]!["compat"]!));
+        Assert.That(QemuNames.Name(info.Compat), Is.EqualTo((string)qemu["format-specific"]!["data"]!["compat"]!));
         Assert.That(info.LazyRefcounts, Is.True);
     }
 

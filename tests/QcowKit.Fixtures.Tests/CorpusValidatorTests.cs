@@ -18,7 +18,7 @@ public class CorpusValidatorTests
         {
             Environment.CurrentDirectory = Corpus.Directory;
             // As qemu-img check -f qcow2, which the manifest records: a bad magic is an image that cannot be opened, not a raw file.
-            result = QcowChecker.Check(Corpus.ImagePath(fixture), new QcowCheckOptions { Format = "qcow2" });
+            result = QcowChecker.Check(Corpus.ImagePath(fixture), new QcowCheckOptions { Format = QcowImageFormat.Qcow2 });
         }
         finally
         {

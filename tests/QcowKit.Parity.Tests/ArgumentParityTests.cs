@@ -28,7 +28,9 @@ public sealed class ArgumentParityTests
     }
 
     private static readonly string[] OptionLists =
-        ["cluster_size=4k,", ",cluster_size=4k", "cluster_size=4k,,lazy_refcounts=on", "foo=bar", "cluster_size=3k", "cluster_size=4k,lazy_refcounts=on", "compat=0.10,,"];
+        ["cluster_size=4k,", ",cluster_size=4k", "cluster_size=4k,,lazy_refcounts=on", "foo=bar", "cluster_size=3k", "cluster_size=4k,lazy_refcounts=on", "compat=0.10,,",
+         "compat=2", "compat=V3", "compat=v2", "compression_type=ZSTD", "compression_type=zstd", "preallocation=Full", "preallocation=metadata",
+         "cluster_size=4G", "refcount_bits=3", "refcount_bits=4294967296"];
 
     [TestCaseSource(nameof(OptionLists))]
     public void An_option_list_is_accepted_or_refused_as_qemu_img_does_on_every_surface(string optionList)
@@ -88,6 +90,66 @@ public sealed class ArgumentParityTests
                 // qemu-img's first message, without its "qemu-img: " prefix.
                 var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
                 Assert.That(measured.Refusal, Does.Contain(message), surface.Name);
+            }
+        }
+    }
+
+    private static readonly (string QemuName, string Value)[] CreateParameters =
+    [
+        ("compat", "0.10"), ("compat", "v3"), ("compat", "2"), ("compat", "V3"),
+        ("compression_type", "zstd"), ("compression_type", "ZSTD"), ("compression_type", "deflate"),
+        ("preallocation", "metadata"), ("preallocation", "Full"), ("preallocation", "on"),
+        ("cluster_size", "4k"), ("cluster_size", "4G"), ("refcount_bits", "8"), ("refcount_bits", "3"),
+    ];
+
+    [TestCaseSource(nameof(CreateParameters))]
+    public void A_create_parameter_takes_qemus_spellings_through_the_engines_parser_on_every_surface((string QemuName, string Value) parameter)
+    {
+        using var temp = new TempDirectory("parity-parameter");
+        var qemu = Qemu.Img("create", "-q", "-f", "qcow2", "-o", $"{parameter.QemuName}={parameter.Value}", temp.File("qemu.qcow2"), "1M");
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var image = temp.File($"{surface.Name}.qcow2");
+            var outcome = surface.CreateWith(image, parameter.QemuName, parameter.Value);
+            Assert.That(outcome.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {outcome}; qemu-img: {qemu.StandardError}");
+            if (outcome.Refusal is null)
+            {
+                var (exitCode, _, check) = Qemu.Check(image);
+                Assert.That(exitCode, Is.Zero, $"{surface}: {check.StandardError}");
+                continue;
+            }
+            var message = qemu.StandardError.Trim().Split('\n')[^1].Split(": ")[^1];
+            Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+        }
+    }
+
+    private static readonly string[] OutputFormats = ["qcow2", "raw", "QCOW2", "Raw", "RAW", "qcow2 ", "vmdk"];
+
+    [TestCaseSource(nameof(OutputFormats))]
+    public void An_output_format_name_is_taken_or_refused_as_qemu_img_convert_does_on_every_surface(string outputFormat)
+    {
+        using var temp = new TempDirectory("parity-format");
+        var source = temp.File("source.qcow2");
+        Qemu.CreateQcow2(source, "1M");
+        var qemu = Qemu.Img("convert", "-O", outputFormat, source, temp.File("qemu.out"));
+        // qemu writes formats that QcowKit does not (vmdk); those are refused with qemu's words for an unknown one.
+        var qcowKitWrites = qemu.ExitCode == 0 && outputFormat is "qcow2" or "raw";
+        var expected = qemu.ExitCode != 0 ? qemu.StandardError.Trim().Split("qemu-img: ")[^1] : $"Unknown file format '{outputFormat}'";
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            // MSBuild trims attribute values, as it does for every parameter.
+            if (surface is MsBuildSurface && outputFormat != outputFormat.Trim()) continue;
+            var destination = temp.File($"{surface.Name}.out");
+            var outcome = surface.Convert(source, destination, outputFormat);
+            if (qcowKitWrites)
+            {
+                Assert.That(outcome.Refusal, Is.Null, surface.Name);
+                Assert.That((string)Qemu.Info(destination)["format"]!, Is.EqualTo(outputFormat), surface.Name);
+            }
+            else
+            {
+                Assert.That(outcome.Refusal, Does.Contain(expected), $"{surface}; qemu-img: {qemu.StandardError}");
+                Assert.That(File.Exists(destination), Is.False, surface.Name);
             }
         }
     }

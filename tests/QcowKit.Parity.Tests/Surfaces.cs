@@ -53,6 +53,12 @@ internal abstract class Surface(string name)
     /// <summary>qemu-img measure -O qcow2 -o OPTIONS of <paramref name="image"/>, or of <paramref name="size"/> when the image is null.</summary>
     public abstract Measured Measure(string? image, string? size, string? optionList);
 
+    /// <summary>Converts <paramref name="source"/> to <paramref name="destination"/> with the output format named as given (qemu's <c>-O</c>).</summary>
+    public abstract Outcome Convert(string source, string destination, string outputFormat);
+
+    /// <summary>Creates a 1M qcow2 image with one qemu create option set through the surface's own parameter for it, where it has one.</summary>
+    public abstract Outcome CreateWith(string image, string qemuName, string value);
+
     public override string ToString() => Name;
 
     protected static string[] Codes(IEnumerable<string> codes) => [.. codes.Distinct().Order(StringComparer.Ordinal)];
@@ -80,6 +86,34 @@ internal sealed class LibrarySurface() : Surface("library")
         try
         {
             QcowImage.Create(image, QcowCreateOptions.Parse(optionList, size)).Dispose();
+            return new Outcome(null);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome Convert(string source, string destination, string outputFormat)
+    {
+        try
+        {
+            QcowConverter.Convert(source, null, destination, new QcowConvertOptions { OutputFormat = QemuNames.ParseImageFormat(outputFormat) });
+            return new Outcome(null);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome CreateWith(string image, string qemuName, string value)
+    {
+        try
+        {
+            var options = QcowCreateOptions.Parse(null, "1M");
+            options.Set(qemuName, value);
+            QcowImage.Create(image, options).Dispose();
             return new Outcome(null);
         }
         catch (QcowOptionsException ex)
@@ -170,6 +204,10 @@ internal sealed partial class CliSurface(string folder) : Surface("cli")
 
     public override Outcome SeedGenerated(string image, string size) => Refusal(Run(["seed", "-q", "--generate", "64k", "--size", size, image]));
 
+    public override Outcome Convert(string source, string destination, string outputFormat) => Refusal(Run(["convert", "-O", outputFormat, source, destination]));
+
+    public override Outcome CreateWith(string image, string qemuName, string value) => Create(image, $"{qemuName}={value}", "1M");
+
     public override Outcome SeedDirectory(string image, string folder) => Refusal(Run(["seed", "-q", "--dir", folder, "--reproducible", image]));
 
     private static Outcome Refusal(ProcessResult run) => new(run.ExitCode == 0 ? null : run.StandardError.Trim());
@@ -218,6 +256,13 @@ internal sealed class CakeSurface(string folder) : Surface("cake")
 
     public override Outcome SeedGenerated(string image, string size) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithGeneratedData(65536).WithSize(size)));
+
+    public override Outcome Convert(string source, string destination, string outputFormat) =>
+        Attempt(cake => cake.Context.QcowConvert(source, destination, new QcowConvertSettings().WithOutputFormat(outputFormat)));
+
+    // The settings are typed (enums); a script with a name in hand passes it as qemu's option list.
+    public override Outcome CreateWith(string image, string qemuName, string value) =>
+        Attempt(cake => cake.Context.QcowCreate(image, new QcowCreateSettings().WithSize("1M").WithOptions($"{qemuName}={value}")));
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
@@ -277,6 +322,24 @@ internal sealed class MsBuildSurface() : Surface("msbuild")
 
     public override Outcome Create(string image, string optionList, string size) =>
         Run(new QcowCreate { Image = new TaskItem(image), Options = optionList, Size = size });
+
+    public override Outcome Convert(string source, string destination, string outputFormat) =>
+        Run(new QcowConvert { Source = new TaskItem(source), Destination = new TaskItem(destination), OutputFormat = outputFormat });
+
+    public override Outcome CreateWith(string image, string qemuName, string value)
+    {
+        var task = new QcowCreate { Image = new TaskItem(image), Size = "1M" };
+        switch (qemuName)
+        {
+            case "compat": task.Compat = value; break;
+            case "compression_type": task.CompressionType = value; break;
+            case "preallocation": task.Preallocation = value; break;
+            case "cluster_size": task.ClusterSize = value; break;
+            case "refcount_bits": task.RefcountBits = value; break;
+            default: throw new AssertionException($"QcowCreate has no parameter for {qemuName}");
+        }
+        return Run(task);
+    }
 
     public override Outcome SeedGenerated(string image, string size) =>
         Run(new QcowSeed { Image = new TaskItem(image), GeneratedLength = "64k", Size = size });

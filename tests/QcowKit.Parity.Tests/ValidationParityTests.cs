@@ -91,6 +91,13 @@ public sealed class ValidationParityTests
         yield return Case("clean", ("RequiredCompressionType", "zstd"));
         yield return Case("zstd", ("RequiredCompressionType", "zstd"));
         yield return Case("clean", ("RequiredCompressionType", "lzo"));
+        // Odd spellings of qemu's names: refused (qemu's names are case-sensitive) or taken the same everywhere.
+        yield return Case("clean", ("RequiredCompressionType", "ZSTD"));
+        yield return Case("clean", ("RequiredCompressionType", "zlib"));
+        yield return Case("clean", ("RequiredCompat", "2"));
+        yield return Case("clean", ("RequiredCompat", "v3"));
+        yield return Case("compat-0.10", ("RequiredCompat", "v2"));
+        yield return Case("clean", ("RequiredClusterSize", "4G"));
         yield return Case("clean", ("RequiredClusterSize", "4k"));
         yield return Case("clean", ("RequiredClusterSize", "64k"));
         yield return Case("backing", ("NoBackingFile", "true"));

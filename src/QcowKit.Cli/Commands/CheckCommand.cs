@@ -41,9 +41,11 @@ internal static class CheckCommand
         {
             var path = context.GetValue(image);
             var fmt = context.GetValue(format);
-            if (fmt is not (null or "qcow2" or "raw"))
+            QcowImageFormat? checkFormat = null;
+            if (fmt is not null)
             {
-                throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
+                if (!QemuNames.TryParseImageFormat(fmt, out var parsedFormat)) throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
+                checkFormat = parsedFormat;
             }
             var policy = new QcowValidationPolicy { ForceShare = context.GetValue(forceShare) };
             var policyGiven = context.GetValue(policyFile) is not null;
@@ -79,7 +81,7 @@ internal static class CheckCommand
             }
             var options = new QcowCheckOptions
             {
-                Format = fmt,
+                Format = checkFormat,
                 ForceShare = context.GetValue(forceShare),
                 Repair = repairMode,
                 Deep = policy.Deep,

@@ -51,19 +51,19 @@ internal static class ConvertCommand
         {
             var sourcePath = context.GetValue(source);
             var destinationPath = context.GetValue(destination);
-            var target = context.GetValue(outputFormat);
-            var convertOptions = new QcowConvertOptions
-            {
-                OutputFormat = target,
-                OptionList = QemuOptionList.Join(context.GetValue(options)),
-                Compress = context.GetValue(compress),
-                BackingFile = context.GetValue(backing),
-                BackingFormat = context.GetValue(backingFormat),
-                FlushToDisk = context.GetValue(cache) != "unsafe",
-            };
+            QcowConvertOptions convertOptions;
             try
             {
                 // qemu-img refuses bad arguments before it opens the source, naming no file.
+                convertOptions = new QcowConvertOptions
+                {
+                    OutputFormat = QemuNames.ParseImageFormat(context.GetValue(outputFormat)!),
+                    OptionList = QemuOptionList.Join(context.GetValue(options)),
+                    Compress = context.GetValue(compress),
+                    BackingFile = context.GetValue(backing),
+                    BackingFormat = context.GetValue(backingFormat),
+                    FlushToDisk = context.GetValue(cache) != "unsafe",
+                };
                 convertOptions.Validate();
             }
             catch (QcowOptionsException ex)

@@ -36,17 +36,20 @@ internal static class CreateCommand
             var path = context.GetValue(image);
             var optionList = QemuOptionList.Join(context.GetValue(options));
             var sizeText = context.GetValue(size);
-            switch (context.GetValue(format))
+            var formatName = context.GetValue(format);
+            if (!QemuNames.TryParseImageFormat(formatName, out var imageFormat))
             {
-                case "qcow2":
-                    CreateQcow2(context, path, optionList, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(quiet));
-                    return 0;
-                case "raw":
-                    CreateRaw(context, path, optionList, sizeText, context.GetValue(quiet));
-                    return 0;
-                case var other:
-                    throw new CliException(path, $"Unknown file format '{other}' (qcowkit creates qcow2 and raw)");
+                throw new CliException(path, $"Unknown file format '{formatName}' (qcowkit creates qcow2 and raw)");
             }
+            if (imageFormat == QcowImageFormat.Qcow2)
+            {
+                CreateQcow2(context, path, optionList, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(quiet));
+            }
+            else
+            {
+                CreateRaw(context, path, optionList, sizeText, context.GetValue(quiet));
+            }
+            return 0;
         });
         return command;
     }
@@ -110,8 +113,8 @@ internal static class CreateCommand
     {
         var line = new StringBuilder();
         line.Append(CultureInfo.InvariantCulture, $"Formatting '{path}', fmt=qcow2 cluster_size={o.ClusterSize} extended_l2={OnOff(o.ExtendedL2)}");
-        if (o.Preallocation != QcowPreallocation.Off) line.Append(CultureInfo.InvariantCulture, $" preallocation={o.Preallocation.ToString().ToLowerInvariant()}");
-        line.Append(CultureInfo.InvariantCulture, $" compression_type={(o.CompressionType == CompressionType.Zstd ? "zstd" : "zlib")} size={o.Size}");
+        if (o.Preallocation != QcowPreallocation.Off) line.Append(CultureInfo.InvariantCulture, $" preallocation={QemuNames.Name(o.Preallocation)}");
+        line.Append(CultureInfo.InvariantCulture, $" compression_type={QemuNames.Name(o.CompressionType)} size={o.Size}");
         if (compatText is not null) line.Append(CultureInfo.InvariantCulture, $" compat={compatText}");
         if (o.BackingFile is not null) line.Append(CultureInfo.InvariantCulture, $" backing_file={o.BackingFile}");
         if (o.BackingFormat is not null) line.Append(CultureInfo.InvariantCulture, $" backing_fmt={o.BackingFormat}");

@@ -48,7 +48,7 @@ internal static class ResizeCommand
                 {
                     throw new CliException(null, "New image size must be positive");
                 }
-                qcow.Resize(target, context.GetValue(shrink));
+                qcow.Resize(target, context.GetValue(shrink), context.CancellationToken);
             }
             catch (InvalidOperationException ex)
             {

@@ -151,13 +151,10 @@ internal static class SeedCommand
             $"Seeded {targetPath}: {content}disk size {result.DiskSize}, {result.BytesWritten} bytes written, {result.BytesSkipped} zero bytes skipped");
     }
 
-    private static SeedImageFormat ParseFormat(string targetPath, string? format) => format switch
-    {
-        null => SeedImageFormat.Auto,
-        "raw" => SeedImageFormat.Raw,
-        "qcow2" => SeedImageFormat.Qcow2,
-        _ => throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)"),
-    };
+    private static QcowImageFormat? ParseFormat(string targetPath, string? format) =>
+        format is null ? null
+        : QemuNames.TryParseImageFormat(format, out var parsed) ? parsed
+        : throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)");
 
     private static long ParseOffset(string targetPath, string? text) => text is null ? 0 : CommonOptions.ParseSize(targetPath, "--offset", text);
 

@@ -66,13 +66,13 @@ internal static class SnapshotCommand
                     switch (verb)
                     {
                         case "create":
-                            qcow.CreateSnapshot(name);
+                            qcow.CreateSnapshot(name, cancellationToken: context.CancellationToken);
                             break;
                         case "apply":
-                            qcow.ApplySnapshot(name);
+                            qcow.ApplySnapshot(name, context.CancellationToken);
                             break;
                         default:
-                            qcow.DeleteSnapshot(name);
+                            qcow.DeleteSnapshot(name, context.CancellationToken);
                             break;
                     }
                 }

@@ -44,7 +44,7 @@ internal static class ImageInfoJson
         var info = new JsonObject
         {
             ["filename"] = qcow.FileName,
-            ["format"] = qcow.Format,
+            ["format"] = QemuNames.Name(qcow.Format),
             ["dirty-flag"] = qcow.DirtyFlag,
         };
         if (qcow.ActualSize is { } actual)
@@ -79,7 +79,7 @@ internal static class ImageInfoJson
 
     private static JsonObject FormatSpecific(QcowImageInfo qcow)
     {
-        var data = new JsonObject { ["compat"] = qcow.Compat };
+        var data = new JsonObject { ["compat"] = QemuNames.Name(qcow.Compat) };
         if (qcow.Version >= 3)
         {
             if (qcow.DataFile is { } dataFile)
@@ -99,7 +99,7 @@ internal static class ImageInfoJson
         {
             data["bitmaps"] = new JsonArray([.. qcow.Bitmaps.Select(Bitmap)]);
         }
-        data["compression-type"] = qcow.CompressionType;
+        data["compression-type"] = QemuNames.Name(qcow.CompressionType);
         return data;
     }
 

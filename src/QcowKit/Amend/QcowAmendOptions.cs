@@ -73,12 +73,8 @@ public sealed class QcowAmendOptions
         switch (key)
         {
             case "compat":
-                Compat = value switch
-                {
-                    "0.10" or "v2" => QcowCompat.V2,
-                    "1.1" or "v3" => QcowCompat.V3,
-                    _ => throw new QcowOptionsException($"Unknown compatibility level {value}"),
-                };
+                // amend has its own message for the same names.
+                Compat = QemuNames.TryParseCompat(value, out var compat) ? compat : throw new QcowOptionsException($"Unknown compatibility level {value}");
                 break;
             case "lazy_refcounts":
                 LazyRefcounts = QcowCreateOptions.ParseBool(key, value);

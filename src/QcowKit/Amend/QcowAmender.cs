@@ -63,7 +63,7 @@ internal static class QcowAmender
             using var image = QcowImage.Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite });
             try
             {
-                image.Resize(size, allowShrink: true);
+                image.Resize(size, allowShrink: true, cancellationToken);
             }
             catch (InvalidOperationException ex)
             {

@@ -37,7 +37,7 @@ public static class QcowCheckJson
         Optional(document, "leaks-fixed", result.LeaksFixed);
         Optional(document, "allocated-clusters", result.AllocatedClusters);
         document["filename"] = result.Filename;
-        document["format"] = result.Format;
+        document["format"] = QemuNames.Name(result.Format);
         Optional(document, "fragmented-clusters", result.FragmentedClusters);
         var shown = new JsonArray();
         foreach (var finding in findings)

@@ -8,9 +8,10 @@ public sealed class QcowCheckOptions
 
     /// <summary>
     /// The image format: null probes it as qemu-img check does (anything without the qcow2 magic is raw,
-    /// which has no checks: exit code 63); <c>qcow2</c> insists, so another file cannot be opened (exit code 1).
+    /// which has no checks: exit code 63); <see cref="QcowImageFormat.Qcow2"/> insists, so another file cannot be
+    /// opened (exit code 1). Surfaces parse qemu's <c>-f</c> names with <see cref="QemuNames.ParseDriver"/>.
     /// </summary>
-    public string? Format { get; init; }
+    public QcowImageFormat? Format { get; init; }
 
     /// <summary>What to repair. Anything but <see cref="QcowRepairMode.None"/> opens the image for writing.</summary>
     public QcowRepairMode Repair { get; init; }

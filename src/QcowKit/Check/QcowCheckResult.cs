@@ -10,7 +10,7 @@ public sealed class QcowCheckResult
     public required string Filename { get; init; }
 
     /// <summary>The image format: <c>qcow2</c>, or the probed format of an image that cannot be checked (exit code 63).</summary>
-    public string Format { get; init; } = "qcow2";
+    public QcowImageFormat Format { get; init; } = QcowImageFormat.Qcow2;
 
     /// <summary>
     /// Why the check did not complete, in qemu-img's words and without the file name (the image could not
@@ -67,7 +67,7 @@ public sealed class QcowCheckResult
     {
         get
         {
-            if (Format != "qcow2") return FormatWithoutChecksExitCode;
+            if (Format != QcowImageFormat.Qcow2) return FormatWithoutChecksExitCode;
             if (!Completed || CheckErrors > 0) return 1;
             if (Corruptions > 0) return 2;
             if (Findings.Any(finding => finding.Severity == QcowFindingSeverity.Error)) return 2;
@@ -80,7 +80,7 @@ public sealed class QcowCheckResult
     {
         get
         {
-            if (Format != "qcow2") return FormatWithoutChecksExitCode;
+            if (Format != QcowImageFormat.Qcow2) return FormatWithoutChecksExitCode;
             if (!Completed || CheckErrors > 0) return 1;
             if (Corruptions > 0) return 2;
             return Leaks > 0 ? 3 : 0;

@@ -37,7 +37,7 @@ public static class QcowChecker
         CheckedFile file;
         try
         {
-            var format = options.Format ?? VirtualDisk.Probe(path);
+            var format = options.Format is { } given ? QemuNames.Name(given) : VirtualDisk.Probe(path);
             if (format != "qcow2")
             {
                 return NotCheckable(path, format, findings);
@@ -170,7 +170,7 @@ public static class QcowChecker
         }
         const string Message = "This image format does not support checks";
         findings.Add(new QcowFinding(QcowFindingCodes.FormatWithoutChecks, QcowFindingSeverity.Error, Message, -1));
-        return Failed(path, findings, new CheckCounts(), Message, format);
+        return Failed(path, findings, new CheckCounts(), Message, QcowImageFormat.Raw);
     }
 
     private static QcowCheckResult CannotOpen(string path, List<QcowFinding> findings, string code, string reason, long offset)
@@ -179,7 +179,7 @@ public static class QcowChecker
         return Failed(path, findings, new CheckCounts(), reason);
     }
 
-    private static QcowCheckResult Failed(string path, List<QcowFinding> findings, CheckCounts counts, string failure, string format = "qcow2") => new()
+    private static QcowCheckResult Failed(string path, List<QcowFinding> findings, CheckCounts counts, string failure, QcowImageFormat format = QcowImageFormat.Qcow2) => new()
     {
         Filename = path,
         Format = format,

@@ -64,7 +64,7 @@ public sealed partial class QcowValidationPolicy
     public CompressionType? RequiredCompressionType { get; set; }
 
     /// <summary>The cluster size in bytes the image must have (QCOW0903).</summary>
-    public long? RequiredClusterSize { get; set; }
+    public int? RequiredClusterSize { get; set; }
 
     /// <summary>The image must not name a backing file (QCOW0700).</summary>
     public bool NoBackingFile { get; set; }
@@ -127,22 +127,17 @@ public sealed partial class QcowValidationPolicy
                     break;
                 case nameof(MaxVirtualSize): MaxVirtualSize = QemuSize.Parse(text); break;
                 case nameof(MaxFileSize): MaxFileSize = QemuSize.Parse(text); break;
-                case nameof(RequiredClusterSize): RequiredClusterSize = QemuSize.Parse(text); break;
+                case nameof(RequiredClusterSize):
+                    var clusterSize = QemuSize.Parse(text);
+                    RequiredClusterSize = clusterSize <= int.MaxValue
+                        ? (int)clusterSize
+                        : throw new QcowOptionsException("Cluster size must be a power of two between 512 and 2048k");
+                    break;
                 case nameof(RequiredCompat):
-                    RequiredCompat = text switch
-                    {
-                        "0.10" or "v2" => QcowCompat.V2,
-                        "1.1" or "v3" => QcowCompat.V3,
-                        _ => throw new QcowOptionsException($"'{text}' is not a compat level (0.10 or 1.1)"),
-                    };
+                    RequiredCompat = QemuNames.ParseCompat(text);
                     break;
                 default:
-                    RequiredCompressionType = text.ToLowerInvariant() switch
-                    {
-                        "zlib" => CompressionType.Deflate,
-                        "zstd" => CompressionType.Zstd,
-                        _ => throw new QcowOptionsException($"'{text}' is not a compression type (zlib or zstd)"),
-                    };
+                    RequiredCompressionType = QemuNames.ParseCompressionType(text);
                     break;
             }
         }

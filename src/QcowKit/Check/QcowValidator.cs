@@ -23,7 +23,7 @@ public static class QcowValidator
         var check = QcowChecker.Check(path, new QcowCheckOptions
         {
             // A validation judges qcow2 images: another file is an unusable one, not a format without checks.
-            Format = "qcow2",
+            Format = QcowImageFormat.Qcow2,
             ForceShare = policy.ForceShare,
             Deep = policy.Deep,
             Untrusted = policy.Untrusted,
@@ -103,11 +103,11 @@ public static class QcowValidator
         }
         if (policy.RequiredCompat is { } compat && header.Version != (uint)compat)
         {
-            Add(QcowFindingCodes.CompatMismatch, $"the image has compat {header.Compat} (version {header.Version}), RequiredCompat is {(compat == QcowCompat.V2 ? "0.10" : "1.1")}", HeaderFieldOffsets.Version);
+            Add(QcowFindingCodes.CompatMismatch, $"the image has compat {header.Compat} (version {header.Version}), RequiredCompat is {QemuNames.Name(compat)}", HeaderFieldOffsets.Version);
         }
         if (policy.RequiredCompressionType is { } compression && header.CompressionType != compression)
         {
-            Add(QcowFindingCodes.CompressionTypeMismatch, $"the image's compression type is {Name(header.CompressionType)}, RequiredCompressionType is {Name(compression)}", HeaderFieldOffsets.CompressionType);
+            Add(QcowFindingCodes.CompressionTypeMismatch, $"the image's compression type is {QemuNames.Name(header.CompressionType)}, RequiredCompressionType is {QemuNames.Name(compression)}", HeaderFieldOffsets.CompressionType);
         }
         if (policy.RequiredClusterSize is { } clusterSize && header.ClusterSize != clusterSize)
         {
@@ -156,6 +156,4 @@ public static class QcowValidator
             add(QcowFindingCodes.UnknownHeaderExtension, $"unknown header extension 0x{extension.Type:x8} ({extension.Data.Length} bytes)", extension.FileOffset);
         }
     }
-
-    private static string Name(CompressionType type) => type == CompressionType.Zstd ? "zstd" : "zlib";
 }

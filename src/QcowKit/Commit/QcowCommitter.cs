@@ -38,7 +38,7 @@ public static class QcowCommitter
                 var size = layers[0].VirtualSize;
                 if (target.VirtualSize < size)
                 {
-                    target.Resize(size);
+                    target.Resize(size, cancellationToken: cancellationToken);
                 }
                 // Ranges a layer above already wrote, sorted and disjoint: a lower layer only fills what is left.
                 var covered = new List<(long Start, long End)>();

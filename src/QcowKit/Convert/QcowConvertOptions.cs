@@ -7,40 +7,40 @@ public sealed class QcowConvertOptions
     /// qemu-img convert's <c>-U</c>: read the source even while another process writes it, and keep nobody from
     /// writing it meanwhile. The output is always locked for writing.
     /// </summary>
-    public bool ForceShare { get; set; }
+    public bool ForceShare { get; init; }
 
     /// <summary>
-    /// Output format (<c>-O</c>): <c>qcow2</c> (the default) or <c>raw</c>. Raw output is a sparse copy of the
+    /// Output format (<c>-O</c>, a name <see cref="QemuNames.ParseImageFormat"/> parses): qcow2 (the default) or raw. Raw output is a sparse copy of the
     /// guest bytes: ranges that read as zeros (in 4 KiB blocks, qemu's default <c>-S 4k</c>) are left as holes.
     /// </summary>
-    public string OutputFormat { get; set; } = "qcow2";
+    public QcowImageFormat OutputFormat { get; init; } = QcowImageFormat.Qcow2;
 
     /// <summary>
     /// Flush the output to stable storage before returning (qemu-img's <c>-t writeback</c>). Off by default,
     /// like qemu-img convert, whose output cache mode is <c>unsafe</c> (no fsync at all).
     /// </summary>
-    public bool FlushToDisk { get; set; }
+    public bool FlushToDisk { get; init; }
 
     /// <summary>Create options of a qcow2 output (<c>-o</c>); the size defaults to the source's. Raw output has the source's size and ignores them.</summary>
-    public QcowCreateOptions CreateOptions { get; set; } = new();
+    public QcowCreateOptions CreateOptions { get; init; } = new();
 
     /// <summary>
     /// A qemu <c>-o</c> option list applied on top of <see cref="CreateOptions"/> for qcow2 output; raw output
     /// takes only <c>size</c> (which it ignores, like qemu-img) and refuses any other name.
     /// </summary>
-    public string? OptionList { get; set; }
+    public string? OptionList { get; init; }
 
     /// <summary>Compress every cluster (<c>-c</c>) with the output's compression_type, on all cores.</summary>
-    public bool Compress { get; set; }
+    public bool Compress { get; init; }
 
     /// <summary>Backing file of the output (<c>-B</c>): only clusters that differ from it are written.</summary>
-    public string? BackingFile { get; set; }
+    public string? BackingFile { get; init; }
 
     /// <summary>Format of <see cref="BackingFile"/> (<c>-F</c>); probed when null.</summary>
-    public string? BackingFormat { get; set; }
+    public string? BackingFormat { get; init; }
 
     /// <summary>Threads that compress, or that read and write raw output (default: one per core).</summary>
-    public int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
     /// Refuses what qemu-img convert refuses before it opens anything, with its messages: an unknown output
@@ -56,14 +56,14 @@ public sealed class QcowConvertOptions
         var pairs = OptionList is null ? [] : QemuOptionList.Parse(OptionList);
         switch (OutputFormat)
         {
-            case "qcow2":
+            case QcowImageFormat.Qcow2:
                 var create = CreateOptions.Clone();
                 foreach (var (key, value) in pairs)
                 {
                     create.Set(key, value);
                 }
                 return create;
-            case "raw":
+            case QcowImageFormat.Raw:
                 if (Compress) throw new QcowOptionsException("Compression not supported for this file format");
                 if (BackingFile is not null) throw new QcowOptionsException("Backing file not supported for file format 'raw'");
                 foreach (var (key, value) in pairs)
@@ -73,7 +73,7 @@ public sealed class QcowConvertOptions
                 }
                 return new QcowCreateOptions();
             default:
-                throw new QcowOptionsException($"Unknown file format '{OutputFormat}'");
+                throw new QcowOptionsException($"Unknown file format '{(int)OutputFormat}'");
         }
     }
 }

@@ -40,7 +40,7 @@ public static partial class QcowConverter
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         ArgumentNullException.ThrowIfNull(options);
         var create = options.EffectiveCreateOptions();
-        if (options.OutputFormat == "raw")
+        if (options.OutputFormat == QcowImageFormat.Raw)
         {
             ToRaw(source, destinationPath, options, progress, cancellationToken);
         }

@@ -29,10 +29,10 @@ public sealed class QcowCreateOptions
     public QcowCompat Compat { get; set; } = QcowCompat.V3;
 
     /// <summary>Cluster size in bytes (<c>cluster_size</c>, default 64 KiB): a power of two from 512 B to 2 MiB.</summary>
-    public long ClusterSize { get; set; } = 65536;
+    public int ClusterSize { get; set; } = 65536;
 
     /// <summary>Width of a refcount entry in bits (<c>refcount_bits</c>, default 16): 1, 2, 4, 8, 16, 32 or 64.</summary>
-    public long RefcountBits { get; set; } = 16;
+    public int RefcountBits { get; set; } = 16;
 
     /// <summary>Extended L2 entries with 32 subclusters per cluster (<c>extended_l2</c>).</summary>
     public bool ExtendedL2 { get; set; }
@@ -108,20 +108,16 @@ public sealed class QcowCreateOptions
                 Size = (long)size;
                 break;
             case "compat":
-                Compat = value switch
-                {
-                    "0.10" or "v2" => QcowCompat.V2,
-                    "1.1" or "v3" => QcowCompat.V3,
-                    _ => throw new QcowOptionsException($"Parameter 'version' does not accept value '{value}'"),
-                };
+                Compat = QemuNames.ParseCompat(value);
                 break;
             case "cluster_size":
                 if (!QemuSize.TryParse(value, out var clusterSize)) throw SizeParameterError("cluster_size");
-                ClusterSize = clusterSize > long.MaxValue ? long.MaxValue : (long)clusterSize;
+                // Anything above int.MaxValue is refused by Validate as qemu refuses it (not a power of two up to 2M).
+                ClusterSize = clusterSize > int.MaxValue ? int.MaxValue : (int)clusterSize;
                 break;
             case "refcount_bits":
                 if (!ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bits)) throw new QcowOptionsException("Parameter 'refcount_bits' expects a number");
-                RefcountBits = bits > long.MaxValue ? long.MaxValue : (long)bits;
+                RefcountBits = bits > int.MaxValue ? int.MaxValue : (int)bits;
                 break;
             case "extended_l2":
                 ExtendedL2 = ParseBool(key, value);
@@ -130,22 +126,10 @@ public sealed class QcowCreateOptions
                 LazyRefcounts = ParseBool(key, value);
                 break;
             case "compression_type":
-                CompressionType = value switch
-                {
-                    "zlib" => CompressionType.Deflate,
-                    "zstd" => CompressionType.Zstd,
-                    _ => throw new QcowOptionsException($"Parameter 'compression-type' does not accept value '{value}'"),
-                };
+                CompressionType = QemuNames.ParseCompressionType(value);
                 break;
             case "preallocation":
-                Preallocation = value switch
-                {
-                    "off" => QcowPreallocation.Off,
-                    "metadata" => QcowPreallocation.Metadata,
-                    "falloc" => QcowPreallocation.Falloc,
-                    "full" => QcowPreallocation.Full,
-                    _ => throw new QcowOptionsException($"Parameter 'preallocation' does not accept value '{value}'"),
-                };
+                Preallocation = QemuNames.ParsePreallocation(value);
                 break;
             case "backing_file":
                 BackingFile = value;
@@ -228,10 +212,7 @@ public sealed class QcowCreateOptions
         {
             throw new QcowOptionsException("Backing file specified without backing format");
         }
-        if (HasBackingFormat && BackingFormat is not ("qcow2" or "raw"))
-        {
-            throw new QcowOptionsException($"Unknown driver '{BackingFormat}'");
-        }
+        if (HasBackingFormat) QemuNames.ParseDriver(BackingFormat!);
         if (Size is { } size)
         {
             if (size < 0) throw new QcowOptionsException(QemuSize.SizeRangeMessage);

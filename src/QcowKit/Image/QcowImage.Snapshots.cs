@@ -16,16 +16,19 @@ public sealed partial class QcowImage
     /// </summary>
     /// <param name="name">The snapshot's name.</param>
     /// <param name="date">Creation time recorded in the table; defaults to now.</param>
+    /// <param name="cancellationToken">Observed before the first metadata write: a canceled call leaves the image as it was.</param>
     /// <returns>The new snapshot.</returns>
     /// <exception cref="InvalidOperationException">
     /// The image has an external data file, or 1-bit refcounts and allocated clusters (which qemu refuses with
     /// -22, Invalid argument).
     /// </exception>
-    public QcowSnapshotInfo CreateSnapshot(string name, DateTimeOffset? date = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the image changed.</exception>
+    public QcowSnapshotInfo CreateSnapshot(string name, DateTimeOffset? date = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         lock (_writeLock)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             BeginSnapshotChange();
             if (Header.RefcountOrder == 0 && _l1Table.AsSpan().ContainsAnyExcept(0UL))
             {
@@ -80,12 +83,15 @@ public sealed partial class QcowImage
     /// this is refused while the image has persistent bitmaps, which would not record the change.
     /// </summary>
     /// <param name="nameOrId">The snapshot's id or name.</param>
+    /// <param name="cancellationToken">Observed before the first metadata write: a canceled call leaves the image as it was.</param>
     /// <exception cref="InvalidOperationException">The image has bitmaps, no such snapshot, or it was taken at another disk size.</exception>
-    public void ApplySnapshot(string nameOrId)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the image changed.</exception>
+    public void ApplySnapshot(string nameOrId, CancellationToken cancellationToken = default)
     {
         lock (_writeLock)
         {
             RefuseWithBitmaps("Device has active dirty bitmaps");
+            cancellationToken.ThrowIfCancellationRequested();
             BeginSnapshotChange();
             var entry = SnapshotEntries.FirstOrDefault(s => s.Id == nameOrId) ?? SnapshotEntries.FirstOrDefault(s => s.Name == nameOrId)
                 ?? throw new InvalidOperationException("Failed to load snapshot: No such file or directory");
@@ -130,11 +136,14 @@ public sealed partial class QcowImage
     /// the snapshot is looked up by name only (the first with that name); an id is not a name.
     /// </summary>
     /// <param name="name">The snapshot's name.</param>
+    /// <param name="cancellationToken">Observed before the first metadata write: a canceled call leaves the image as it was.</param>
     /// <exception cref="InvalidOperationException">No snapshot has that name.</exception>
-    public void DeleteSnapshot(string name)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the image changed.</exception>
+    public void DeleteSnapshot(string name, CancellationToken cancellationToken = default)
     {
         lock (_writeLock)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             BeginSnapshotChange();
             var entry = SnapshotEntries.FirstOrDefault(s => s.Name == name) ?? throw new InvalidOperationException("snapshot not found");
             try

@@ -12,12 +12,17 @@ public sealed partial class QcowImage
     /// Shrinking needs <paramref name="allowShrink"/> and is refused while any cluster past the new end is
     /// allocated. Sizes are rounded up to 512 bytes.
     /// </summary>
+    /// <param name="newSize">The new virtual size in bytes.</param>
+    /// <param name="allowShrink">Allow a smaller size (qemu-img's <c>--shrink</c>).</param>
+    /// <param name="cancellationToken">Observed before the first metadata write: a canceled call leaves the image as it was.</param>
     /// <exception cref="InvalidOperationException">A shrink without <paramref name="allowShrink"/>, or with data past the new end.</exception>
-    public void Resize(long newSize, bool allowShrink = false)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the image changed.</exception>
+    public void Resize(long newSize, bool allowShrink = false, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(newSize);
         lock (_writeLock)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             BeginWrite(0, 0);
             try
             {

@@ -11,8 +11,8 @@ public sealed class QcowImageInfo
     /// <summary>The file name as given (qemu's <c>filename</c>).</summary>
     public required string FileName { get; init; }
 
-    /// <summary>Always <c>qcow2</c>.</summary>
-    public string Format { get; } = "qcow2";
+    /// <summary>Always <see cref="QcowImageFormat.Qcow2"/> (qemu's <c>format</c>; <see cref="QemuNames.Name(QcowImageFormat)"/> gives the name).</summary>
+    public QcowImageFormat Format { get; } = QcowImageFormat.Qcow2;
 
     /// <summary>virtual-size.</summary>
     public required long VirtualSize { get; init; }
@@ -35,14 +35,14 @@ public sealed class QcowImageInfo
     /// <summary>backing-filename-format: the backing format extension.</summary>
     public string? BackingFileFormat { get; init; }
 
-    /// <summary>format-specific compat: "0.10" (version 2) or "1.1" (version 3).</summary>
-    public required string Compat { get; init; }
+    /// <summary>format-specific compat: <see cref="QcowCompat.V2"/> ("0.10") or <see cref="QcowCompat.V3"/> ("1.1"); <see cref="QemuNames.Name(QcowCompat)"/> gives qemu's name.</summary>
+    public required QcowCompat Compat { get; init; }
 
     /// <summary>The qcow2 version (2 or 3).</summary>
     public required int Version { get; init; }
 
-    /// <summary>format-specific compression-type: "zlib" or "zstd".</summary>
-    public required string CompressionType { get; init; }
+    /// <summary>format-specific compression-type; <see cref="QemuNames.Name(Format.CompressionType)"/> gives qemu's name ("zlib" or "zstd").</summary>
+    public required CompressionType CompressionType { get; init; }
 
     /// <summary>format-specific lazy-refcounts.</summary>
     public required bool LazyRefcounts { get; init; }

@@ -7,14 +7,14 @@ namespace QcowKit.Seed;
 public sealed class GeneratedDataSeedOptions
 {
     /// <summary>Seed of the generator.</summary>
-    public long Seed { get; set; }
+    public long Seed { get; init; }
 
     /// <summary>Number of bytes to generate.</summary>
-    public required long Length { get; set; }
+    public required long Length { get; init; }
 
     /// <summary>Byte offset in the target's guest disk where the data starts; a multiple of 512.</summary>
-    public long TargetOffset { get; set; }
+    public long TargetOffset { get; init; }
 
     /// <summary>Percentage (0 to 100) of 4 KiB blocks left all-zero, so that sparse handling is exercised.</summary>
-    public int ZeroBlockPercent { get; set; }
+    public int ZeroBlockPercent { get; init; }
 }

@@ -7,11 +7,11 @@ namespace QcowKit.Seed;
 public sealed class ImageCopySeedOptions
 {
     /// <summary>The image to copy.</summary>
-    public required string SourcePath { get; set; }
+    public required string SourcePath { get; init; }
 
     /// <summary>"raw" or "qcow2"; null probes the file like qemu (qcow2 magic, else raw).</summary>
-    public string? SourceFormat { get; set; }
+    public string? SourceFormat { get; init; }
 
     /// <summary>Byte offset in the target's guest disk where the copy starts; a multiple of 512.</summary>
-    public long TargetOffset { get; set; }
+    public long TargetOffset { get; init; }
 }

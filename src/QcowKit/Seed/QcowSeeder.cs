@@ -127,12 +127,12 @@ public static class QcowSeeder
         if (!exists) throw new SeedException($"Target '{targetPath}' does not exist; UseExisting writes into an existing image.");
         OutputGuard.EnsureNotAnInput(targetPath, $"'{targetPath}'", plan.Inputs());
         if (target.Size is not null) throw new SeedException("Size cannot be set with UseExisting: the existing image keeps its size.");
-        var probed = VirtualDisk.Probe(targetPath) == "qcow2" ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
-        if (target.Format != SeedImageFormat.Auto && target.Format != probed)
+        var probed = VirtualDisk.Probe(targetPath) == "qcow2" ? QcowImageFormat.Qcow2 : QcowImageFormat.Raw;
+        if (target.Format is { } wanted && wanted != probed)
         {
-            throw new SeedException($"Target '{targetPath}' is a {Name(probed)} image, not {Name(target.Format)}.");
+            throw new SeedException($"Target '{targetPath}' is a {QemuNames.Name(probed)} image, not {QemuNames.Name(wanted)}.");
         }
-        if (probed == SeedImageFormat.Qcow2)
+        if (probed == QcowImageFormat.Qcow2)
         {
             using var image = QcowImage.Open(targetPath, new QcowOpenOptions { Access = FileAccess.ReadWrite });
             using var stream = new CancellableStream(image.OpenStream(), cancellationToken);
@@ -153,13 +153,13 @@ public static class QcowSeeder
         {
             throw new SeedException($"Target '{targetPath}' already exists; ask for overwrite to replace it.");
         }
-        var format = target.Format != SeedImageFormat.Auto ? target.Format
-            : targetPath.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? SeedImageFormat.Qcow2 : SeedImageFormat.Raw;
+        var format = target.Format
+            ?? (targetPath.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase) ? QcowImageFormat.Qcow2 : QcowImageFormat.Raw);
         var size = target.Size ?? plan.MinimumDiskSize();
         if (size <= 0 || size % 512 != 0) throw new SeedException($"Disk size {size} must be a positive multiple of 512 bytes.");
         plan.Validate(size);
         QcowCreateOptions? createOptions = null;
-        if (format == SeedImageFormat.Qcow2)
+        if (format == QcowImageFormat.Qcow2)
         {
             try
             {
@@ -215,6 +215,4 @@ public static class QcowSeeder
             throw named;
         }
     }
-
-    private static string Name(SeedImageFormat format) => format == SeedImageFormat.Qcow2 ? "qcow2" : "raw";
 }

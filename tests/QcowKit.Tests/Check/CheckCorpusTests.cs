@@ -19,7 +19,7 @@ public sealed class CheckCorpusTests
         corpusCase.Build(image);
 
         var qemu = Qemu.Check(image);
-        var ours = QcowChecker.Check(image, new QcowCheckOptions { Format = "qcow2" });
+        var ours = QcowChecker.Check(image, new QcowCheckOptions { Format = QcowImageFormat.Qcow2 });
 
         TestContext.Out.WriteLine($"qemu-img check: exit {qemu.ExitCode}\n{qemu.Report?.ToJsonString() ?? qemu.Raw.StandardError}");
         TestContext.Out.WriteLine($"QcowChecker: exit {ours.QemuExitCode}\n{QcowCheckJson.Serialize(ours)}");

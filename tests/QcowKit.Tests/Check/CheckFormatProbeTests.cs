@@ -17,7 +17,7 @@ public sealed class CheckFormatProbeTests
 
         var ours = QcowChecker.Check(image);
 
-        Assert.That(ours.Format, Is.EqualTo("raw"));
+        Assert.That(ours.Format, Is.EqualTo(QcowImageFormat.Raw));
         Assert.That(ours.Completed, Is.False);
         Assert.That(ours.Failure, Is.EqualTo("This image format does not support checks"));
         Assert.That(ours.Findings.Single().Code, Is.EqualTo(QcowFindingCodes.FormatWithoutChecks));
@@ -31,7 +31,7 @@ public sealed class CheckFormatProbeTests
         var image = temp.File("disk.raw");
         File.WriteAllBytes(image, new byte[65536]);
 
-        var ours = QcowChecker.Check(image, new QcowCheckOptions { Format = "qcow2" });
+        var ours = QcowChecker.Check(image, new QcowCheckOptions { Format = QcowImageFormat.Qcow2 });
 
         Assert.That(ours.ExitCode, Is.EqualTo(Qemu.Check(image).ExitCode).And.EqualTo(1));
         Assert.That(ours.Findings.Single().Code, Is.EqualTo(QcowFindingCodes.CannotOpen));

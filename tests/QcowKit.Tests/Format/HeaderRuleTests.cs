@@ -272,7 +272,7 @@ public class HeaderRuleTests
         Assert.That(GuestBytes.ReadUInt64(path, 72), Is.Zero, "nothing but the end of the extensions at byte 72");
         GuestBytes.Patch(path, 104, [1]);
         using var image = QcowImage.Open(path);
-        Assert.That(image.GetInfo().CompressionType, Is.EqualTo("zlib"));
+        Assert.That(image.GetInfo().CompressionType, Is.EqualTo(global::QcowKit.Format.CompressionType.Deflate));
         Assert.That(Qemu.Img("info", "-f", "qcow2", path).ExitCode, Is.Zero);
     }
 

@@ -39,7 +39,7 @@ public sealed class ImageLockTests
         yield return Case("repair leaks", image => QcowChecker.Check(image, new QcowCheckOptions { Repair = QcowRepairMode.Leaks }));
         yield return Case("create onto it", image => QcowImage.Create(image, new QcowCreateOptions { Size = 1 << 20 }).Dispose());
         yield return Case("convert onto it as qcow2", image => QcowConverter.Convert(Other(image), null, image, new QcowConvertOptions()));
-        yield return Case("convert onto it as raw", image => QcowConverter.Convert(Other(image), null, image, new QcowConvertOptions { OutputFormat = "raw" }));
+        yield return Case("convert onto it as raw", image => QcowConverter.Convert(Other(image), null, image, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }));
         yield return Case("seed a new image onto it", image => QcowSeeder.WriteGeneratedData(image,
             new GeneratedDataSeedOptions { Length = 65536 }, new SeedTargetOptions { Overwrite = true }));
         yield return Case("seed into it", image => QcowSeeder.WriteGeneratedData(image,

@@ -88,8 +88,8 @@ public class MetadataTests
             Assert.That(ours.FullBackingFileName, Is.EqualTo((string?)qemu["full-backing-filename"]));
             Assert.That(ours.BackingFileFormat, Is.EqualTo((string?)qemu["backing-filename-format"]));
             Assert.That(ours.ActualSize, Is.EqualTo((long)qemu["actual-size"]!));
-            Assert.That(ours.Compat, Is.EqualTo((string)data["compat"]!));
-            Assert.That(ours.CompressionType, Is.EqualTo((string)data["compression-type"]!));
+            Assert.That(QemuNames.Name(ours.Compat), Is.EqualTo((string)data["compat"]!));
+            Assert.That(QemuNames.Name(ours.CompressionType), Is.EqualTo((string)data["compression-type"]!));
             Assert.That(ours.RefcountBits, Is.EqualTo((int)data["refcount-bits"]!));
             AssertOptional(data, "lazy-refcounts", ours.LazyRefcounts);
             AssertOptional(data, "corrupt", ours.Corrupt);

@@ -51,7 +51,7 @@ public sealed class FullDiskTests
         new Random(7).NextBytes(data);
         File.WriteAllBytes(source, data);
         var destination = OldDestination("out." + format);
-        var ex = Assert.Throws<IOException>(() => QcowConverter.Convert(source, "raw", destination, new QcowConvertOptions { OutputFormat = format }));
+        var ex = Assert.Throws<IOException>(() => QcowConverter.Convert(source, "raw", destination, new QcowConvertOptions { OutputFormat = QemuNames.ParseImageFormat(format) }));
         Assert.That(ex!.Message, Does.Contain(destination).And.Contain("No space left on device"));
         AssertNothingLeft(destination);
     }
@@ -70,7 +70,7 @@ public sealed class FullDiskTests
     {
         var destination = OldDestination("seed.raw");
         Assert.That(() => QcowSeeder.WriteGeneratedData(destination, new GeneratedDataSeedOptions { Length = 32 << 20 },
-            new SeedTargetOptions { Overwrite = true, Format = SeedImageFormat.Raw }), Throws.InstanceOf<IOException>().With.Message.Contain(destination));
+            new SeedTargetOptions { Overwrite = true, Format = QcowImageFormat.Raw }), Throws.InstanceOf<IOException>().With.Message.Contain(destination));
         AssertNothingLeft(destination);
     }
 }

@@ -28,7 +28,7 @@ public sealed class OutputSafetyTests
         var before = Hashing.Sha256OfFile(source);
         File.CreateSymbolicLink(temp.File("link.img"), source);
         var ex = Assert.Throws<OutputIsInputException>(() =>
-            QcowConverter.Convert(source, "raw", temp.File("link.img"), new QcowConvertOptions { OutputFormat = "raw" }));
+            QcowConverter.Convert(source, "raw", temp.File("link.img"), new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }));
         Assert.That(ex!.Message, Does.Contain("link.img").And.Contain("a.img").And.Contain("the source image"));
         Assert.That(Hashing.Sha256OfFile(source), Is.EqualTo(before));
         Assert.That(Leftovers(temp), Is.Empty);
@@ -73,7 +73,7 @@ public sealed class OutputSafetyTests
         Qemu.Io(image, "write -P 0x5a 0 64k");
         var before = Hashing.Sha256OfFile(data);
         var ex = Assert.Throws<OutputIsInputException>(() =>
-            QcowConverter.Convert(image, null, data, new QcowConvertOptions { OutputFormat = "raw" }));
+            QcowConverter.Convert(image, null, data, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }));
         Assert.That(ex!.InputRelation, Does.Contain("the data file of"));
         Assert.That(Hashing.Sha256OfFile(data), Is.EqualTo(before));
     }
@@ -127,7 +127,7 @@ public sealed class OutputSafetyTests
         Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", raw, source);
         QcowByteEdits.GarbleCompressedStream(source, 3);
         var destination = temp.File("out.raw");
-        Assert.That(() => QcowConverter.Convert(source, "qcow2", destination, new QcowConvertOptions { OutputFormat = "raw" }),
+        Assert.That(() => QcowConverter.Convert(source, "qcow2", destination, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }),
             Throws.InstanceOf<Exception>());
         Assert.That(File.Exists(destination), Is.False, "no output, not even an empty one");
         Assert.That(Leftovers(temp), Is.Empty);

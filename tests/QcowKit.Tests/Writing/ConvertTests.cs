@@ -108,7 +108,7 @@ public sealed class ConvertTests
         var ours = _temp.File("to-raw-ours.img");
         var theirs = _temp.File("to-raw-theirs.img");
         var reports = new List<QcowConvertProgress>();
-        QcowConverter.Convert(image, "qcow2", ours, new QcowConvertOptions { OutputFormat = "raw" }, new SynchronousProgress(reports.Add));
+        QcowConverter.Convert(image, "qcow2", ours, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }, new SynchronousProgress(reports.Add));
         Qemu.ImgOk("convert", "-f", "qcow2", "-O", "raw", image, theirs);
 
         Assert.That(Hashing.Sha256OfFile(ours), Is.EqualTo(Hashing.Sha256OfFile(_source)));
@@ -125,7 +125,7 @@ public sealed class ConvertTests
         var output = _temp!.File("replaced.img");
         File.WriteAllBytes(output, Enumerable.Repeat((byte)0x5a, 96 * 1024 * 1024).ToArray());
 
-        QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw" });
+        QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw });
 
         Assert.That(new FileInfo(output).Length, Is.EqualTo(new FileInfo(_source).Length));
         Assert.That(Hashing.Sha256OfFile(output), Is.EqualTo(Hashing.Sha256OfFile(_source)), "zero blocks are holes of a truncated file, not the old bytes");
@@ -137,11 +137,11 @@ public sealed class ConvertTests
         var output = _temp!.File("refused.img");
         Assert.Multiple(() =>
         {
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", Compress = true }),
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, Compress = true }),
                 Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Compression not supported for this file format"));
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", BackingFile = "base.qcow2" }),
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, BackingFile = "base.qcow2" }),
                 Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Backing file not supported for file format 'raw'"));
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "vmdk" }),
+            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = (QcowImageFormat)7 }),
                 Throws.TypeOf<QcowOptionsException>());
         });
         Assert.That(File.Exists(output), Is.False);
@@ -154,7 +154,7 @@ public sealed class ConvertTests
         using var cancellation = new CancellationTokenSource();
         var progress = new SynchronousProgress(_ => cancellation.Cancel());
         Assert.Throws<OperationCanceledException>(() =>
-            QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = "raw", MaxDegreeOfParallelism = 1 }, progress, cancellation.Token));
+            QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = 1 }, progress, cancellation.Token));
         Assert.That(File.Exists(output), Is.False);
     }
 
@@ -168,7 +168,7 @@ public sealed class ConvertTests
         var streamOffset = QcowByteEdits.GarbleCompressedStream(image, nth: 9);
 
         var output = _temp.File($"corrupt-{threads}.img");
-        Assert.That(() => QcowConverter.Convert(image, "qcow2", output, new QcowConvertOptions { OutputFormat = "raw", MaxDegreeOfParallelism = threads }),
+        Assert.That(() => QcowConverter.Convert(image, "qcow2", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = threads }),
             Throws.InstanceOf<QcowFormatException>().With.Property(nameof(QcowFormatException.Offset)).EqualTo(streamOffset));
     }
 
