@@ -1,5 +1,4 @@
 using System.CommandLine;
-using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
 using QcowKit.Commit;
 
@@ -29,23 +28,12 @@ internal static class CommitCommand
         {
             var path = context.GetValue(image);
             var bar = new ProgressBar(context.GetValue(progress) && !context.GetValue(quiet) ? context.Error : null, 1.0);
-            try
+            CommandActions.RunOnImage(path, () => QcowCommitter.Commit(path, new QcowCommitOptions
             {
-                QcowCommitter.Commit(path, new QcowCommitOptions
-                {
-                    ImageFormat = context.GetValue(format),
-                    Base = context.GetValue(baseImage),
-                    Drop = context.GetValue(drop),
-                }, new SynchronousProgress<QcowCommitProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken);
-            }
-            catch (QcowOptionsException ex)
-            {
-                throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
-            }
-            catch (Exception ex) when (ex is IOException and not (QcowImageLockedException or HostFileException) or UnauthorizedAccessException)
-            {
-                throw new CliException(path, ImageOpener.Describe(ex), 1, ex);
-            }
+                ImageFormat = context.GetValue(format),
+                Base = context.GetValue(baseImage),
+                Drop = context.GetValue(drop),
+            }, new SynchronousProgress<QcowCommitProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken));
             bar.Finish();
             if (!context.GetValue(quiet)) context.Out.WriteLine("Image committed.");
             return 0;

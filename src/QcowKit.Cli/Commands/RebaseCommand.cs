@@ -1,5 +1,4 @@
 using System.CommandLine;
-using QcowKit.Cli.Images;
 using QcowKit.Cli.Infrastructure;
 using QcowKit.Rebase;
 
@@ -32,25 +31,14 @@ internal static class RebaseCommand
         {
             var path = context.GetValue(image);
             var bar = new ProgressBar(context.GetValue(progress) && !context.GetValue(quiet) ? context.Error : null, 1.0);
-            try
+            CommandActions.RunOnImage(path, () => QcowRebaser.Rebase(path, new QcowRebaseOptions
             {
-                QcowRebaser.Rebase(path, new QcowRebaseOptions
-                {
-                    BackingFile = context.GetValue(backing),
-                    BackingFormat = context.GetValue(backingFormat),
-                    Unsafe = context.GetValue(unsafeMode),
-                    ImageFormat = context.GetValue(format),
-                    ForceShare = context.GetValue(forceShare),
-                }, new SynchronousProgress<QcowRebaseProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken);
-            }
-            catch (QcowOptionsException ex)
-            {
-                throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
-            }
-            catch (Exception ex) when (ex is IOException and not (QcowImageLockedException or HostFileException) or UnauthorizedAccessException)
-            {
-                throw new CliException(path, ImageOpener.Describe(ex), 1, ex);
-            }
+                BackingFile = context.GetValue(backing),
+                BackingFormat = context.GetValue(backingFormat),
+                Unsafe = context.GetValue(unsafeMode),
+                ImageFormat = context.GetValue(format),
+                ForceShare = context.GetValue(forceShare),
+            }, new SynchronousProgress<QcowRebaseProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken));
             bar.Finish();
             return 0;
         });

@@ -72,6 +72,28 @@ internal static class CommandActions
         context.Error.WriteLine(locked.Hint);
     }
 
+    /// <summary>
+    /// Runs an engine operation on <paramref name="path"/> the way the in-place verbs (rebase, commit) report failures:
+    /// a refused request as <c>qcowkit: error: MESSAGE</c>, an image that cannot be used as <c>qcowkit: error: FILE: MESSAGE</c>;
+    /// lock refusals and host-file failures pass through to <see cref="Set"/>'s handlers.
+    /// </summary>
+    public static void RunOnImage(string path, Action operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        try
+        {
+            operation();
+        }
+        catch (QcowOptionsException ex)
+        {
+            throw new CliException(null, OneLine(ex.Message), 1, ex);
+        }
+        catch (Exception ex) when (ex is IOException and not (QcowImageLockedException or HostFileException) or UnauthorizedAccessException)
+        {
+            throw new CliException(path, Images.ImageOpener.Describe(ex), 1, ex);
+        }
+    }
+
     /// <summary>Exception messages sometimes span lines; the error must stay one line.</summary>
     public static string OneLine(string message)
     {

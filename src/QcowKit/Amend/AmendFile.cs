@@ -51,16 +51,7 @@ internal sealed class AmendFile : IDisposable
     /// </summary>
     public void WriteHeader(QcowHeader header)
     {
-        var cluster = new byte[header.ClusterSize];
-        try
-        {
-            header.Write(cluster);
-        }
-        catch (InvalidOperationException) when (header.FeatureNameTable.Count > 0)
-        {
-            header.FeatureNameTable = [];
-            header.Write(cluster);
-        }
+        var cluster = header.ToCluster();
         RandomAccess.FlushToDisk(Handle);
         RandomAccess.Write(Handle, cluster, 0);
         RandomAccess.FlushToDisk(Handle);

@@ -40,6 +40,7 @@ public static partial class QcowConverter
                 HostFiles.SetLength(output, destinationPath, size);
                 if (options.FlushToDisk) RandomAccess.FlushToDisk(output);
             }
+            cancellationToken.ThrowIfCancellationRequested();
             file.Commit(options.FlushToDisk);
             progress?.Report(new QcowConvertProgress(size, size));
         }

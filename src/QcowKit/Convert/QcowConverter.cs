@@ -78,6 +78,8 @@ public static partial class QcowConverter
                 {
                     Copy(source, backing, image, options, progress, cancellationToken);
                 }
+                // Closing the image writes its last metadata; a cancel that came meanwhile still keeps the destination.
+                cancellationToken.ThrowIfCancellationRequested();
                 files.Commit(options.FlushToDisk);
             }
             catch (IOException ex) when (files.NameDestination(ex) is var named && !ReferenceEquals(named, ex))

@@ -6,6 +6,26 @@ namespace QcowKit.Format;
 internal sealed partial class QcowHeader
 {
     /// <summary>
+    /// The header cluster as a rewrite in place writes it: qemu leaves the feature name table out when the header
+    /// would not fit otherwise, and so does this.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The header does not fit in one cluster even without the table.</exception>
+    internal byte[] ToCluster()
+    {
+        var cluster = new byte[ClusterSize];
+        try
+        {
+            Write(cluster);
+        }
+        catch (InvalidOperationException) when (FeatureNameTable.Count > 0)
+        {
+            FeatureNameTable = [];
+            Write(cluster);
+        }
+        return cluster;
+    }
+
+    /// <summary>
     /// Serializes the header, its extensions (in qemu's order: backing format, external data file,
     /// encryption pointer, bitmaps, feature name table, unknown ones, end marker) and the backing
     /// file name into the first cluster. Updates <see cref="HeaderLength"/>,

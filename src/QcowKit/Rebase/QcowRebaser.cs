@@ -131,16 +131,10 @@ public static class QcowRebaser
         var header = image.Header;
         header.BackingFile = name.Length == 0 ? null : name;
         header.BackingFormat = format;
-        var cluster = new byte[header.ClusterSize];
+        byte[] cluster;
         try
         {
-            header.Write(cluster);
-        }
-        catch (InvalidOperationException) when (header.FeatureNameTable.Count > 0)
-        {
-            // qemu leaves the feature name table out when the header would not fit otherwise.
-            header.FeatureNameTable = [];
-            header.Write(cluster);
+            cluster = header.ToCluster();
         }
         catch (InvalidOperationException ex)
         {
