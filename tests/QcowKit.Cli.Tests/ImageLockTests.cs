@@ -166,6 +166,40 @@ public sealed partial class ImageLockTests
         Assert.That(Hashing.Sha256OfFile(_image), Is.EqualTo(before));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Resizing_a_raw_file_qemu_nbd_exports_is_refused_like_qemu_img(bool readOnlyExport)
+    {
+        var raw = _temp.File($"export-{readOnlyExport}.raw");
+        File.WriteAllBytes(raw, new byte[4096]);
+        ProcessResult ours;
+        ProcessResult theirs;
+        using (QemuHolder.QemuNbd(raw, _temp.File($"raw-{readOnlyExport}.sock"), readOnlyExport, format: "raw"))
+        {
+            ours = Cli.Run("resize", "-f", "raw", raw, "+1M");
+            theirs = Cli.Qemu("resize", "-f", "raw", raw, "+1M");
+        }
+        AssertRefusedLikeQemu(ours, theirs, raw);
+        Assert.That(new FileInfo(raw).Length, Is.EqualTo(4096));
+    }
+
+    [Test]
+    public void Resizing_a_raw_file_qemu_io_writes_goes_ahead_as_with_qemu_img()
+    {
+        // qemu-img resize shares write and resize on a raw file, and qemu-io's raw writer shares resize.
+        var raw = _temp.File("written.raw");
+        File.WriteAllBytes(raw, new byte[4096]);
+        ProcessResult ours;
+        ProcessResult theirs;
+        using (QemuHolder.QemuIo(raw, format: "raw"))
+        {
+            theirs = Cli.Qemu("resize", "-f", "raw", raw, "+4k");
+            ours = Cli.Run("resize", "-f", "raw", raw, "+4k");
+        }
+        Assert.That((theirs.ExitCode, ours.ExitCode), Is.EqualTo((0, 0)), () => $"{theirs.Describe()}\n{ours.Describe()}");
+        Assert.That(new FileInfo(raw).Length, Is.EqualTo(3 * 4096));
+    }
+
     [Test]
     public void Create_onto_a_file_a_raw_writer_holds_is_refused_before_it_is_truncated()
     {

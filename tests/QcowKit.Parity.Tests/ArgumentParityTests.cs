@@ -123,6 +123,33 @@ public sealed class ArgumentParityTests
         }
     }
 
+    private static readonly string[] ResizeSizes =
+        ["+1M", "2M", "0x200000", "1.5M", "+0.5M", "+1.5k", "2097152", "2000000", "512k", "-512k", "+0", "0", "8E", "abc", "1Q", "18446744073709551616", "+", "2m", "2MB"];
+
+    [TestCaseSource(nameof(ResizeSizes))]
+    public void A_resize_size_gives_qemu_img_resizes_size_or_its_refusal_on_every_surface(string size)
+    {
+        using var temp = new TempDirectory("parity-resize");
+        var qemuImage = temp.File("qemu.qcow2");
+        Qemu.CreateQcow2(qemuImage, "1M");
+        var qemu = Qemu.Img("resize", "-q", qemuImage, "--", size);
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var image = temp.File($"{surface.Name}.qcow2");
+            Qemu.CreateQcow2(image, "1M");
+            var outcome = surface.Resize(image, size, shrink: false);
+            Assert.That(outcome.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {outcome}; qemu-img: {qemu.StandardError}");
+            if (outcome.Refusal is null)
+            {
+                Assert.That(Qemu.Info(image)["virtual-size"]!.GetValue<long>(), Is.EqualTo(Qemu.Info(qemuImage)["virtual-size"]!.GetValue<long>()), surface.Name);
+                continue;
+            }
+            // qemu-img's first message, without its "qemu-img: " prefix.
+            var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
+            Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+        }
+    }
+
     private static readonly string[] OutputFormats = ["qcow2", "raw", "QCOW2", "Raw", "RAW", "qcow2 ", "vmdk"];
 
     [TestCaseSource(nameof(OutputFormats))]

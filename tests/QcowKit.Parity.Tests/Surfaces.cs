@@ -59,6 +59,9 @@ internal abstract class Surface(string name)
     /// <summary>Creates a 1M qcow2 image with one qemu create option set through the surface's own parameter for it, where it has one.</summary>
     public abstract Outcome CreateWith(string image, string qemuName, string value);
 
+    /// <summary>qemu-img resize [--shrink] IMAGE SIZE with the size as given.</summary>
+    public abstract Outcome Resize(string image, string size, bool shrink);
+
     public override string ToString() => Name;
 
     protected static string[] Codes(IEnumerable<string> codes) => [.. codes.Distinct().Order(StringComparer.Ordinal)];
@@ -114,6 +117,19 @@ internal sealed class LibrarySurface() : Surface("library")
             var options = QcowCreateOptions.Parse(null, "1M");
             options.Set(qemuName, value);
             QcowImage.Create(image, options).Dispose();
+            return new Outcome(null);
+        }
+        catch (QcowOptionsException ex)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome Resize(string image, string size, bool shrink)
+    {
+        try
+        {
+            QcowKit.Resize.QcowResizer.Resize(image, new QcowKit.Resize.QcowResizeOptions { Size = QcowKit.Resize.QcowSizeChange.Parse(size), Shrink = shrink });
             return new Outcome(null);
         }
         catch (QcowOptionsException ex)
@@ -208,6 +224,8 @@ internal sealed partial class CliSurface(string folder) : Surface("cli")
 
     public override Outcome CreateWith(string image, string qemuName, string value) => Create(image, $"{qemuName}={value}", "1M");
 
+    public override Outcome Resize(string image, string size, bool shrink) => Refusal(Run(["resize", "-q", .. shrink ? ["--shrink"] : Array.Empty<string>(), image, "--", size]));
+
     public override Outcome SeedDirectory(string image, string folder) => Refusal(Run(["seed", "-q", "--dir", folder, "--reproducible", image]));
 
     private static Outcome Refusal(ProcessResult run) => new(run.ExitCode == 0 ? null : run.StandardError.Trim());
@@ -266,6 +284,9 @@ internal sealed class CakeSurface(string folder) : Surface("cake")
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
+
+    public override Outcome Resize(string image, string size, bool shrink) =>
+        Attempt(cake => cake.Context.QcowResize(image, size, new QcowResizeSettings().WithShrink(shrink)));
 
     public override Measured Measure(string? image, string? size, string? optionList)
     {
@@ -343,6 +364,9 @@ internal sealed class MsBuildSurface() : Surface("msbuild")
 
     public override Outcome SeedGenerated(string image, string size) =>
         Run(new QcowSeed { Image = new TaskItem(image), GeneratedLength = "64k", Size = size });
+
+    public override Outcome Resize(string image, string size, bool shrink) =>
+        Run(new QcowResize { Image = new TaskItem(image), Size = size, Shrink = shrink });
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Run(new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), Reproducible = true });

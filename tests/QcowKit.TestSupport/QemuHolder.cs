@@ -61,12 +61,12 @@ public sealed class QemuHolder : IDisposable
         return new QemuHolder(Qemu.IoPath, arguments, image, quitsOnCommand: true);
     }
 
-    /// <summary>`qemu-nbd [-r] -f qcow2 --socket SOCKET IMAGE`: exports the image until disposed.</summary>
-    public static QemuHolder QemuNbd(string image, string socket, bool readOnly = false)
+    /// <summary>`qemu-nbd [-r] -f FORMAT --socket SOCKET IMAGE`: exports the image until disposed.</summary>
+    public static QemuHolder QemuNbd(string image, string socket, bool readOnly = false, string format = "qcow2")
     {
         var arguments = new List<string>();
         if (readOnly) arguments.Add("-r");
-        arguments.AddRange(["-f", "qcow2", "--socket", socket, image]);
+        arguments.AddRange(["-f", format, "--socket", socket, image]);
         return new QemuHolder(NbdPath, arguments, image, quitsOnCommand: false);
     }
 

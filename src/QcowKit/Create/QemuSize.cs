@@ -33,27 +33,37 @@ public static class QemuSize
     }
 
     /// <summary>Parses a size; false when qemu would reject the text or the value exceeds 2^64 - 1.</summary>
-    public static bool TryParse(string? text, out ulong value)
+    public static bool TryParse(string? text, out ulong value) => TryParse(text, out value, out _);
+
+    /// <summary>
+    /// As <see cref="TryParse(string?, out ulong)"/>; <paramref name="outOfRange"/> tells a well-formed size above
+    /// 2^64 - 1 (qemu's ERANGE, worded differently by qemu) from malformed text.
+    /// </summary>
+    internal static bool TryParse(string? text, out ulong value, out bool outOfRange)
     {
         value = 0;
+        outOfRange = false;
         if (text is null) return false;
         var s = text.AsSpan().TrimStart();
         if (s.Length == 0 || s[0] == '-' || s[0] == '+') return false;
 
         int pos;
         ulong whole;
+        bool digitsOverflow;
         var isHex = s.Length > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
         if (isHex)
         {
             pos = 2;
             while (pos < s.Length && Uri.IsHexDigit(s[pos])) pos++;
-            if (pos == 2 || !ulong.TryParse(s[2..pos], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out whole)) return false;
+            if (pos == 2) return false;
+            digitsOverflow = !ulong.TryParse(s[2..pos], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out whole);
         }
         else
         {
             pos = 0;
             while (pos < s.Length && char.IsAsciiDigit(s[pos])) pos++;
-            if (pos == 0 || !ulong.TryParse(s[..pos], NumberStyles.None, CultureInfo.InvariantCulture, out whole)) return false;
+            if (pos == 0) return false;
+            digitsOverflow = !ulong.TryParse(s[..pos], NumberStyles.None, CultureInfo.InvariantCulture, out whole);
         }
 
         var fraction = 0.0;
@@ -88,13 +98,12 @@ public static class QemuSize
             hasSuffix = true;
             pos++;
         }
-        if (pos != s.Length) return false;
-        if (fraction != 0 && (!hasSuffix || multiplier == 1)) return false;
+        if (pos != s.Length || (fraction != 0 && (!hasSuffix || multiplier == 1))) return false;
 
-        if (multiplier != 1 && whole > ulong.MaxValue / multiplier) return false;
-        var result = whole * multiplier;
         var extra = (ulong)(fraction * multiplier);
-        if (result > ulong.MaxValue - extra) return false;
+        outOfRange = digitsOverflow || (multiplier != 1 && whole > ulong.MaxValue / multiplier) || whole * multiplier > ulong.MaxValue - extra;
+        if (outOfRange) return false;
+        var result = whole * multiplier;
         value = result + extra;
         return true;
     }

@@ -28,6 +28,10 @@ public sealed partial class QcowImage
             {
                 var size = (newSize + 511) & ~511L;
                 var oldSize = VirtualSize;
+                if (Header.Version < 3 && Header.NbSnapshots > 0)
+                {
+                    throw new InvalidOperationException("Can't resize a v2 image which has snapshots");
+                }
                 if (size < oldSize)
                 {
                     if (!allowShrink)
@@ -40,7 +44,7 @@ public sealed partial class QcowImage
                 var required = (long)QcowHeader.RequiredL1EntriesFor((ulong)size, Header.ClusterBits, Header.L2Bits);
                 if (required > QcowLimits.MaxL1SizeBytes / 8)
                 {
-                    throw new InvalidOperationException("The image size is too large for file format 'qcow2' (try using a larger cluster size)");
+                    throw new InvalidOperationException("Failed to grow the L1 table: File too large");
                 }
                 if (required > _l1Table.Length)
                 {

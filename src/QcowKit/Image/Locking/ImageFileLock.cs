@@ -121,6 +121,7 @@ public sealed class ImageFileLock : IDisposable
         ImageLockMode.Create => (QemuPermissions.Write | QemuPermissions.Resize, QemuPermissions.Resize),
         ImageLockMode.DataFileRead => (QemuPermissions.ConsistentRead, QemuPermissions.Resize),
         ImageLockMode.DataFileWrite => (QemuPermissions.ConsistentRead | QemuPermissions.Write | QemuPermissions.Resize, QemuPermissions.Resize),
+        ImageLockMode.ResizeShared => (QemuPermissions.ConsistentRead | QemuPermissions.Write | QemuPermissions.Resize, QemuPermissions.None),
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown lock mode"),
     };
 }

@@ -41,4 +41,7 @@ public enum ImageLockMode
 
     /// <summary>Write an image's external data file: consistent read, write and resize held; others may not resize.</summary>
     DataFileWrite,
+
+    /// <summary>Resize a raw file (qemu-img resize -f raw): consistent read, write and resize held; everything shared.</summary>
+    ResizeShared,
 }
