@@ -39,55 +39,41 @@ public static partial class QcowAliases
         ArgumentNullException.ThrowIfNull(settings);
         string Absolute(FilePath file) => file.MakeAbsolute(context.Environment).FullPath;
 
-        var kinds = new[] { settings.Directory is not null, settings.CloudInitUserData is not null, settings.SourceImage is not null, settings.GeneratedDataLength is not null };
-        if (kinds.Count(kind => kind) != 1)
-        {
-            throw new CakeException($"QcowSeed {path}: set exactly one kind of content (WithDirectory, WithCloudInit, WithSourceImage or WithGeneratedData).");
-        }
-        var target = settings.ToTargetOptions();
         SeedResult result;
         try
         {
-            if (settings.Directory is not null)
+            result = QcowSeeder.Seed(path, new QcowSeedRequest
             {
-                result = QcowSeeder.SeedDirectory(path, new FatSeedOptions
+                Directory = settings.Directory is null ? null : new FatSeedOptions
                 {
                     SourceDirectory = settings.Directory.MakeAbsolute(context.Environment).FullPath,
                     FileSystem = settings.FileSystem,
                     Label = settings.Label,
                     PartitionTable = settings.PartitionTable,
                     Reproducible = settings.Reproducible,
-                }, target);
-            }
-            else if (settings.CloudInitUserData is not null)
-            {
-                result = QcowSeeder.SeedCloudInit(path, new CloudInitSeedOptions
+                },
+                CloudInit = settings.CloudInitUserData is null ? null : new CloudInitSeedOptions
                 {
                     UserDataPath = Absolute(settings.CloudInitUserData),
                     MetaDataPath = settings.CloudInitMetaData is null ? null : Absolute(settings.CloudInitMetaData),
                     NetworkConfigPath = settings.CloudInitNetworkConfig is null ? null : Absolute(settings.CloudInitNetworkConfig),
                     Reproducible = settings.Reproducible,
-                }, target);
-            }
-            else if (settings.SourceImage is not null)
-            {
-                result = QcowSeeder.CopyImage(path, new ImageCopySeedOptions
+                },
+                CopyImage = settings.SourceImage is null ? null : new ImageCopySeedOptions
                 {
                     SourcePath = Absolute(settings.SourceImage),
                     SourceFormat = settings.SourceFormat,
                     TargetOffset = settings.TargetOffset,
-                }, target);
-            }
-            else
-            {
-                result = QcowSeeder.WriteGeneratedData(path, new GeneratedDataSeedOptions
+                },
+                GeneratedData = settings.GeneratedDataLength is not { } length ? null : new GeneratedDataSeedOptions
                 {
-                    Length = settings.GeneratedDataLength!.Value,
+                    Length = length,
                     Seed = settings.GeneratedDataSeed,
                     ZeroBlockPercent = settings.ZeroBlockPercent,
                     TargetOffset = settings.TargetOffset,
-                }, target);
-            }
+                },
+                Target = settings.ToTargetOptions(),
+            });
         }
         // Safety refusals (an image another process holds, an output that is an input) reach the script as they are,
         // as from every other alias.

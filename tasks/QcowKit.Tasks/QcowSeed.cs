@@ -97,48 +97,49 @@ public sealed class QcowSeed : QcowTask
     protected override void Run()
     {
         var path = Image.GetMetadata("FullPath");
-        var kinds = new[] { SourceDirectory is not null, UserData is not null, CopyFrom is not null, !string.IsNullOrWhiteSpace(GeneratedLength) }.Count(k => k);
-        if (kinds != 1)
-        {
-            LogErrorFor(path, "SeedContentChoice", path, kinds);
-            return;
-        }
         if (!TryParseOptions(path, out var target, out var offset, out var fileSystem, out var partitionTable, out var timestamp, out var generatedLength)) return;
 
         CancellationToken.ThrowIfCancellationRequested();
+        var request = new QcowSeedRequest
+        {
+            Directory = SourceDirectory is null ? null : new FatSeedOptions
+            {
+                SourceDirectory = SourceDirectory.GetMetadata("FullPath"),
+                Label = Label,
+                FileSystem = fileSystem,
+                PartitionTable = partitionTable,
+                Reproducible = Reproducible,
+                Timestamp = timestamp,
+            },
+            CloudInit = UserData is null ? null : new CloudInitSeedOptions
+            {
+                UserDataPath = UserData.GetMetadata("FullPath"),
+                MetaDataPath = MetaData?.GetMetadata("FullPath"),
+                NetworkConfigPath = NetworkConfig?.GetMetadata("FullPath"),
+                VendorDataPath = VendorData?.GetMetadata("FullPath"),
+                Label = string.IsNullOrEmpty(Label) ? "CIDATA" : Label,
+                Reproducible = Reproducible,
+                Timestamp = timestamp,
+            },
+            CopyImage = CopyFrom is null ? null : new ImageCopySeedOptions { SourcePath = CopyFrom.GetMetadata("FullPath"), TargetOffset = offset },
+            GeneratedData = generatedLength is not { } length ? null : new GeneratedDataSeedOptions
+            {
+                Length = length,
+                Seed = Seed,
+                ZeroBlockPercent = ZeroBlockPercent,
+                TargetOffset = offset,
+            },
+            Target = target,
+        };
         SeedResult result;
         try
         {
-            result = SourceDirectory is not null
-                ? QcowSeeder.SeedDirectory(path, new FatSeedOptions
-                {
-                    SourceDirectory = SourceDirectory.GetMetadata("FullPath"),
-                    Label = Label,
-                    FileSystem = fileSystem,
-                    PartitionTable = partitionTable,
-                    Reproducible = Reproducible,
-                    Timestamp = timestamp,
-                }, target, CancellationToken)
-                : UserData is not null
-                ? QcowSeeder.SeedCloudInit(path, new CloudInitSeedOptions
-                {
-                    UserDataPath = UserData.GetMetadata("FullPath"),
-                    MetaDataPath = MetaData?.GetMetadata("FullPath"),
-                    NetworkConfigPath = NetworkConfig?.GetMetadata("FullPath"),
-                    VendorDataPath = VendorData?.GetMetadata("FullPath"),
-                    Label = string.IsNullOrEmpty(Label) ? "CIDATA" : Label,
-                    Reproducible = Reproducible,
-                    Timestamp = timestamp,
-                }, target, CancellationToken)
-                : CopyFrom is not null
-                ? QcowSeeder.CopyImage(path, new ImageCopySeedOptions { SourcePath = CopyFrom.GetMetadata("FullPath"), TargetOffset = offset }, target, CancellationToken)
-                : QcowSeeder.WriteGeneratedData(path, new GeneratedDataSeedOptions
-                {
-                    Length = generatedLength,
-                    Seed = Seed,
-                    ZeroBlockPercent = ZeroBlockPercent,
-                    TargetOffset = offset,
-                }, target, CancellationToken);
+            result = QcowSeeder.Seed(path, request, CancellationToken);
+        }
+        catch (SeedException exception) when (request.ContentCount != 1)
+        {
+            LogErrorFor(path, "SeedContentChoice", path, exception.Message);
+            return;
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
         {
@@ -152,46 +153,41 @@ public sealed class QcowSeed : QcowTask
     }
 
     private bool TryParseOptions(string path, out SeedTargetOptions target, out long offset, out FatFileSystemType fileSystem,
-        out PartitionTableType partitionTable, out DateTime? timestamp, out long generatedLength)
+        out PartitionTableType partitionTable, out DateTime? timestamp, out long? generatedLength)
     {
+        offset = 0;
+        generatedLength = null;
+        timestamp = null;
+        fileSystem = FatFileSystemType.Auto;
+        partitionTable = PartitionTableType.None;
+        var ok = true;
+        long? size = null;
+        if (!string.IsNullOrWhiteSpace(Size))
+        {
+            ok &= TryParse(path, nameof(Size), Size, text => (long?)QemuSize.Parse(text), out size);
+        }
         target = new SeedTargetOptions
         {
             Overwrite = Overwrite,
             UseExisting = UseExisting,
             Qcow2Options = string.IsNullOrWhiteSpace(Options) ? null : Options,
+            Size = size,
         };
-        offset = 0;
-        generatedLength = 0;
-        timestamp = null;
-        fileSystem = FatFileSystemType.Auto;
-        partitionTable = PartitionTableType.None;
-        var ok = true;
-        if (!string.IsNullOrWhiteSpace(Size))
-        {
-            ok &= TryParse(path, nameof(Size), Size, QemuSize.Parse, out var size);
-            target = new SeedTargetOptions { Overwrite = target.Overwrite, UseExisting = target.UseExisting, Qcow2Options = target.Qcow2Options, Size = size };
-        }
         if (!string.IsNullOrWhiteSpace(Offset))
         {
             ok &= TryParse(path, nameof(Offset), Offset, QemuSize.Parse, out offset);
         }
         if (!string.IsNullOrWhiteSpace(GeneratedLength))
         {
-            ok &= TryParse(path, nameof(GeneratedLength), GeneratedLength, QemuSize.Parse, out generatedLength);
+            ok &= TryParse(path, nameof(GeneratedLength), GeneratedLength, text => (long?)QemuSize.Parse(text), out generatedLength);
         }
-        switch (FileSystem?.Trim().ToUpperInvariant())
+        if (!string.IsNullOrWhiteSpace(FileSystem))
         {
-            case null or "" or "AUTO": break;
-            case "FAT16": fileSystem = FatFileSystemType.Fat16; break;
-            case "FAT32": fileSystem = FatFileSystemType.Fat32; break;
-            default: ok = Invalid(path, nameof(FileSystem), FileSystem!, "FileSystemExpected"); break;
+            ok &= TryParse(path, nameof(FileSystem), FileSystem, SeedNames.ParseFileSystem, out fileSystem);
         }
-        switch (PartitionTable?.Trim().ToUpperInvariant())
+        if (!string.IsNullOrWhiteSpace(PartitionTable))
         {
-            case null or "" or "NONE": break;
-            case "MBR": partitionTable = PartitionTableType.Mbr; break;
-            case "GPT": partitionTable = PartitionTableType.Gpt; break;
-            default: ok = Invalid(path, nameof(PartitionTable), PartitionTable!, "PartitionTableExpected"); break;
+            ok &= TryParse(path, nameof(PartitionTable), PartitionTable, SeedNames.ParsePartitionTable, out partitionTable);
         }
         if (!string.IsNullOrWhiteSpace(Timestamp))
         {

@@ -79,7 +79,7 @@ public class SeedCommandTests
         var result = Cli.Run("seed", "--generate", "1M", "--raw", temp.File("x.raw"), temp.File("disk.img"));
 
         Assert.That(result.ExitCode, Is.EqualTo(1));
-        Assert.That(result.StandardError, Does.Contain("exactly one of"));
+        Assert.That(result.StandardError, Does.Contain(QcowKit.Seed.QcowSeeder.ContentChoiceMessage));
         Assert.That(File.Exists(temp.File("disk.img")), Is.False);
     }
 

@@ -1,3 +1,4 @@
+using QcowKit.Seed;
 using QcowKit.TestSupport;
 
 namespace QcowKit.Parity.Tests;
@@ -147,6 +148,43 @@ public sealed class ArgumentParityTests
             // qemu-img's first message, without its "qemu-img: " prefix.
             var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
             Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+        }
+    }
+
+    private static readonly (string FileSystem, string PartitionTable)[] SeedLayouts =
+        [("fat16", "none"), ("FAT16", "GPT"), ("Fat16", "mbr"), ("auto", "gpt"), ("ext4", "none"), ("fat16", "bsd"), ("fat12", "mbr"), ("", "none")];
+
+    [TestCaseSource(nameof(SeedLayouts))]
+    public void A_file_system_and_partition_table_name_is_taken_or_refused_alike_on_every_surface((string FileSystem, string PartitionTable) layout)
+    {
+        using var temp = new TempDirectory("parity-seed-names");
+        var content = Directory.CreateDirectory(temp.File("content")).FullName;
+        File.WriteAllText(Path.Combine(content, "hello.txt"), "hello\n");
+        var outcomes = Surface.All(temp.Path).Select(surface => (surface, outcome: surface.SeedDirectoryAs(temp.File($"{surface.Name}.img"), content, layout.FileSystem, layout.PartitionTable))).ToList();
+        var library = outcomes[0].outcome;
+        // MSBuild leaves an empty parameter at its default, as it does for every parameter.
+        foreach (var (surface, outcome) in outcomes.Skip(1).Where(o => o.surface is not MsBuildSurface || layout.FileSystem.Length > 0))
+        {
+            Assert.That(outcome.Refusal is null, Is.EqualTo(library.Refusal is null), $"{surface}: {outcome}; library: {library}");
+            if (library.Refusal is not null) Assert.That(outcome.Refusal, Does.Contain(library.Refusal), surface.Name);
+            else Assert.That(Hashing.Sha256OfFile(temp.File($"{surface.Name}.img")).Length, Is.GreaterThan(0));
+        }
+        Assert.That(library.Refusal is null, Is.EqualTo(layout.FileSystem.Length > 0 && !layout.FileSystem.StartsWith("ext", StringComparison.Ordinal) && layout.FileSystem != "fat12" && layout.PartitionTable != "bsd"), library.ToString());
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void No_content_or_two_kinds_at_once_is_refused_with_the_engines_words_on_every_surface(bool twoKinds)
+    {
+        using var temp = new TempDirectory("parity-seed-choice");
+        var content = Directory.CreateDirectory(temp.File("content")).FullName;
+        File.WriteAllText(Path.Combine(content, "hello.txt"), "hello\n");
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var image = temp.File($"{surface.Name}.img");
+            var outcome = surface.SeedContentChoice(image, content, twoKinds);
+            Assert.That(outcome.Refusal, Does.Contain($"{QcowSeeder.ContentChoiceMessage} ({(twoKinds ? 2 : 0)} given)"), surface.Name);
+            Assert.That(File.Exists(image), Is.False, surface.Name);
         }
     }
 

@@ -59,6 +59,12 @@ internal abstract class Surface(string name)
     /// <summary>Creates a 1M qcow2 image with one qemu create option set through the surface's own parameter for it, where it has one.</summary>
     public abstract Outcome CreateWith(string image, string qemuName, string value);
 
+    /// <summary>Seeds <paramref name="folder"/> as FAT with the file system and partition table named as given.</summary>
+    public abstract Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable);
+
+    /// <summary>Seeds with no content (<paramref name="twoKinds"/> false) or with a folder and generated data at once.</summary>
+    public abstract Outcome SeedContentChoice(string image, string folder, bool twoKinds);
+
     /// <summary>qemu-img resize [--shrink] IMAGE SIZE with the size as given.</summary>
     public abstract Outcome Resize(string image, string size, bool shrink);
 
@@ -133,6 +139,32 @@ internal sealed class LibrarySurface() : Surface("library")
             return new Outcome(null);
         }
         catch (QcowOptionsException ex)
+        {
+            return new Outcome(ex.Message);
+        }
+    }
+
+    public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) => Attempt(() =>
+        QcowSeeder.SeedDirectory(image, new FatSeedOptions
+        {
+            SourceDirectory = folder, FileSystem = SeedNames.ParseFileSystem(fileSystem), PartitionTable = SeedNames.ParsePartitionTable(partitionTable),
+        }));
+
+    public override Outcome SeedContentChoice(string image, string folder, bool twoKinds) => Attempt(() =>
+        QcowSeeder.Seed(image, new QcowSeedRequest
+        {
+            Directory = twoKinds ? new FatSeedOptions { SourceDirectory = folder } : null,
+            GeneratedData = twoKinds ? new GeneratedDataSeedOptions { Length = 4096 } : null,
+        }));
+
+    private static Outcome Attempt(Action action)
+    {
+        try
+        {
+            action();
+            return new Outcome(null);
+        }
+        catch (QcowException ex) when (ex.Kind == QcowErrorKind.BadArgument)
         {
             return new Outcome(ex.Message);
         }
@@ -224,6 +256,12 @@ internal sealed partial class CliSurface(string folder) : Surface("cli")
 
     public override Outcome CreateWith(string image, string qemuName, string value) => Create(image, $"{qemuName}={value}", "1M");
 
+    public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
+        Refusal(Run(["seed", "-q", "--dir", folder, "--fs", fileSystem, "--partition", partitionTable, image]));
+
+    public override Outcome SeedContentChoice(string image, string folder, bool twoKinds) =>
+        Refusal(Run(["seed", "-q", .. twoKinds ? ["--dir", folder, "--generate", "4k"] : Array.Empty<string>(), image]));
+
     public override Outcome Resize(string image, string size, bool shrink) => Refusal(Run(["resize", "-q", .. shrink ? ["--shrink"] : Array.Empty<string>(), image, "--", size]));
 
     public override Outcome SeedDirectory(string image, string folder) => Refusal(Run(["seed", "-q", "--dir", folder, "--reproducible", image]));
@@ -284,6 +322,16 @@ internal sealed class CakeSurface(string folder) : Surface("cake")
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
+
+    // The settings are typed (enums); a script with a name in hand parses it with the engine's SeedNames.
+    public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
+        Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings
+        {
+            FileSystem = SeedNames.ParseFileSystem(fileSystem), PartitionTable = SeedNames.ParsePartitionTable(partitionTable),
+        }.WithDirectory(folder)));
+
+    public override Outcome SeedContentChoice(string image, string folder, bool twoKinds) =>
+        Attempt(cake => cake.Context.QcowSeed(image, twoKinds ? new QcowSeedSettings().WithDirectory(folder).WithGeneratedData(4096) : new QcowSeedSettings()));
 
     public override Outcome Resize(string image, string size, bool shrink) =>
         Attempt(cake => cake.Context.QcowResize(image, size, new QcowResizeSettings().WithShrink(shrink)));
@@ -364,6 +412,14 @@ internal sealed class MsBuildSurface() : Surface("msbuild")
 
     public override Outcome SeedGenerated(string image, string size) =>
         Run(new QcowSeed { Image = new TaskItem(image), GeneratedLength = "64k", Size = size });
+
+    public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
+        Run(new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), FileSystem = fileSystem, PartitionTable = partitionTable });
+
+    public override Outcome SeedContentChoice(string image, string folder, bool twoKinds) =>
+        Run(twoKinds
+            ? new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), GeneratedLength = "4k" }
+            : new QcowSeed { Image = new TaskItem(image) });
 
     public override Outcome Resize(string image, string size, bool shrink) =>
         Run(new QcowResize { Image = new TaskItem(image), Size = size, Shrink = shrink });

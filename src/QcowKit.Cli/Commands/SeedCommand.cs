@@ -31,7 +31,6 @@ internal static class SeedCommand
             HelpName = "auto|fat16|fat32",
             DefaultValueFactory = _ => "auto",
         };
-        fileSystem.AcceptOnlyFromAmong("auto", "fat16", "fat32");
         var label = new Option<string?>("--label") { Description = "Volume label (default for --cloud-init: CIDATA)", HelpName = "LABEL" };
         var partition = new Option<string>("--partition")
         {
@@ -39,7 +38,6 @@ internal static class SeedCommand
             HelpName = "none|mbr|gpt",
             DefaultValueFactory = _ => "none",
         };
-        partition.AcceptOnlyFromAmong("none", "mbr", "gpt");
         var size = new Option<string?>("--size") { Description = "Disk size of a new image, e.g. 256M (default: what the content needs)", HelpName = "SIZE" };
         var reproducible = new Option<bool>("--reproducible")
         {
@@ -67,70 +65,53 @@ internal static class SeedCommand
         CommandActions.Set(command, context =>
         {
             var targetPath = context.GetValue(target);
-            var sources = new[] { context.GetValue(directory) is not null, context.GetValue(cloudInit), context.GetValue(raw) is not null, context.GetValue(generate) is not null };
-            if (sources.Count(static s => s) != 1)
-            {
-                throw new CliException(targetPath, "give exactly one of --dir, --cloud-init, --raw, --generate");
-            }
-            var targetOptions = new SeedTargetOptions
-            {
-                Format = ParseFormat(targetPath, context.GetValue(format)),
-                Size = context.GetValue(size) is { } sizeText ? CommonOptions.ParseSize(targetPath, "--size", sizeText) : null,
-                Overwrite = context.GetValue(overwrite),
-                UseExisting = context.GetValue(existing),
-                Qcow2Options = QemuOptionList.Join(context.GetValue(createOptions)),
-            };
             var fixedTime = ParseTimestamp(targetPath, context.GetValue(timestamp));
-
             SeedResult result;
             try
             {
-                if (context.GetValue(directory) is { } folder)
+                var fatType = SeedNames.ParseFileSystem(context.GetValue(fileSystem)!);
+                var partitionTable = SeedNames.ParsePartitionTable(context.GetValue(partition)!);
+                var offsetBytes = context.GetValue(offset) is { } offsetText ? CommonOptions.ParseSize(targetPath, "--offset", offsetText) : 0;
+                result = QcowSeeder.Seed(targetPath, new QcowSeedRequest
                 {
-                    result = QcowSeeder.SeedDirectory(targetPath, new FatSeedOptions
+                    Directory = context.GetValue(directory) is { } folder ? new FatSeedOptions
                     {
                         SourceDirectory = folder,
-                        FileSystem = context.GetValue(fileSystem) switch { "fat16" => FatFileSystemType.Fat16, "fat32" => FatFileSystemType.Fat32, _ => FatFileSystemType.Auto },
+                        FileSystem = fatType,
                         Label = context.GetValue(label),
-                        PartitionTable = context.GetValue(partition) switch { "mbr" => PartitionTableType.Mbr, "gpt" => PartitionTableType.Gpt, _ => PartitionTableType.None },
+                        PartitionTable = partitionTable,
                         Reproducible = context.GetValue(reproducible),
                         Timestamp = fixedTime,
-                    }, targetOptions, context.CancellationToken);
-                }
-                else if (context.GetValue(cloudInit))
-                {
-                    var user = context.GetValue(userData) ?? throw new CliException(targetPath, "--cloud-init needs --user-data FILE");
-                    result = QcowSeeder.SeedCloudInit(targetPath, new CloudInitSeedOptions
+                    } : null,
+                    CloudInit = context.GetValue(cloudInit) ? new CloudInitSeedOptions
                     {
-                        UserDataPath = user,
+                        UserDataPath = context.GetValue(userData) ?? throw new CliException(targetPath, "--cloud-init needs --user-data FILE"),
                         MetaDataPath = context.GetValue(metaData),
                         NetworkConfigPath = context.GetValue(networkConfig),
                         VendorDataPath = context.GetValue(vendorData),
                         Label = context.GetValue(label) ?? "CIDATA",
                         Reproducible = context.GetValue(reproducible),
                         Timestamp = fixedTime,
-                    }, targetOptions, context.CancellationToken);
-                }
-                else if (context.GetValue(raw) is { } rawPath)
-                {
-                    result = QcowSeeder.CopyImage(targetPath, new ImageCopySeedOptions
+                    } : null,
+                    CopyImage = context.GetValue(raw) is { } rawPath ? new ImageCopySeedOptions { SourcePath = rawPath, TargetOffset = offsetBytes } : null,
+                    GeneratedData = context.GetValue(generate) is { } length ? new GeneratedDataSeedOptions
                     {
-                        SourcePath = rawPath,
-                        TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
-                    }, targetOptions, context.CancellationToken);
-                }
-                else
-                {
-                    result = QcowSeeder.WriteGeneratedData(targetPath, new GeneratedDataSeedOptions
-                    {
-                        Length = CommonOptions.ParseSize(targetPath, "--generate", context.GetValue(generate)!),
+                        Length = CommonOptions.ParseSize(targetPath, "--generate", length),
                         Seed = context.GetValue(seed),
                         ZeroBlockPercent = context.GetValue(zeroPercent),
-                        TargetOffset = ParseOffset(targetPath, context.GetValue(offset)),
-                    }, targetOptions, context.CancellationToken);
-                }
+                        TargetOffset = offsetBytes,
+                    } : null,
+                    Target = new SeedTargetOptions
+                    {
+                        Format = context.GetValue(format) is { } formatName ? QemuNames.ParseImageFormat(formatName) : null,
+                        Size = context.GetValue(size) is { } sizeText ? CommonOptions.ParseSize(targetPath, "--size", sizeText) : null,
+                        Overwrite = context.GetValue(overwrite),
+                        UseExisting = context.GetValue(existing),
+                        Qcow2Options = QemuOptionList.Join(context.GetValue(createOptions)),
+                    },
+                }, context.CancellationToken);
             }
-            catch (QcowException ex)
+            catch (QcowException ex) when (ex.Kind == QcowErrorKind.BadArgument)
             {
                 throw new CliException(targetPath, CommandActions.OneLine(ex.Message), 1, ex);
             }
@@ -150,13 +131,6 @@ internal static class SeedCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"Seeded {targetPath}: {content}disk size {result.DiskSize}, {result.BytesWritten} bytes written, {result.BytesSkipped} zero bytes skipped");
     }
-
-    private static QcowImageFormat? ParseFormat(string targetPath, string? format) =>
-        format is null ? null
-        : QemuNames.TryParseImageFormat(format, out var parsed) ? parsed
-        : throw new CliException(targetPath, $"unknown target format '{format}' (use qcow2 or raw)");
-
-    private static long ParseOffset(string targetPath, string? text) => text is null ? 0 : CommonOptions.ParseSize(targetPath, "--offset", text);
 
     private static DateTime? ParseTimestamp(string targetPath, string? text)
     {

@@ -22,6 +22,32 @@ namespace QcowKit.Seed;
 /// </remarks>
 public static class QcowSeeder
 {
+    /// <summary>The refusal of a request with no content or more than one kind of it.</summary>
+    public const string ContentChoiceMessage =
+        "give exactly one kind of content: a folder (FAT), a cloud-init seed, an image to copy or generated data";
+
+    /// <summary>Runs <paramref name="request"/>: its one kind of content into the image at <paramref name="targetPath"/>.</summary>
+    /// <param name="targetPath">The image to create, or with <see cref="SeedTargetOptions.UseExisting"/> to write into.</param>
+    /// <param name="request">The content and the target's options.</param>
+    /// <param name="cancellationToken">Stops the run; a new image is then removed, as on any failure.</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="SeedException">No content or more than one kind (<see cref="ContentChoiceMessage"/>), or content that does not fit.</exception>
+    public static SeedResult Seed(string targetPath, QcowSeedRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentCount != 1)
+        {
+            throw new SeedException($"{ContentChoiceMessage} ({request.ContentCount} given)");
+        }
+        return request switch
+        {
+            { Directory: { } directory } => SeedDirectory(targetPath, directory, request.Target, cancellationToken),
+            { CloudInit: { } cloudInit } => SeedCloudInit(targetPath, cloudInit, request.Target, cancellationToken),
+            { CopyImage: { } copy } => CopyImage(targetPath, copy, request.Target, cancellationToken),
+            _ => WriteGeneratedData(targetPath, request.GeneratedData!, request.Target, cancellationToken),
+        };
+    }
+
     /// <summary>Writes a folder tree as a FAT file system into the image at <paramref name="targetPath"/>.</summary>
     public static SeedResult SeedDirectory(string targetPath, FatSeedOptions options, SeedTargetOptions? target = null, CancellationToken cancellationToken = default)
     {
