@@ -152,4 +152,15 @@ public static class QemuNames
         QcowImageFormat.Raw => "raw",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not an image format QcowKit handles"),
     };
+
+    /// <summary>Parses qemu-img check's <c>-r</c> value: <c>leaks</c> or <c>all</c>.</summary>
+    /// <param name="name">The value as given.</param>
+    /// <returns>The repair mode.</returns>
+    /// <exception cref="QcowOptionsException">qemu-img's message for any other value.</exception>
+    public static Check.QcowRepairMode ParseRepairMode(string name) => name switch
+    {
+        "leaks" => Check.QcowRepairMode.Leaks,
+        "all" => Check.QcowRepairMode.All,
+        _ => throw new QcowOptionsException($"Unknown option value for -r (expecting 'leaks' or 'all'): {name}"),
+    };
 }

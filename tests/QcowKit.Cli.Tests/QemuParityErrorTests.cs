@@ -251,4 +251,26 @@ public sealed class UnnamedDataFileInfoTests
         Assert.That(ours.StandardOutput, Is.EqualTo(qemu.StandardOutput));
         Assert.That(Cli.Run("check", image).ExitCode, Is.EqualTo(Cli.Qemu("check", image).ExitCode).And.EqualTo(1));
     }
+
+    [TestCase("-r", "foo")]
+    [TestCase("-r", "LEAKS")]
+    [TestCase("-f", "foo")]
+    [TestCase("-U", "-r", "leaks")]
+    [TestCase("-U", "-r", "all")]
+    public void A_check_argument_qemu_img_refuses_is_refused_with_its_exit_code_and_words(params string[] arguments)
+    {
+        using var temp = new TempDirectory("cli-parity");
+        var image = temp.File("disk.qcow2");
+        Qemu.CreateQcow2(image, "1M");
+        var before = Hashing.Sha256OfFile(image);
+
+        var ours = Cli.Run(["check", .. arguments, image]);
+        var theirs = Cli.Qemu(["check", .. arguments, image]);
+
+        Assert.That(ours.ExitCode, Is.EqualTo(theirs.ExitCode), () => $"{ours.Describe()}\n{theirs.Describe()}");
+        // qemu's first line after its "qemu-img: [Could not open 'FILE': ]" prefix.
+        var message = theirs.StandardError.Split('\n')[0].Split(": ", 2)[1].Replace($"Could not open '{image}': ", "", StringComparison.Ordinal);
+        Assert.That(ours.StandardError.Split('\n')[0], Does.EndWith(message), ours.Describe);
+        Assert.That(Hashing.Sha256OfFile(image), Is.EqualTo(before));
+    }
 }

@@ -13,15 +13,10 @@ namespace QcowKit.Cli.Commands;
 /// </summary>
 internal static class CheckCommand
 {
-    /// <summary>Rules that only change how the image is checked; alone they keep qemu-img's exit codes (every other rule judges).</summary>
-    private static readonly string[] CheckRules =
-        [nameof(QcowValidationPolicy.Deep), nameof(QcowValidationPolicy.Untrusted), nameof(QcowValidationPolicy.AllowedDirectories)];
-
     public static Command Create()
     {
         var output = CommonOptions.Output();
         var repair = new Option<string?>("-r") { Description = "Repair: leaks (free leaked clusters) or all (also rebuild refcounts, fix COPIED flags)", HelpName = "leaks|all" };
-        repair.AcceptOnlyFromAmong("leaks", "all");
         var policyFile = new Option<string?>("--policy") { Description = "A JSON validation policy (rule names as keys); exit 0 when the image passes it, 2 when it does not", HelpName = "FILE" };
         var rules = QcowValidationPolicy.RuleNames.ToDictionary(rule => rule, RuleOption);
         var format = CommonOptions.Format();
@@ -40,12 +35,16 @@ internal static class CheckCommand
         CommandActions.Set(command, context =>
         {
             var path = context.GetValue(image);
-            var fmt = context.GetValue(format);
-            QcowImageFormat? checkFormat = null;
-            if (fmt is not null)
+            QcowImageFormat? checkFormat;
+            QcowRepairMode repairMode;
+            try
             {
-                if (!QemuNames.TryParseImageFormat(fmt, out var parsedFormat)) throw new CliException(path, $"check supports the qcow2 format only, not '{fmt}'");
-                checkFormat = parsedFormat;
+                checkFormat = context.GetValue(format) is { } formatName ? QemuNames.ParseDriver(formatName) : null;
+                repairMode = context.GetValue(repair) is { } repairName ? QemuNames.ParseRepairMode(repairName) : QcowRepairMode.None;
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new CliException(path, ex.Message, 1, ex);
             }
             var policy = new QcowValidationPolicy { ForceShare = context.GetValue(forceShare) };
             var policyGiven = context.GetValue(policyFile) is not null;
@@ -57,23 +56,13 @@ internal static class CheckCommand
                     foreach (var value in Values(context, option))
                     {
                         policy.Set(rule, value);
-                        policyGiven |= !CheckRules.Contains(rule);
+                        policyGiven |= !QcowValidationPolicy.CheckingRuleNames.Contains(rule);
                     }
                 }
             }
             catch (QcowOptionsException ex)
             {
                 throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
-            }
-            var repairMode = context.GetValue(repair) switch
-            {
-                "leaks" => QcowRepairMode.Leaks,
-                "all" => QcowRepairMode.All,
-                _ => QcowRepairMode.None,
-            };
-            if (context.GetValue(forceShare) && repairMode != QcowRepairMode.None)
-            {
-                throw CommonOptions.ForceShareWithWrite(path);
             }
             if (repairMode != QcowRepairMode.None && policyGiven)
             {
@@ -96,7 +85,15 @@ internal static class CheckCommand
                 if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
                 return validation.ExitCode;
             }
-            var result = QcowChecker.Check(path, options, cancellationToken: context.CancellationToken);
+            QcowCheckResult result;
+            try
+            {
+                result = QcowChecker.Check(path, options, cancellationToken: context.CancellationToken);
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new CliException(path, ex.Message, 1, ex);
+            }
             Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), judged: false);
             return result.ExitCode;
         });

@@ -34,7 +34,7 @@ internal static class CommonOptions
 
     /// <summary>qemu-img's refusal of <c>-U</c> with a verb that writes the image.</summary>
     public static CliException ForceShareWithWrite(string path) =>
-        new(path, "force-share=on can only be used with read-only images");
+        new(path, QcowKit.Image.QcowOpenOptions.ForceShareWithWriteMessage);
 
     /// <summary><c>--output=human|json</c> (also <c>--output json</c>).</summary>
     public static Option<OutputFormat> Output()

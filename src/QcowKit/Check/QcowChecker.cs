@@ -21,7 +21,7 @@ public static class QcowChecker
     /// <param name="cancellationToken">
     /// Stops a read-only check between tables. A repair observes it only before it starts, so an image is never left half-repaired.
     /// </param>
-    /// <exception cref="ArgumentException"><see cref="QcowCheckOptions.ForceShare"/> with a repair.</exception>
+    /// <exception cref="QcowOptionsException"><see cref="QcowCheckOptions.ForceShare"/> with a repair.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public static QcowCheckResult Check(string path, QcowCheckOptions? options = null, IProgress<QcowCheckProgress>? progress = null,
         CancellationToken cancellationToken = default)
@@ -31,7 +31,7 @@ public static class QcowChecker
         options ??= new QcowCheckOptions();
         if (options.ForceShare && options.Repair != QcowRepairMode.None)
         {
-            throw new ArgumentException("force-share=on can only be used with read-only images", nameof(options));
+            throw new QcowOptionsException(QcowOpenOptions.ForceShareWithWriteMessage);
         }
         var findings = new List<QcowFinding>();
         CheckedFile file;

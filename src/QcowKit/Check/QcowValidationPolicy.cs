@@ -29,6 +29,12 @@ public sealed partial class QcowValidationPolicy
     /// <summary>The names of the rules that take a list (values add up; a surface's text may separate them with commas or semicolons).</summary>
     public static IReadOnlyList<string> ListRuleNames { get; } = [nameof(AllowedFindings), nameof(AllowedDirectories)];
 
+    /// <summary>
+    /// The rules that only change how an image is checked (deeper, or as untrusted input), not what passes: alone they
+    /// leave a check with qemu-img's verdict and exit codes; every other rule makes it a judgement.
+    /// </summary>
+    public static IReadOnlyList<string> CheckingRuleNames { get; } = [nameof(Deep), nameof(Untrusted), nameof(AllowedDirectories)];
+
     /// <summary>Leaked clusters (QCOW0202) block too; by default they only warn.</summary>
     public bool LeaksAsErrors { get; set; }
 

@@ -51,7 +51,7 @@ public sealed partial class QcowImage : IVirtualDisk
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (options.ForceShare && options.Writable)
         {
-            throw new ArgumentException("force-share=on can only be used with read-only images", nameof(options));
+            throw new QcowOptionsException(QcowOpenOptions.ForceShareWithWriteMessage);
         }
         var fullPath = Path.GetFullPath(path);
         var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;

@@ -5,6 +5,9 @@ namespace QcowKit.Image;
 /// <summary>How <see cref="QcowImage.Open(string, QcowOpenOptions?)"/> opens an image.</summary>
 public sealed class QcowOpenOptions
 {
+    /// <summary>qemu's refusal of force-share on an open that writes.</summary>
+    public const string ForceShareWithWriteMessage = "force-share=on can only be used with read-only images";
+
     /// <summary>Read-only (the default) never writes to any file.</summary>
     public static QcowOpenOptions ReadOnly { get; } = new();
 

@@ -101,9 +101,9 @@ public sealed class ImageLockTests
     public void Force_share_with_a_write_is_refused_before_anything_is_opened()
     {
         var before = Hashing.Sha256OfFile(_image);
-        var open = Assert.Throws<ArgumentException>(() => QcowImage.Open(_image, new QcowOpenOptions { Access = FileAccess.ReadWrite, ForceShare = true }));
+        var open = Assert.Throws<QcowOptionsException>(() => QcowImage.Open(_image, new QcowOpenOptions { Access = FileAccess.ReadWrite, ForceShare = true }));
         Assert.That(open!.Message, Does.StartWith("force-share=on can only be used with read-only images"));
-        var check = Assert.Throws<ArgumentException>(() => QcowChecker.Check(_image, new QcowCheckOptions { Repair = QcowRepairMode.Leaks, ForceShare = true }));
+        var check = Assert.Throws<QcowOptionsException>(() => QcowChecker.Check(_image, new QcowCheckOptions { Repair = QcowRepairMode.Leaks, ForceShare = true }));
         Assert.That(check!.Message, Does.StartWith("force-share=on can only be used with read-only images"));
         Assert.That(Hashing.Sha256OfFile(_image), Is.EqualTo(before));
     }
