@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using QcowKit.Cli.Infrastructure;
 using QcowKit.Format;
 using QcowKit.Image;
@@ -63,11 +61,7 @@ internal static class CreateCommand
         try
         {
             createOptions = QcowCreateOptions.Parse(optionList);
-            if (size is not null)
-            {
-                if (createOptions.Size is not null) throw new QcowOptionsException("The image size must be specified only once");
-                createOptions.Size = size;
-            }
+            if (size is not null) createOptions.SetPositionalSize(size.Value);
             if (backing is not null) createOptions.BackingFile = backing;
             if (backingFormat is not null) createOptions.BackingFormat = backingFormat;
         }
@@ -75,18 +69,16 @@ internal static class CreateCommand
         {
             throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
         }
-        // qemu prints compat as it was given (v3, 1.1 ...), so the line needs the text, not the parsed value.
-        var compatText = optionList is null ? null : QemuOptionList.Parse(optionList).LastOrDefault(pair => pair.Key == "compat").Value;
         try
         {
             // Without a size the engine takes the backing file's; qemu prints the line with that size.
             var sizeKnown = createOptions.Size is not null;
-            if (!quiet && sizeKnown) context.Out.WriteLine(FormattingLine(path, createOptions, compatText));
+            if (!quiet && sizeKnown) context.Out.WriteLine(createOptions.QemuFormattingLine(path));
             using var created = QcowImage.Create(path, createOptions, context.CancellationToken);
             if (!quiet && !sizeKnown)
             {
                 createOptions.Size = created.VirtualSize;
-                context.Out.WriteLine(FormattingLine(path, createOptions, compatText));
+                context.Out.WriteLine(createOptions.QemuFormattingLine(path));
             }
         }
         catch (QcowOptionsException ex)
@@ -108,48 +100,19 @@ internal static class CreateCommand
         }
     }
 
-    /// <summary>qemu-img's "Formatting 'IMAGE', fmt=qcow2 ..." line, options in qemu's order.</summary>
-    private static string FormattingLine(string path, QcowCreateOptions o, string? compatText)
-    {
-        var line = new StringBuilder();
-        line.Append(CultureInfo.InvariantCulture, $"Formatting '{path}', fmt=qcow2 cluster_size={o.ClusterSize} extended_l2={OnOff(o.ExtendedL2)}");
-        if (o.Preallocation != QcowPreallocation.Off) line.Append(CultureInfo.InvariantCulture, $" preallocation={QemuNames.Name(o.Preallocation)}");
-        line.Append(CultureInfo.InvariantCulture, $" compression_type={QemuNames.Name(o.CompressionType)} size={o.Size}");
-        if (compatText is not null) line.Append(CultureInfo.InvariantCulture, $" compat={compatText}");
-        if (o.BackingFile is not null) line.Append(CultureInfo.InvariantCulture, $" backing_file={o.BackingFile}");
-        if (o.BackingFormat is not null) line.Append(CultureInfo.InvariantCulture, $" backing_fmt={o.BackingFormat}");
-        if (o.DataFile is not null) line.Append(CultureInfo.InvariantCulture, $" data_file={o.DataFile}");
-        if (o.DataFileRaw) line.Append(" data_file_raw=on");
-        line.Append(CultureInfo.InvariantCulture, $" lazy_refcounts={OnOff(o.LazyRefcounts)} refcount_bits={o.RefcountBits}");
-        return line.ToString();
-    }
-
-    private static string OnOff(bool value) => value ? "on" : "off";
-
     private static void CreateRaw(CommandContext context, string path, string? optionList, string? sizeText, bool quiet)
     {
-        var size = ParsePositionalSize(sizeText);
+        var positionalSize = ParsePositionalSize(sizeText);
+        long size;
         try
         {
-            // Raw takes one option, size, with qcow2's parsing and messages.
-            var sizeOption = new QcowCreateOptions();
-            foreach (var (key, value) in optionList is null ? [] : QemuOptionList.Parse(optionList))
-            {
-                if (key != "size") throw new QcowOptionsException($"Invalid parameter '{key}'");
-                sizeOption.Set(key, value);
-            }
-            if (sizeOption.Size is not null)
-            {
-                if (size is not null) throw new QcowOptionsException("The image size must be specified only once");
-                size = sizeOption.Size;
-            }
+            size = QcowCreateOptions.RawImageSize(optionList, positionalSize);
         }
         catch (QcowOptionsException ex)
         {
             throw new CliException(path, CommandActions.OneLine(ex.Message), 1, ex);
         }
-        if (size is null) throw new CliException(path, "Image creation needs a size parameter");
         if (!quiet) context.Out.WriteLine($"Formatting '{path}', fmt=raw size={size}");
-        RawImage.Create(path, size.Value);
+        RawImage.Create(path, size);
     }
 }

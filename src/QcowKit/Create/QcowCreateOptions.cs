@@ -77,10 +77,65 @@ public sealed class QcowCreateOptions
         if (optionList is not null) options.Apply(optionList);
         if (!string.IsNullOrEmpty(size))
         {
-            if (options.Size is not null) throw new QcowOptionsException("The image size must be specified only once");
-            options.Size = QemuSize.ParseImageSize(size);
+            options.SetPositionalSize(QemuSize.ParseImageSize(size));
         }
         return options;
+    }
+
+    /// <summary>The compat value as it was spelled in <see cref="Set"/> (qemu echoes the spelling: v3, 1.1 ...).</summary>
+    private string? _compatAsGiven;
+
+    /// <summary>Sets the size given apart from the option list (qemu-img create's positional SIZE).</summary>
+    /// <param name="size">The size in bytes.</param>
+    /// <exception cref="QcowOptionsException">The option list set a size too (qemu-img's message).</exception>
+    public void SetPositionalSize(long size)
+    {
+        if (Size is not null) throw new QcowOptionsException("The image size must be specified only once");
+        Size = size;
+    }
+
+    /// <summary>
+    /// qemu-img create's <c>Formatting 'IMAGE', fmt=qcow2 ...</c> line for these options, fields in qemu's order; compat
+    /// appears as it was spelled in the option list, and only when it was given there.
+    /// </summary>
+    /// <param name="path">The image name as the user gave it.</param>
+    /// <returns>The line, without a line break.</returns>
+    public string QemuFormattingLine(string path)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var line = new System.Text.StringBuilder();
+        line.Append(inv, $"Formatting '{path}', fmt=qcow2 cluster_size={ClusterSize} extended_l2={OnOff(ExtendedL2)}");
+        if (Preallocation != QcowPreallocation.Off) line.Append(inv, $" preallocation={QemuNames.Name(Preallocation)}");
+        line.Append(inv, $" compression_type={QemuNames.Name(CompressionType)} size={Size}");
+        if (_compatAsGiven is not null && QemuNames.TryParseCompat(_compatAsGiven, out var given) && given == Compat) line.Append(inv, $" compat={_compatAsGiven}");
+        if (BackingFile is not null) line.Append(inv, $" backing_file={BackingFile}");
+        if (BackingFormat is not null) line.Append(inv, $" backing_fmt={BackingFormat}");
+        if (DataFile is not null) line.Append(inv, $" data_file={DataFile}");
+        if (DataFileRaw) line.Append(" data_file_raw=on");
+        line.Append(inv, $" lazy_refcounts={OnOff(LazyRefcounts)} refcount_bits={RefcountBits}");
+        return line.ToString();
+
+        static string OnOff(bool value) => value ? "on" : "off";
+    }
+
+    /// <summary>
+    /// The size of a raw image to create from qemu-img create's option list and positional size: raw takes one option,
+    /// <c>size</c>, with qcow2's parsing and qemu's messages.
+    /// </summary>
+    /// <param name="optionList">The <c>-o</c> list, or null.</param>
+    /// <param name="positionalSize">The positional SIZE, or null.</param>
+    /// <returns>The size in bytes.</returns>
+    /// <exception cref="QcowOptionsException">Another option, a size given twice or not at all.</exception>
+    public static long RawImageSize(string? optionList, long? positionalSize)
+    {
+        var sizeOption = new QcowCreateOptions();
+        foreach (var (key, value) in optionList is null ? [] : QemuOptionList.Parse(optionList))
+        {
+            if (key != "size") throw new QcowOptionsException($"Invalid parameter '{key}'");
+            sizeOption.Set(key, value);
+        }
+        if (positionalSize is { } size) sizeOption.SetPositionalSize(size);
+        return sizeOption.Size ?? throw new QcowOptionsException("Image creation needs a size parameter");
     }
 
     /// <summary>Applies a qemu option list on top of the current values.</summary>
@@ -109,6 +164,7 @@ public sealed class QcowCreateOptions
                 break;
             case "compat":
                 Compat = QemuNames.ParseCompat(value);
+                _compatAsGiven = value;
                 break;
             case "cluster_size":
                 if (!QemuSize.TryParse(value, out var clusterSize)) throw SizeParameterError("cluster_size");
