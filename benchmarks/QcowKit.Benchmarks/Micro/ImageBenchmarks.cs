@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using QcowKit.Check;
 using QcowKit.Format;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Image;
+using QcowKit.Image.Files;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Benchmarks.Micro;
@@ -21,7 +21,7 @@ public class ImageBenchmarks : IDisposable
     private string _directory = "";
     private string _path = "";
     private QcowImage? _image;
-    private SafeFileHandle? _refcountFile;
+    private HostFile? _refcountFile;
     private RefcountAllocator? _refcounts;
     private long _l2Offset;
 
@@ -39,7 +39,7 @@ public class ImageBenchmarks : IDisposable
         _l2Offset = (long)new L1Entry(_image.L1Table[0]).L2TableOffset;
         _ = _image.ResolveRun(0, ClusterSize); // loads the one L2 table into the cache the lookups below hit
         var h = _image.Header;
-        _refcountFile = File.OpenHandle(_path);
+        _refcountFile = new HandleHostFile(File.OpenHandle(_path));
         _refcounts = RefcountAllocator.Open(_refcountFile, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters);
     }
 

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image;
 using QcowKit.Image.Writing;
 using QcowKit.Image.Locking;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Amend;
 
@@ -15,7 +15,7 @@ internal sealed class AmendFile : IDisposable
 {
     private readonly Action<string>? _checkpoint;
 
-    private AmendFile(string path, SafeFileHandle handle, Action<string>? checkpoint)
+    private AmendFile(string path, HostFile handle, Action<string>? checkpoint)
     {
         Path = path;
         Handle = handle;
@@ -24,16 +24,16 @@ internal sealed class AmendFile : IDisposable
 
     public string Path { get; }
 
-    public SafeFileHandle Handle { get; }
+    public HostFile Handle { get; }
 
-    public long Length => RandomAccess.GetLength(Handle);
+    public long Length => Handle.Length;
 
     /// <param name="path">The image.</param>
     /// <param name="checkpoint">Called at every point where the file is consistent on disk (tests stop there to model a crash).</param>
     public static AmendFile Open(string path, Action<string>? checkpoint = null)
     {
         var handle = LockedFile.Open(path, path, FileAccess.ReadWrite, ImageLockMode.Write);
-        return new AmendFile(path, handle, checkpoint);
+        return new AmendFile(path, new HandleHostFile(handle), checkpoint);
     }
 
     /// <summary>Everything written so far is flushed and the image is consistent (at worst leaking).</summary>
@@ -52,9 +52,9 @@ internal sealed class AmendFile : IDisposable
     public void WriteHeader(QcowHeader header)
     {
         var cluster = header.ToCluster();
-        RandomAccess.FlushToDisk(Handle);
-        RandomAccess.Write(Handle, cluster, 0);
-        RandomAccess.FlushToDisk(Handle);
+        Handle.FlushToDisk();
+        Handle.Write(cluster, 0);
+        Handle.FlushToDisk();
         Reached("header written");
     }
 
@@ -62,7 +62,7 @@ internal sealed class AmendFile : IDisposable
     public ulong[] ReadTable(long offset, long entries)
     {
         var bytes = new byte[entries * 8];
-        QcowHeader.ReadPadded(Handle, bytes, offset);
+        Handle.ReadPadded(bytes, offset);
         var table = new ulong[entries];
         for (var i = 0; i < table.Length; i++)
         {
@@ -78,7 +78,7 @@ internal sealed class AmendFile : IDisposable
         {
             BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(i * 8), table[i]);
         }
-        RandomAccess.Write(Handle, bytes, offset);
+        Handle.Write(bytes, offset);
     }
 
     /// <summary>The L1 tables to visit: the active one, then every snapshot's (qemu's order).</summary>
@@ -98,7 +98,7 @@ internal sealed class AmendFile : IDisposable
         return tables;
     }
 
-    public void Flush() => RandomAccess.FlushToDisk(Handle);
+    public void Flush() => Handle.FlushToDisk();
 
-    public void Dispose() => LockedFile.Close(Handle);
+    public void Dispose() => Handle.Dispose();
 }

@@ -32,7 +32,7 @@ internal static class RefcountOrderChange
             {
                 continue;
             }
-            QcowHeader.ReadPadded(file.Handle, block, offset);
+            file.Handle.ReadPadded(block, offset);
             for (var i = 0L; i < entries; i++)
             {
                 var refcount = RefcountBlock.Get(block, i, h.RefcountOrder);
@@ -114,7 +114,7 @@ internal static class RefcountOrderChange
                     RefcountBlock.Set(block, i, newOrder, refcount);
                 }
             }
-            RandomAccess.Write(file.Handle, block, offset);
+            file.Handle.Write(block, offset);
             progress(0.3 + (0.5 * ++done / newBlocks.Count));
         }
         var table = new ulong[tableClusters * clusterSize / 8];

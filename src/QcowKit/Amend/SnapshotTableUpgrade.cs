@@ -26,7 +26,7 @@ internal static class SnapshotTableUpgrade
         var oldEnd = (long)h.SnapshotsOffset;
         foreach (var entry in entries)
         {
-            QcowHeader.ReadPadded(file.Handle, entryHeader, entry.FileOffset);
+            file.Handle.ReadPadded(entryHeader, entry.FileOffset);
             var extra = BinaryPrimitives.ReadUInt32BigEndian(entryHeader[36..]);
             var idSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[12..]);
             var nameSize = BinaryPrimitives.ReadUInt16BigEndian(entryHeader[14..]);
@@ -55,13 +55,13 @@ internal static class SnapshotTableUpgrade
         {
             at += entry.Write(buffer.AsSpan(at));
         }
-        RandomAccess.Write(file.Handle, buffer, newOffset);
+        file.Handle.Write(buffer, newOffset);
         file.Flush();
         file.Reached("new snapshot table written");
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        RandomAccess.Write(file.Handle, fields, HeaderFieldOffsets.NbSnapshots);
+        file.Handle.Write(fields, HeaderFieldOffsets.NbSnapshots);
         file.Flush();
         file.Reached("snapshot table switched");
         var oldStart = (long)h.SnapshotsOffset & ~h.ClusterOffsetMask;

@@ -67,7 +67,7 @@ internal static class ZeroClusterExpansion
                     {
                         throw new QcowFormatException("L2 entry", l2Offset + (j * 8L), $"{owner}: zero cluster offset 0x{host:x} is not cluster aligned");
                     }
-                    RandomAccess.Write(file.Handle, zeros, host);
+                    file.Handle.Write(zeros, host);
                     l2[j] = (ulong)host | (copied ? L2Entry.CopiedFlag : 0);
                     changed = true;
                 }

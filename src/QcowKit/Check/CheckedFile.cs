@@ -1,5 +1,5 @@
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Image.Locking;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Check;
 
@@ -10,20 +10,30 @@ namespace QcowKit.Check;
 /// </summary>
 internal sealed class CheckedFile : IDisposable
 {
-    private readonly SafeFileHandle _handle;
+    private readonly HostFile _file;
 
     /// <param name="path">The image.</param>
     /// <param name="writable">Opened for repair.</param>
     /// <param name="forceShare">qemu's -U: read despite other users' locks and keep none from writing (read-only only).</param>
     public CheckedFile(string path, bool writable, bool forceShare = false)
+        : this(new HandleHostFile(LockedFile.Open(path, path, writable ? FileAccess.ReadWrite : FileAccess.Read,
+            writable ? ImageLockMode.Write : forceShare ? ImageLockMode.ReadShared : ImageLockMode.Read)), writable)
     {
-        _handle = LockedFile.Open(path, path, writable ? FileAccess.ReadWrite : FileAccess.Read,
-            writable ? ImageLockMode.Write : forceShare ? ImageLockMode.ReadShared : ImageLockMode.Read);
+    }
+
+    /// <param name="file">The image's bytes; disposed with this.</param>
+    /// <param name="writable">Opened for repair.</param>
+    public CheckedFile(HostFile file, bool writable)
+    {
+        _file = file;
         Writable = writable;
-        Length = RandomAccess.GetLength(_handle);
+        Length = _file.Length;
     }
 
     public bool Writable { get; }
+
+    /// <summary>True when the image is a caller's stream: it has no folder, no locks and no other files to reach.</summary>
+    public bool IsStream => _file.OsHandle is null;
 
     public long Length { get; private set; }
 
@@ -39,7 +49,7 @@ internal sealed class CheckedFile : IDisposable
         var done = 0;
         while (done < available)
         {
-            var bytesRead = RandomAccess.Read(_handle, buffer[done..available], (long)offset + done);
+            var bytesRead = _file.Read(buffer[done..available], (long)offset + done);
             if (bytesRead <= 0) break;
             done += bytesRead;
         }
@@ -56,7 +66,7 @@ internal sealed class CheckedFile : IDisposable
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
         if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
-        RandomAccess.Write(_handle, data, (long)offset);
+        _file.Write(data, (long)offset);
         Length = Math.Max(Length, (long)offset + data.Length);
     }
 
@@ -70,14 +80,14 @@ internal sealed class CheckedFile : IDisposable
     public void SetLength(long length)
     {
         if (!Writable) throw new InvalidOperationException("The image was opened read-only; a check without repair never writes.");
-        RandomAccess.SetLength(_handle, length);
+        _file.SetLength(length);
         Length = length;
     }
 
     public void Flush()
     {
-        if (Writable) RandomAccess.FlushToDisk(_handle);
+        if (Writable) _file.FlushToDisk();
     }
 
-    public void Dispose() => LockedFile.Close(_handle);
+    public void Dispose() => _file.Dispose();
 }

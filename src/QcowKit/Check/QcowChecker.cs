@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using QcowKit.Format;
 using QcowKit.Image;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Check;
 
@@ -51,20 +52,66 @@ public static class QcowChecker
 
         using (file)
         {
-            try
-            {
-                return CheckOpenFile(path, file, options, findings, progress, cancellationToken);
-            }
-            catch (QcowFormatException ex)
-            {
-                return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, ex.Message, ex.Offset);
-            }
-            catch (IOException ex) when (ex is not QcowImageLockedException)
-            {
-                var reason = HostFiles.Reason(path, ex);
-                findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {reason}", -1));
-                return Failed(path, findings, new CheckCounts(), $"Check failed: {reason}");
-            }
+            return CheckGuarded(path, file, options, findings, progress, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Checks (and optionally repairs) a qcow2 image held in a seekable <paramref name="stream"/>, with the same checks,
+    /// counts and findings as <see cref="Check(string, QcowCheckOptions?, IProgress{QcowCheckProgress}?, CancellationToken)"/>;
+    /// the result's file name is <see cref="QcowImage.StreamFileName"/>. Nothing is locked, and the stream is left open.
+    /// </summary>
+    /// <remarks>
+    /// An image that names a backing file or an external data file is refused (a stream cannot lead to other files) unless
+    /// <see cref="QcowCheckOptions.Untrusted"/> is set, which never opens them anyway.
+    /// </remarks>
+    /// <param name="stream">Readable and seekable; also writable for a repair.</param>
+    /// <param name="options">What to check and repair; null for a plain read-only check. <see cref="QcowCheckOptions.ForceShare"/> changes nothing.</param>
+    /// <param name="progress">Told after each L2 table of the active L1 table; null for none.</param>
+    /// <param name="cancellationToken">As for a path.</param>
+    /// <returns>The verdict; never throws for a malformed image.</returns>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read or seek.</exception>
+    /// <exception cref="QcowOptionsException">A repair of a stream that cannot write, or an image naming other files.</exception>
+    public static QcowCheckResult Check(Stream stream, QcowCheckOptions? options = null, IProgress<QcowCheckProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        options ??= new QcowCheckOptions();
+        var repair = options.Repair != QcowRepairMode.None;
+        // The check borrows the caller's stream: the caller still has the image to use (or to check again) afterwards.
+        var host = new StreamHostFile(stream, leaveOpen: true);
+        if (repair && !host.CanWrite)
+        {
+            throw new QcowOptionsException("The stream is read-only (CanWrite is false); a repair must write it");
+        }
+        const string Name = QcowImage.StreamFileName;
+        var findings = new List<QcowFinding>();
+        var format = options.Format is { } given ? QemuNames.Name(given) : VirtualDisk.Probe(host);
+        if (format != "qcow2")
+        {
+            return NotCheckable(Name, format, findings);
+        }
+        using var file = new CheckedFile(host, repair);
+        return CheckGuarded(Name, file, options, findings, progress, cancellationToken);
+    }
+
+    /// <summary>Runs the check on an open file; a malformed image or a failing read becomes a result, not an exception.</summary>
+    private static QcowCheckResult CheckGuarded(string path, CheckedFile file, QcowCheckOptions options, List<QcowFinding> findings,
+        IProgress<QcowCheckProgress>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return CheckOpenFile(path, file, options, findings, progress, cancellationToken);
+        }
+        catch (QcowFormatException ex)
+        {
+            return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, ex.Message, ex.Offset);
+        }
+        catch (IOException ex) when (ex is not (QcowImageLockedException or QcowOptionsException))
+        {
+            var reason = HostFiles.Reason(path, ex);
+            findings.Add(new QcowFinding(QcowFindingCodes.IoError, QcowFindingSeverity.Error, $"I/O error on '{path}': {reason}", -1));
+            return Failed(path, findings, new CheckCounts(), $"Check failed: {reason}");
         }
     }
 
@@ -76,11 +123,15 @@ public static class QcowChecker
         {
             UntrustedPolicy.Apply(path, header, options, findings);
         }
+        else if (file.IsStream)
+        {
+            QcowImage.RefuseExternalFilesOverStream(header, dataFileOverride: null);
+        }
         else if (ExternalFilesProblem(path, header) is { } problem)
         {
             return CannotOpen(path, findings, QcowFindingCodes.CannotOpen, problem.Message, problem.Offset);
         }
-        using var externalLocks = options.Untrusted ? null : ExternalFileLocks.Hold(path, header, options);
+        using var externalLocks = options.Untrusted || file.IsStream ? null : ExternalFileLocks.Hold(path, header, options);
         if (header.CryptMethod != 0)
         {
             // qemu-img check cannot open an encrypted image without its key secret; QcowKit has no keys.
@@ -295,8 +346,8 @@ public static class QcowChecker
                 {
                     return null;
                 }
-                using var handle = HostFiles.OpenExisting(fullPath, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                (name, header) = (backing, QcowHeader.Read(handle, RandomAccess.GetLength(handle)));
+                using var file = new HandleHostFile(HostFiles.OpenExisting(fullPath, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+                (name, header) = (backing, QcowHeader.Read(file, file.Length));
             }
             catch (IOException ex)
             {

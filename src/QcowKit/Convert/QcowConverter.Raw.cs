@@ -158,9 +158,10 @@ public static partial class QcowConverter
 
         public void WriteTo(SafeFileHandle output)
         {
+            var file = new HandleHostFile(output, ownsHandle: false);
             foreach (var (start, end) in _runs)
             {
-                HostIo.WriteInPieces(output, _buffer.AsSpan(start, end - start), Offset + start);
+                HostIo.WriteInPieces(file, _buffer.AsSpan(start, end - start), Offset + start);
             }
         }
     }

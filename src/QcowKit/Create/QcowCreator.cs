@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image;
+using QcowKit.Image.Files;
 using QcowKit.Image.Writing;
 using QcowKit.Image.Locking;
 
@@ -27,6 +28,56 @@ internal static partial class QcowCreator
     public static QcowCreateOptions Create(string path, QcowCreateOptions options, string? dataFileWritePath = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        var o = Resolve(path, options);
+        // Built before any file is touched: options that do not fit a header refuse with the files untouched.
+        var header = BuildHeader(o);
+        HostFile? image = null;
+        HostFile? data = null;
+        try
+        {
+            // Both files are locked before either is truncated: a file another process uses is refused untouched.
+            image = new HandleHostFile(LockedFile.OpenForReplacing(path, path, ImageLockMode.Write));
+            if (o.DataFile is not null)
+            {
+                // qemu resolves data file names against the current directory (see NOTES.md); so do we.
+                // An incomplete output's data file is new and private; a data file written in place is locked first.
+                data = new HandleHostFile(dataFileWritePath is not null
+                    ? File.OpenHandle(dataFileWritePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read)
+                    : LockedFile.OpenForReplacing(o.DataFile, o.DataFile, ImageLockMode.DataFileWrite));
+                data.SetLength(0);
+                SetLength(data, o.DataFile, o.Size!.Value);
+            }
+            Lay(image, data, path, o, header, cancellationToken);
+        }
+        finally
+        {
+            data?.Dispose();
+            image?.Dispose();
+        }
+        return o;
+    }
+
+    /// <summary>
+    /// Writes a new image over <paramref name="file"/> (a caller's stream), replacing its bytes. Such an image has no
+    /// folder and no neighbours, so it may name neither a backing file nor an external data file.
+    /// </summary>
+    public static QcowCreateOptions Create(HostFile file, QcowCreateOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BackingFile is not null || options.DataFile is not null)
+        {
+            throw new QcowOptionsException(
+                $"An image created onto a stream cannot name a {(options.BackingFile is not null ? "backing file" : "data file")}: a stream cannot lead to other files (create it by path)");
+        }
+        var o = Resolve(QcowImage.StreamFileName, options);
+        Lay(file, null, QcowImage.StreamFileName, o, BuildHeader(o), cancellationToken);
+        return o;
+    }
+
+    /// <summary>A validated copy of <paramref name="options"/> with its size resolved (from the backing file when none is given) and rounded.</summary>
+    private static QcowCreateOptions Resolve(string path, QcowCreateOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Clone();
         o.Validate();
@@ -36,88 +87,88 @@ internal static partial class QcowCreator
             o.Size = BackingSize(path, o);
             o.Validate();
         }
-        var size = QcowCreateOptions.RoundedSize(o.Size.Value);
-        o.Size = size;
+        o.Size = QcowCreateOptions.RoundedSize(o.Size.Value);
+        return o;
+    }
+
+    /// <summary>
+    /// Lays out the image in <paramref name="file"/> (truncated first) and its preallocated data in <paramref name="dataFile"/>
+    /// (already sized) or the image; <paramref name="path"/> names the image in errors.
+    /// </summary>
+    private static void Lay(HostFile file, HostFile? dataFile, string path, QcowCreateOptions o, QcowHeader header, CancellationToken cancellationToken)
+    {
+        var size = o.Size!.Value;
         // A raw data file must map every guest cluster to itself, so qemu preallocates the metadata for it.
         var preallocation = o.DataFileRaw && o.Preallocation == QcowPreallocation.Off ? QcowPreallocation.Metadata : o.Preallocation;
 
         var clusterBits = BitOperations.Log2((ulong)o.ClusterSize);
         var clusterSize = 1L << clusterBits;
         var refcountOrder = BitOperations.Log2((ulong)o.RefcountBits);
-        var header = BuildHeader(o, clusterBits, refcountOrder);
 
-        SafeFileHandle? imageHandle = null;
-        SafeFileHandle? dataHandle = null;
-        try
+        file.SetLength(0);
+        var start = new byte[3 * clusterSize];
+        BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
+        for (var c = 0; c < 3; c++)
         {
-            // Both files are locked before either is truncated: a file another process uses is refused untouched.
-            var file = imageHandle = LockedFile.OpenForReplacing(path, path, ImageLockMode.Write);
-            if (o.DataFile is not null)
-            {
-                // qemu resolves data file names against the current directory (see NOTES.md); so do we.
-                // An incomplete output's data file is new and private; a data file written in place is locked first.
-                dataHandle = dataFileWritePath is not null
-                    ? File.OpenHandle(dataFileWritePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read)
-                    : LockedFile.OpenForReplacing(o.DataFile, o.DataFile, ImageLockMode.DataFileWrite);
-                RandomAccess.SetLength(dataHandle, 0);
-                HostFiles.SetLength(dataHandle, o.DataFile, size);
-            }
-            RandomAccess.SetLength(file, 0);
-            var start = new byte[3 * clusterSize];
-            BinaryPrimitives.WriteUInt64BigEndian(start.AsSpan((int)clusterSize), (ulong)(2 * clusterSize));
-            for (var c = 0; c < 3; c++)
-            {
-                RefcountBlock.Set(start.AsSpan((int)(2 * clusterSize)), c, refcountOrder, 1);
-            }
-            RandomAccess.Write(file, start, 0);
-            var table = new long[clusterSize / 8];
-            table[0] = 2 * clusterSize;
-            var allocator = new RefcountAllocator(file, clusterBits, refcountOrder, clusterSize, 1, table);
-
-            var l1Entries = o.L1Entries(size);
-            var l1Offset = 0L;
-            var end = 3 * clusterSize;
-            if (l1Entries > 0)
-            {
-                var l1Clusters = (l1Entries * 8 + clusterSize - 1) / clusterSize;
-                l1Offset = allocator.Allocate(l1Clusters);
-                var l1 = new long[l1Entries];
-                if (preallocation != QcowPreallocation.Off)
-                {
-                    end = Preallocate(file, dataHandle, allocator, o, preallocation, clusterBits, size, l1, cancellationToken);
-                }
-                var l1Bytes = new byte[l1Entries * 8];
-                for (var i = 0; i < l1.Length; i++)
-                {
-                    BinaryPrimitives.WriteUInt64BigEndian(l1Bytes.AsSpan(i * 8), (ulong)l1[i]);
-                }
-                RandomAccess.Write(file, l1Bytes, l1Offset);
-                end = Math.Max(end, l1Offset + l1Bytes.Length);
-            }
-
-            header.Size = (ulong)size;
-            header.L1Size = (uint)l1Entries;
-            header.L1TableOffset = (ulong)l1Offset;
-            header.RefcountTableOffset = (ulong)allocator.TableOffset;
-            header.RefcountTableClusters = (uint)allocator.TableClusters;
-            var headerCluster = new byte[clusterSize];
-            var used = header.Write(headerCluster);
-            RandomAccess.Write(file, headerCluster.AsSpan(0, used), 0);
-            if (RandomAccess.GetLength(file) < end) HostFiles.SetLength(file, path, end);
-            RandomAccess.FlushToDisk(file);
-            if (dataHandle is not null) RandomAccess.FlushToDisk(dataHandle);
+            RefcountBlock.Set(start.AsSpan((int)(2 * clusterSize)), c, refcountOrder, 1);
         }
-        finally
+        file.Write(start, 0);
+        var table = new long[clusterSize / 8];
+        table[0] = 2 * clusterSize;
+        var allocator = new RefcountAllocator(file, clusterBits, refcountOrder, clusterSize, 1, table);
+
+        var l1Entries = o.L1Entries(size);
+        var l1Offset = 0L;
+        var end = 3 * clusterSize;
+        if (l1Entries > 0)
         {
-            LockedFile.Close(dataHandle);
-            LockedFile.Close(imageHandle);
+            var l1Clusters = (l1Entries * 8 + clusterSize - 1) / clusterSize;
+            l1Offset = allocator.Allocate(l1Clusters);
+            var l1 = new long[l1Entries];
+            if (preallocation != QcowPreallocation.Off)
+            {
+                end = Preallocate(file, dataFile, allocator, o, preallocation, clusterBits, size, l1, cancellationToken);
+            }
+            var l1Bytes = new byte[l1Entries * 8];
+            for (var i = 0; i < l1.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(l1Bytes.AsSpan(i * 8), (ulong)l1[i]);
+            }
+            file.Write(l1Bytes, l1Offset);
+            end = Math.Max(end, l1Offset + l1Bytes.Length);
         }
-        return o;
+
+        header.Size = (ulong)size;
+        header.L1Size = (uint)l1Entries;
+        header.L1TableOffset = (ulong)l1Offset;
+        header.RefcountTableOffset = (ulong)allocator.TableOffset;
+        header.RefcountTableClusters = (uint)allocator.TableClusters;
+        var headerCluster = new byte[clusterSize];
+        var used = header.Write(headerCluster);
+        file.Write(headerCluster.AsSpan(0, used), 0);
+        if (file.Length < end) SetLength(file, path, end);
+        file.FlushToDisk();
+        dataFile?.FlushToDisk();
+    }
+
+    /// <summary>Sets a length, with qemu's wording for a file system's refusal when <paramref name="file"/> is a file.</summary>
+    private static void SetLength(HostFile file, string path, long length)
+    {
+        if (file.OsHandle is { } handle)
+        {
+            HostFiles.SetLength(handle, path, length);
+        }
+        else
+        {
+            file.SetLength(length);
+        }
     }
 
     /// <summary>The header of the new image (sizes and table offsets are filled in once known).</summary>
-    private static QcowHeader BuildHeader(QcowCreateOptions o, int clusterBits, int refcountOrder)
+    private static QcowHeader BuildHeader(QcowCreateOptions o)
     {
+        var clusterBits = BitOperations.Log2((ulong)o.ClusterSize);
+        var refcountOrder = BitOperations.Log2((ulong)o.RefcountBits);
         var v3 = o.Compat == QcowCompat.V3;
         var header = new QcowHeader
         {
@@ -167,7 +218,7 @@ internal static partial class QcowCreator
     /// Allocates every L2 table and data cluster, L2 table first and then the clusters it maps, as qemu's
     /// preallocation does. Returns the end of the data in the image file.
     /// </summary>
-    private static long Preallocate(SafeFileHandle file, SafeFileHandle? dataFile, RefcountAllocator allocator, QcowCreateOptions o,
+    private static long Preallocate(HostFile file, HostFile? dataFile, RefcountAllocator allocator, QcowCreateOptions o,
         QcowPreallocation preallocation, int clusterBits, long size, long[] l1, CancellationToken cancellationToken)
     {
         var clusterSize = 1L << clusterBits;
@@ -206,30 +257,30 @@ internal static partial class QcowCreator
                     Reserve(target, dataStart, dataBytes);
                     break;
                 default:
-                    if (RandomAccess.GetLength(target) < dataStart + dataBytes) RandomAccess.SetLength(target, dataStart + dataBytes);
+                    if (target.Length < dataStart + dataBytes) target.SetLength(dataStart + dataBytes);
                     break;
             }
-            RandomAccess.Write(file, l2, l2Offset);
+            file.Write(l2, l2Offset);
             l1[l1Index] = (long)((ulong)l2Offset | L2Copied);
             end = Math.Max(end, Math.Max(l2Offset + clusterSize, dataFile is null ? dataStart + dataBytes : 0));
         }
         return end;
     }
 
-    private static void WriteZeros(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default)
+    private static void WriteZeros(HostFile file, long offset, long length, CancellationToken cancellationToken = default)
     {
         var zeros = new byte[Math.Min(length, 1 << 20)];
         for (var done = 0L; done < length; done += zeros.Length)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            RandomAccess.Write(file, zeros.AsSpan(0, (int)Math.Min(zeros.Length, length - done)), offset + done);
+            file.Write(zeros.AsSpan(0, (int)Math.Min(zeros.Length, length - done)), offset + done);
         }
     }
 
-    /// <summary>Reserves file system space without writing (posix_fallocate on Linux; zeros elsewhere).</summary>
-    private static void Reserve(SafeFileHandle file, long offset, long length)
+    /// <summary>Reserves file system space without writing (posix_fallocate on Linux; zeros elsewhere and in a stream).</summary>
+    private static void Reserve(HostFile file, long offset, long length)
     {
-        if (OperatingSystem.IsLinux() && NativeMethods.posix_fallocate(file, offset, length) == 0)
+        if (OperatingSystem.IsLinux() && file.OsHandle is { } handle && NativeMethods.posix_fallocate(handle, offset, length) == 0)
         {
             return;
         }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Format;
 
@@ -11,34 +11,17 @@ internal sealed partial class QcowHeader
     /// qcow2_do_open enforces, in qemu's order, plus bounds against the file's length, before
     /// anything is allocated from a header value.
     /// </summary>
-    internal static QcowHeader Read(SafeFileHandle file, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
+    internal static QcowHeader Read(HostFile file, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
     {
         // A file shorter than the header reads as zeros past its end, as in qemu, which then names the field that is wrong.
         Span<byte> fixedFields = stackalloc byte[HeaderFieldOffsets.Version3HeaderLength];
-        ReadPadded(file, fixedFields, 0);
+        file.ReadPadded(fixedFields, 0);
         ValidateIdentity(fixedFields);
         var clusterBits = (int)BinaryPrimitives.ReadUInt32BigEndian(fixedFields[HeaderFieldOffsets.ClusterBits..]);
         // Bounded: cluster_bits is at most 21 here, so this is at most 2 MiB whatever the file says.
         var cluster = new byte[1 << clusterBits];
-        ReadPadded(file, cluster, 0);
+        file.ReadPadded(cluster, 0);
         return Parse(cluster, fileLength, rules);
-    }
-
-    /// <summary>Reads as much as the file holds at <paramref name="offset"/> and zero-fills the rest, as qemu does past the end of a file.</summary>
-    internal static int ReadPadded(SafeFileHandle file, Span<byte> destination, long offset)
-    {
-        var total = 0;
-        while (total < destination.Length)
-        {
-            var read = RandomAccess.Read(file, destination[total..], offset + total);
-            if (read <= 0)
-            {
-                break;
-            }
-            total += read;
-        }
-        destination[total..].Clear();
-        return total;
     }
 
     private static void ValidateIdentity(ReadOnlySpan<byte> header)

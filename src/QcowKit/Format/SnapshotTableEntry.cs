@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Format;
 
@@ -49,7 +49,7 @@ internal sealed class SnapshotTableEntry
     /// against <paramref name="fileLength"/>; without it (readers, as qemu) the table reads as zeros past the
     /// end of the file. Memory is bounded by qemu's per-entry and whole-table limits.
     /// </summary>
-    internal static List<SnapshotTableEntry> ReadTable(SafeFileHandle file, long? fileLength, ulong tableOffset, uint count)
+    internal static List<SnapshotTableEntry> ReadTable(HostFile file, long? fileLength, ulong tableOffset, uint count)
     {
         var entries = new List<SnapshotTableEntry>((int)Math.Min(count, 1024u));
         var offset = (long)tableOffset;
@@ -61,7 +61,7 @@ internal sealed class SnapshotTableEntry
             {
                 throw new QcowFormatException($"snapshot table entry {i}", offset, $"runs past the end of the file ({fileLength} bytes)");
             }
-            QcowHeader.ReadPadded(file, header, offset);
+            file.ReadPadded(header, offset);
             var entry = new SnapshotTableEntry
             {
                 FileOffset = offset,
@@ -85,7 +85,7 @@ internal sealed class SnapshotTableEntry
                 throw new QcowFormatException($"snapshot table entry {i}", offset, $"its {variable} bytes run past the end of the file ({fileLength} bytes)");
             }
             var body = new byte[extraSize + idSize + nameSize];
-            QcowHeader.ReadPadded(file, body, offset + QcowLimits.SnapshotHeaderSize);
+            file.ReadPadded(body, offset + QcowLimits.SnapshotHeaderSize);
             var extra = body.AsSpan(0, (int)extraSize);
             if (extra.Length >= 8)
             {

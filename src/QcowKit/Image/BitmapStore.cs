@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
 using QcowKit.Image.Writing;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -15,7 +15,7 @@ namespace QcowKit.Image;
 /// </summary>
 internal sealed class BitmapStore
 {
-    private readonly SafeFileHandle _file;
+    private readonly HostFile _file;
     private readonly IHostWriteObserver? _observer;
     private readonly QcowHeader _header;
     private readonly IReadOnlyList<BitmapDirectoryEntry> _entries;
@@ -23,7 +23,7 @@ internal sealed class BitmapStore
     private readonly List<PersistentBitmap> _tracked = [];
     private readonly HashSet<BitmapDirectoryEntry> _inconsistent = [];
 
-    private BitmapStore(SafeFileHandle file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries)
+    private BitmapStore(HostFile file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries)
     {
         _file = file;
         _observer = observer;
@@ -40,7 +40,7 @@ internal sealed class BitmapStore
     /// Loads the enabled, consistent bitmaps and marks them in_use on disk, so that an image whose writer dies
     /// before <see cref="Store"/> shows them as inconsistent rather than silently missing the new writes.
     /// </summary>
-    internal static BitmapStore Activate(SafeFileHandle file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries, long diskSize, long fileLength)
+    internal static BitmapStore Activate(HostFile file, IHostWriteObserver? observer, QcowHeader header, IReadOnlyList<BitmapDirectoryEntry> entries, long diskSize, long fileLength)
     {
         var store = new BitmapStore(file, observer, header, entries);
         var enabled = entries.Where(e => (e.Flags & (BitmapFlags.InUse | BitmapFlags.Auto)) == BitmapFlags.Auto).ToList();

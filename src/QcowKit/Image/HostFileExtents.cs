@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -14,13 +14,14 @@ internal static partial class HostFileExtents
     private const int ENXIO = 6;
 
     /// <summary>Classifies the extent at <paramref name="offset"/>: whether it is a hole, and its length (at most <paramref name="length"/>).</summary>
-    internal static (bool Hole, long Length) Probe(SafeFileHandle file, long offset, long length, long fileLength)
+    internal static (bool Hole, long Length) Probe(HostFile hostFile, long offset, long length, long fileLength)
     {
         if (offset >= fileLength)
         {
             return (true, length);
         }
-        if (!OperatingSystem.IsLinux())
+        // A stream has no extents to ask about: all of it is data, as on platforms without SEEK_DATA.
+        if (!OperatingSystem.IsLinux() || hostFile.OsHandle is not { } file)
         {
             return (false, Math.Min(length, fileLength - offset));
         }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -15,11 +15,11 @@ internal sealed class PersistentBitmap
     /// <summary>qemu's BME_MAX_TABLE_SIZE: the most bitmap table entries it loads.</summary>
     internal const uint MaxTableSize = 0x800_0000;
 
-    private readonly SafeFileHandle _file;
+    private readonly HostFile _file;
     private readonly int _clusterSize;
     private readonly Dictionary<long, byte[]> _changed = [];
 
-    private PersistentBitmap(SafeFileHandle file, BitmapDirectoryEntry entry, ulong[] table, long diskSize, int clusterSize)
+    private PersistentBitmap(HostFile file, BitmapDirectoryEntry entry, ulong[] table, long diskSize, int clusterSize)
     {
         _file = file;
         Entry = entry;
@@ -65,7 +65,7 @@ internal sealed class PersistentBitmap
     /// Loads a bitmap's table and checks it as qemu's load_bitmap does (size matching the disk, valid entries,
     /// everything inside the file), so that nothing is written to an image qemu would refuse to open.
     /// </summary>
-    internal static PersistentBitmap Load(SafeFileHandle file, BitmapDirectoryEntry entry, long diskSize, int clusterSize, long fileLength)
+    internal static PersistentBitmap Load(HostFile file, BitmapDirectoryEntry entry, long diskSize, int clusterSize, long fileLength)
     {
         var field = $"bitmap '{entry.Name}' bitmap_table";
         var expected = TableSizeFor(diskSize, entry.GranularityBits, clusterSize);
@@ -85,7 +85,7 @@ internal sealed class PersistentBitmap
                 $"the table ({bytes} bytes at {entry.BitmapTableOffset}) does not lie inside the {fileLength}-byte file");
         }
         var raw = new byte[bytes];
-        QcowHeader.ReadPadded(file, raw, (long)entry.BitmapTableOffset);
+        file.ReadPadded(raw, (long)entry.BitmapTableOffset);
         var table = new ulong[entry.BitmapTableSize];
         for (var i = 0; i < table.Length; i++)
         {
@@ -165,7 +165,7 @@ internal sealed class PersistentBitmap
         var entry = StoredEntry(index);
         if (entry.DataOffset != 0)
         {
-            QcowHeader.ReadPadded(_file, data, entry.DataOffset);
+            _file.ReadPadded(data, entry.DataOffset);
         }
         else if (entry.AllOnes)
         {

@@ -16,7 +16,7 @@ public sealed partial class QcowImage
     {
         if (_bitmapStore is null)
         {
-            _bitmapStore = BitmapStore.Activate(Handle, Options.WriteObserver, Header, BitmapEntries, VirtualSize, FileLength);
+            _bitmapStore = BitmapStore.Activate(ImageFile, Options.WriteObserver, Header, BitmapEntries, VirtualSize, FileLength);
             RefreshBitmapInfo();
         }
         if (length > 0 && !_bitmapStore.IsIdle)

@@ -8,7 +8,7 @@ public sealed partial class QcowImage
         ObjectDisposedException.ThrowIf(_disposed, this);
         var h = Header;
         // qemu 7.2 counts the image file only, not the external data file.
-        var actual = HostFileExtents.AllocatedSize(FullPath);
+        var actual = AllocatedHostBytes;
         return new QcowImageInfo
         {
             FileName = FileName,

@@ -1,4 +1,5 @@
 using QcowKit.Format;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -51,8 +52,8 @@ public sealed partial class QcowImage
                     break;
                 case SubclusterType.Normal:
                     // With metadata preallocation qemu asks the host file about the data's extent: a hole reads as zeros.
-                    var handle = RequireDataHandle();
-                    var hostLength = RandomAccess.GetLength(handle);
+                    var handle = RequireDataFile();
+                    var hostLength = handle.Length;
                     for (long done = 0; done < run.Length;)
                     {
                         var (hole, size) = HostFileExtents.Probe(handle, run.HostOffset + done, run.Length - done, hostLength);
@@ -93,7 +94,7 @@ public sealed partial class QcowImage
         {
             if (_metadataPreallocation == 0)
             {
-                var allocated = HostFileExtents.AllocatedSize(FullPath);
+                var allocated = AllocatedHostBytes;
                 var result = false;
                 if (allocated is { } bytes)
                 {
@@ -126,7 +127,7 @@ public sealed partial class QcowImage
                 {
                     continue;
                 }
-                QcowHeader.ReadPadded(_handle, block.AsSpan(0, h.ClusterSize), blockOffset);
+                _imageFile.ReadPadded(block.AsSpan(0, h.ClusterSize), blockOffset);
                 var entries = Math.Min(blockEntries, endCluster - (tableIndex * blockEntries));
                 for (long i = 0; i < entries && count < stopAt; i++)
                 {

@@ -103,7 +103,7 @@ public sealed partial class QcowImage
             throw new QcowFormatException("L1 entry", (long)Header.L1TableOffset + (l1Index * 8), $"the L2 table at 0x{offset:x} lies past the end of the image file");
         }
         var table = new ulong[size / 8];
-        QcowHeader.ReadPadded(_handle, MemoryMarshal.AsBytes(table.AsSpan()), offset);
+        _imageFile.ReadPadded(MemoryMarshal.AsBytes(table.AsSpan()), offset);
         if (BitConverter.IsLittleEndian)
         {
             BinaryPrimitives.ReverseEndianness(table, table);
@@ -122,7 +122,7 @@ public sealed partial class QcowImage
             return 0;
         }
         Span<byte> entryBytes = stackalloc byte[8];
-        QcowHeader.ReadPadded(_handle, entryBytes, (long)h.RefcountTableOffset + (tableIndex * 8));
+        _imageFile.ReadPadded(entryBytes, (long)h.RefcountTableOffset + (tableIndex * 8));
         var tableEntry = new RefcountTableEntry(BinaryPrimitives.ReadUInt64BigEndian(entryBytes));
         if (tableEntry.RefcountBlockOffset == 0)
         {
@@ -131,7 +131,7 @@ public sealed partial class QcowImage
         var block = ArrayPool<byte>.Shared.Rent(h.ClusterSize);
         try
         {
-            QcowHeader.ReadPadded(_handle, block.AsSpan(0, h.ClusterSize), tableEntry.RefcountBlockOffset);
+            _imageFile.ReadPadded(block.AsSpan(0, h.ClusterSize), tableEntry.RefcountBlockOffset);
             return RefcountBlock.Get(block.AsSpan(0, h.ClusterSize), hostCluster % blockEntries, h.RefcountOrder);
         }
         finally

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using QcowKit.Format;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -33,7 +34,7 @@ public sealed partial class QcowImage
             switch (run.Type)
             {
                 case SubclusterType.Normal:
-                    QcowHeader.ReadPadded(RequireDataHandle(), part, run.HostOffset);
+                    RequireDataFile().ReadPadded(part, run.HostOffset);
                     break;
                 case SubclusterType.ZeroPlain:
                 case SubclusterType.ZeroAlloc:
@@ -54,8 +55,8 @@ public sealed partial class QcowImage
         }
     }
 
-    private Microsoft.Win32.SafeHandles.SafeFileHandle RequireDataHandle() =>
-        _dataFileHandle ?? throw new InvalidOperationException(
+    private HostFile RequireDataFile() =>
+        _dataFile ?? throw new InvalidOperationException(
             $"Reading this range of '{FileName}' needs its external data file, which was not opened (external file policy).");
 
     private void ReadBacking(long offset, Span<byte> destination)
@@ -154,7 +155,7 @@ public sealed partial class QcowImage
         try
         {
             // As qemu: the last sector may run past the end of the file; those bytes read as zeros.
-            QcowHeader.ReadPadded(RequireDataHandle(), buffer.AsSpan(0, size), descriptor.HostOffset);
+            RequireDataFile().ReadPadded(buffer.AsSpan(0, size), descriptor.HostOffset);
             var error = _decompressor.Decompress(buffer.AsSpan(0, size), cluster);
             if (error is not null)
             {

@@ -206,7 +206,7 @@ public sealed partial class QcowImage
         {
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
-        HostIo.Write(Handle, buffer, offset, Options.WriteObserver);
+        HostIo.Write(ImageFile, buffer, offset, Options.WriteObserver);
     }
 
     private void FreeClusters(long offset, long bytes)
@@ -349,13 +349,13 @@ public sealed partial class QcowImage
                 entry.FileOffset = newOffset + at;
                 at += entry.Write(buffer.AsSpan(at));
             }
-            HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
+            HostIo.Write(ImageFile, buffer, newOffset, Options.WriteObserver);
         }
         _barrier!.Flush();
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries.Count);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        HostIo.Write(Handle, fields, HeaderFieldOffsets.NbSnapshots, Options.WriteObserver);
+        HostIo.Write(ImageFile, fields, HeaderFieldOffsets.NbSnapshots, Options.WriteObserver);
         _barrier!.Flush();
         h.NbSnapshots = (uint)entries.Count;
         h.SnapshotsOffset = (ulong)newOffset;

@@ -60,6 +60,33 @@ public sealed partial class QcowImage
     }
 
     /// <summary>
+    /// Creates a qcow2 image onto <paramref name="stream"/> (its bytes are replaced, from position 0) as
+    /// <see cref="Create(string, QcowCreateOptions)"/> lays it out on a file, and opens it read-write over the stream.
+    /// Meant for building images in memory (a <see cref="MemoryStream"/> in a test); there is no temporary file, so a
+    /// failure can leave the stream half written.
+    /// </summary>
+    /// <param name="stream">Readable, writable and seekable.</param>
+    /// <param name="options">qemu's create options; they may name neither a backing file nor an external data file.</param>
+    /// <param name="leaveOpen">True to leave <paramref name="stream"/> open when the image is disposed (as <see cref="StreamReader"/>'s option).</param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read, write or seek.</exception>
+    /// <exception cref="QcowOptionsException">qemu-img would refuse these options, or they name a backing file or a data file.</exception>
+    public static QcowImage Create(Stream stream, QcowCreateOptions options, bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!stream.CanWrite)
+        {
+            throw new ArgumentException("The stream must be writable to create an image in it.", nameof(stream));
+        }
+        // The creator writes through its own view, which must not close the caller's stream; the image takes over after.
+        using (var layout = new StreamHostFile(stream, leaveOpen: true))
+        {
+            QcowCreator.Create(layout, options);
+        }
+        return Open(stream, new QcowOpenOptions { Access = FileAccess.ReadWrite }, leaveOpen);
+    }
+
+    /// <summary>
     /// Creates the image in <paramref name="files"/>' temporary files and opens it read-write; the caller writes it
     /// and commits. With <paramref name="flushToDisk"/> false nothing is fsynced (qemu's cache=unsafe).
     /// </summary>
@@ -309,11 +336,11 @@ public sealed partial class QcowImage
             {
                 return;
             }
-            if (DataHandle is { } data && !ReferenceEquals(data, Handle))
+            if (DataFile is { } data && !ReferenceEquals(data, ImageFile))
             {
                 HostIo.Flush(data, Options.WriteObserver);
             }
-            HostIo.Flush(Handle, Options.WriteObserver);
+            HostIo.Flush(ImageFile, Options.WriteObserver);
         }
     }
 
@@ -327,17 +354,17 @@ public sealed partial class QcowImage
         lock (_writeLock)
         {
             var sync = Options.FlushToDisk;
-            if (sync && DataHandle is { } data && !ReferenceEquals(data, Handle))
+            if (sync && DataFile is { } data && !ReferenceEquals(data, ImageFile))
             {
                 HostIo.Flush(data, Options.WriteObserver);
             }
-            if (sync) HostIo.Flush(Handle, Options.WriteObserver);
+            if (sync) HostIo.Flush(ImageFile, Options.WriteObserver);
             StoreBitmaps();
             if (_markedDirty)
             {
                 Header.IncompatibleFeatures &= ~IncompatibleFeatures.Dirty;
                 WriteIncompatibleFeatures();
-                if (sync) HostIo.Flush(Handle, Options.WriteObserver);
+                if (sync) HostIo.Flush(ImageFile, Options.WriteObserver);
                 _markedDirty = false;
             }
             _compressor?.Dispose();
@@ -364,15 +391,15 @@ public sealed partial class QcowImage
             throw new InvalidOperationException($"'{FileName}' was opened read-only; open it with QcowOpenOptions.Access = FileAccess.ReadWrite to write.");
         }
         CheckRange(offset, length, VirtualSize);
-        if (DataHandle is null)
+        if (DataFile is null)
         {
             throw new InvalidOperationException($"Writing to '{FileName}' needs its external data file, which was not opened (external file policy).");
         }
         if (_allocator is null)
         {
             var h = Header;
-            _barrier = new WriteBarrier(Handle, DataHandle, Options.FlushToDisk, Options.WriteObserver);
-            _allocator = RefcountAllocator.Open(Handle, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters,
+            _barrier = new WriteBarrier(ImageFile, DataFile, Options.FlushToDisk, Options.WriteObserver);
+            _allocator = RefcountAllocator.Open(ImageFile, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters,
                 Options.WriteObserver, _barrier);
             if (h.HasLazyRefcounts && !h.IsDirty)
             {
@@ -398,7 +425,7 @@ public sealed partial class QcowImage
     {
         Span<byte> field = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)Header.IncompatibleFeatures);
-        HostIo.Write(Handle, field, HeaderFieldOffsets.IncompatibleFeatures, Options.WriteObserver);
+        HostIo.Write(ImageFile, field, HeaderFieldOffsets.IncompatibleFeatures, Options.WriteObserver);
     }
 
     private void ForEachCluster(long offset, long length, Action<long, int, int> action)
@@ -452,7 +479,7 @@ public sealed partial class QcowImage
         _l1Table[index] = raw;
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(bytes, raw);
-        HostIo.Write(Handle, bytes, (long)Header.L1TableOffset + (index * 8), Options.WriteObserver);
+        HostIo.Write(ImageFile, bytes, (long)Header.L1TableOffset + (index * 8), Options.WriteObserver);
     }
 
     /// <summary>The slot's current entry (bitmap 0 without extended L2).</summary>
@@ -518,7 +545,7 @@ public sealed partial class QcowImage
         var host = _allocator!.Allocate(count);
         var bytes = count * clusterSize;
         _barrier!.DataWritten();
-        HostIo.Write(DataHandle!, data[..bytes], host, Options.WriteObserver, guestData: true);
+        HostIo.Write(DataFile!, data[..bytes], host, Options.WriteObserver, guestData: true);
         for (var i = 0; i < count; i++)
         {
             var old = ReadSlot(slots[i]);
@@ -541,7 +568,7 @@ public sealed partial class QcowImage
         var zero = (entry.Raw & L2Entry.ZeroFlag) != 0;
         if (hasHost && entry.Copied && !zero)
         {
-            HostIo.Write(DataHandle!, data, entry.HostOffset + within, Options.WriteObserver, guestData: true);
+            HostIo.Write(DataFile!, data, entry.HostOffset + within, Options.WriteObserver, guestData: true);
             return;
         }
         var clusterBytes = ClusterBytes(clusterStart);
@@ -593,7 +620,7 @@ public sealed partial class QcowImage
         _barrier!.DataWritten();
         if (within == regionStart && within + data.Length == regionEnd)
         {
-            HostIo.Write(DataHandle!, data, host + within, Options.WriteObserver, guestData: true);
+            HostIo.Write(DataFile!, data, host + within, Options.WriteObserver, guestData: true);
             return;
         }
         var length = regionEnd - regionStart;
@@ -603,7 +630,7 @@ public sealed partial class QcowImage
             var region = buffer.AsSpan(0, length);
             Read(clusterStart + regionStart, region);
             data.CopyTo(region[(within - regionStart)..]);
-            HostIo.Write(DataHandle!, region, host + regionStart, Options.WriteObserver, guestData: true);
+            HostIo.Write(DataFile!, region, host + regionStart, Options.WriteObserver, guestData: true);
         }
         finally
         {
@@ -719,7 +746,7 @@ public sealed partial class QcowImage
         var entry = ReadSlot(slot);
         var offset = AllocateCompressedBytes(stream.Length);
         _compressedCursor = offset + stream.Length;
-        HostIo.Write(Handle, stream, offset, Options.WriteObserver, guestData: true);
+        HostIo.Write(ImageFile, stream, offset, Options.WriteObserver, guestData: true);
         _barrier!.DataWritten();
         var descriptor = CompressedClusterDescriptor.ForStream(offset, stream.Length);
         WriteSlot(slot, new L2Entry(descriptor.ToEntry(Header.ClusterBits), 0));

@@ -130,7 +130,7 @@ public sealed partial class QcowImage
             {
                 BinaryPrimitives.WriteUInt64BigEndian(bytes[(i * 8)..], table[(runStart * words) + i]);
             }
-            HostIo.Write(Handle, bytes, tableOffset + ((long)runStart * entrySize), Options.WriteObserver);
+            HostIo.Write(ImageFile, bytes, tableOffset + ((long)runStart * entrySize), Options.WriteObserver);
         }
         foreach (var index in indexes)
         {

@@ -50,14 +50,14 @@ public sealed partial class QcowImage
                 {
                     GrowL1(required);
                 }
-                if (Header.HasExternalDataFile && DataHandle is { } data && RandomAccess.GetLength(data) < size && Header.DataFileIsRaw)
+                if (Header.HasExternalDataFile && DataFile is { } data && data.Length < size && Header.DataFileIsRaw)
                 {
-                    RandomAccess.SetLength(data, size);
+                    data.SetLength(size);
                 }
                 Header.Size = (ulong)size;
                 Span<byte> field = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(field, (ulong)size);
-                HostIo.Write(Handle, field, HeaderFieldOffsets.Size, Options.WriteObserver);
+                HostIo.Write(ImageFile, field, HeaderFieldOffsets.Size, Options.WriteObserver);
                 ResizeBitmaps(size);
                 if (size > oldSize && Backing is { } backing && backing.VirtualSize > oldSize)
                 {
@@ -121,12 +121,12 @@ public sealed partial class QcowImage
         {
             BinaryPrimitives.WriteUInt64BigEndian(buffer.AsSpan(i * 8), table[i]);
         }
-        HostIo.Write(Handle, buffer, newOffset, Options.WriteObserver);
+        HostIo.Write(ImageFile, buffer, newOffset, Options.WriteObserver);
         _barrier!.Flush();
         Span<byte> fields = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32BigEndian(fields, (uint)entries);
         BinaryPrimitives.WriteUInt64BigEndian(fields[4..], (ulong)newOffset);
-        HostIo.Write(Handle, fields, HeaderFieldOffsets.L1Size, Options.WriteObserver);
+        HostIo.Write(ImageFile, fields, HeaderFieldOffsets.L1Size, Options.WriteObserver);
         _barrier!.Flush();
         var oldOffset = (long)Header.L1TableOffset;
         var oldClusters = ((long)_l1Table.Length * 8 + clusterSize - 1) / clusterSize;

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Compression;
 using QcowKit.Format;
 using QcowKit.Image.Locking;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image;
 
@@ -13,25 +13,25 @@ namespace QcowKit.Image;
 /// </summary>
 public sealed partial class QcowImage : IVirtualDisk
 {
-    private readonly SafeFileHandle _handle;
-    private SafeFileHandle? _dataFileHandle;
+    private readonly HostFile _imageFile;
+    private HostFile? _dataFile;
     private bool _ownsDataFile;
     private readonly ClusterDecompressor _decompressor;
     private ulong[] _l1Table;
     private bool _disposed;
 
-    private QcowImage(string fileName, string fullPath, SafeFileHandle handle, QcowHeader header, QcowOpenOptions options)
+    private QcowImage(string fileName, string fullPath, HostFile file, QcowHeader header, QcowOpenOptions options)
     {
         FileName = fileName;
         FullPath = fullPath;
-        _handle = handle;
+        _imageFile = file;
         Header = header;
         Options = options;
         _decompressor = new ClusterDecompressor(header.CompressionType);
         var tables = (int)Math.Clamp(options.L2CacheBytes / header.ClusterSize, 8, 4096);
         L2Cache = new L2TableCache(tables);
         _l1Table = [];
-        _dataFileHandle = handle;
+        _dataFile = file;
     }
 
     /// <summary>
@@ -49,17 +49,72 @@ public sealed partial class QcowImage : IVirtualDisk
     internal static QcowImage Open(string path, QcowOpenOptions options, HashSet<string> chain)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        RefuseForceShareWrite(options);
+        var fullPath = Path.GetFullPath(path);
+        var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
+        var file = new HandleHostFile(LockedFile.Open(fullPath, path, access, options.ImageLockMode));
+        return OpenOver(file, path, fullPath, options, chain);
+    }
+
+    /// <summary>
+    /// Opens a qcow2 image held in a seekable <paramref name="stream"/> (e.g. a <see cref="MemoryStream"/> a test built),
+    /// with the same engine, rules and exceptions as <see cref="Open(string, QcowOpenOptions?)"/>. Nothing is locked: a
+    /// stream has no file other processes could open. The image has no file of its own, so <see cref="FileName"/> and
+    /// <see cref="FullPath"/> are <see cref="StreamFileName"/>.
+    /// </summary>
+    /// <remarks>
+    /// A stream cannot lead to other files, so an image that names a backing file or an external data file is refused
+    /// unless <see cref="QcowOpenOptions.ExternalFiles"/> is <see cref="ExternalFilePolicy.Never"/> (metadata and info
+    /// then work; guest reads that need the other file fail, as for a path opened that way).
+    /// </remarks>
+    /// <param name="stream">Readable and seekable; also writable when <paramref name="options"/> ask for write access.</param>
+    /// <param name="options">As for a path; the lock options are ignored. Null opens read-only.</param>
+    /// <param name="leaveOpen">
+    /// True to leave <paramref name="stream"/> open when the image is disposed (as <see cref="StreamReader"/>'s option).
+    /// An open that throws never closes the stream.
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot read or seek.</exception>
+    /// <exception cref="QcowOptionsException">
+    /// Write access was asked of a stream that cannot write, or the image names a backing file or external data file.
+    /// </exception>
+    /// <exception cref="QcowFormatException">The image breaks a rule of the format (names field, offset and rule).</exception>
+    public static QcowImage Open(Stream stream, QcowOpenOptions? options = null, bool leaveOpen = false)
+    {
+        options ??= QcowOpenOptions.ReadOnly;
+        RefuseForceShareWrite(options);
+        // Until the image is open the stream stays the caller's: a failed open never closes it, whatever leaveOpen says.
+        var file = new StreamHostFile(stream, leaveOpen: true);
+        if (options.Writable && !file.CanWrite)
+        {
+            throw new QcowOptionsException("The stream is read-only (CanWrite is false); open it without write access or pass a writable stream");
+        }
+        var image = OpenOver(file, StreamFileName, StreamFileName, options, new HashSet<string>(StringComparer.Ordinal));
+        if (!leaveOpen)
+        {
+            file.CloseStreamOnDispose();
+        }
+        return image;
+    }
+
+    /// <summary>The <see cref="FileName"/> and <see cref="FullPath"/> of an image opened over a stream (it has no file name).</summary>
+    public const string StreamFileName = "<stream>";
+
+    private static void RefuseForceShareWrite(QcowOpenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (options.ForceShare && options.Writable)
         {
             throw new QcowOptionsException(QcowOpenOptions.ForceShareWithWriteMessage);
         }
-        var fullPath = Path.GetFullPath(path);
-        var access = options.Writable ? FileAccess.ReadWrite : FileAccess.Read;
-        var handle = LockedFile.Open(fullPath, path, access, options.ImageLockMode);
+    }
+
+    /// <summary>The one open of every image, over a file or a stream; takes ownership of <paramref name="file"/>.</summary>
+    private static QcowImage OpenOver(HostFile file, string fileName, string fullPath, QcowOpenOptions options, HashSet<string> chain)
+    {
         QcowImage? image = null;
         try
         {
-            var header = QcowHeader.Read(handle, RandomAccess.GetLength(handle), options.Writable ? QcowHeaderRules.Write : QcowHeaderRules.Open);
+            var header = QcowHeader.Read(file, file.Length, options.Writable ? QcowHeaderRules.Write : QcowHeaderRules.Open);
             if (header.IsCorrupt && options.Writable)
             {
                 throw new QcowFormatException("incompatible_features", HeaderFieldOffsets.IncompatibleFeatures,
@@ -70,7 +125,11 @@ public sealed partial class QcowImage : IVirtualDisk
                 throw new QcowFormatException("crypt_method", HeaderFieldOffsets.CryptMethod,
                     $"encryption is not supported (crypt_method {header.CryptMethod} is {(header.CryptMethod == 1 ? "AES" : "LUKS")})");
             }
-            image = new QcowImage(path, fullPath, handle, header, options);
+            if (file.OsHandle is null && options.ExternalFiles != ExternalFilePolicy.Never)
+            {
+                RefuseExternalFilesOverStream(header, options.DataFile);
+            }
+            image = new QcowImage(fileName, fullPath, file, header, options);
             image.LoadMetadata();
             chain.Add(fullPath);
             image.OpenDataFile();
@@ -85,16 +144,33 @@ public sealed partial class QcowImage : IVirtualDisk
             }
             else
             {
-                handle.Dispose();
+                file.Dispose();
             }
             throw;
         }
     }
 
-    /// <summary>The file name as given to <see cref="Open(string, QcowOpenOptions?)"/>.</summary>
+    /// <summary>
+    /// An image over a stream has no folder to resolve a backing file name against and no business opening host files
+    /// on a test's behalf, so the files an image names are refused rather than looked up somewhere surprising.
+    /// </summary>
+    internal static void RefuseExternalFilesOverStream(QcowHeader header, string? dataFileOverride)
+    {
+        const string Remedy = "an image over a stream cannot open other files (open it with ExternalFiles = ExternalFilePolicy.Never to read its metadata only, or open it by path)";
+        if (header.BackingFile is { Length: > 0 } backing)
+        {
+            throw new QcowOptionsException($"The image names the backing file '{backing}': {Remedy}");
+        }
+        if (header.HasExternalDataFile && (dataFileOverride ?? header.ExternalDataFile) is { Length: > 0 } data)
+        {
+            throw new QcowOptionsException($"The image names the external data file '{data}': {Remedy}");
+        }
+    }
+
+    /// <summary>The file name as given to <see cref="Open(string, QcowOpenOptions?)"/>, or <see cref="StreamFileName"/>.</summary>
     public string FileName { get; }
 
-    /// <summary>The image file's absolute path.</summary>
+    /// <summary>The image file's absolute path, or <see cref="StreamFileName"/>.</summary>
     public string FullPath { get; }
 
     /// <inheritdoc />
@@ -123,10 +199,10 @@ public sealed partial class QcowImage : IVirtualDisk
 
     internal QcowOpenOptions Options { get; }
 
-    internal SafeFileHandle Handle => _handle;
+    internal HostFile ImageFile => _imageFile;
 
     /// <summary>Where guest data lives: the external data file, or the image itself. Null when the data file was not opened by policy.</summary>
-    internal SafeFileHandle? DataHandle => _dataFileHandle;
+    internal HostFile? DataFile => _dataFile;
 
     internal L2TableCache L2Cache { get; }
 
@@ -141,8 +217,11 @@ public sealed partial class QcowImage : IVirtualDisk
     /// <summary>Parsed bitmap directory entries (internal form).</summary>
     internal IReadOnlyList<BitmapDirectoryEntry> BitmapEntries { get; private set; } = [];
 
+    /// <summary>Bytes the image file occupies on disk, or null when unknown (always for a stream, which occupies no disk of its own).</summary>
+    internal long? AllocatedHostBytes => _imageFile.OsHandle is null ? null : HostFileExtents.AllocatedSize(FullPath);
+
     /// <summary>Current length of the image file.</summary>
-    internal long FileLength => RandomAccess.GetLength(_handle);
+    internal long FileLength => _imageFile.Length;
 
     internal void ReplaceL1Table(ulong[] table) => _l1Table = table;
 
@@ -153,7 +232,7 @@ public sealed partial class QcowImage : IVirtualDisk
         // A writer's header check guarantees the L1 table lies inside the file; a reader's table may run past its
         // end, where it reads as zeros (unallocated): only the part the file holds is read, so the file bounds the allocation.
         _l1Table = ReadTable(h.L1TableOffset, Options.Writable ? (int)h.L1Size : EntriesInFile(h.L1TableOffset, h.L1Size, fileLength));
-        var snapshots = SnapshotTableEntry.ReadTable(_handle, Options.Writable ? fileLength : null, h.SnapshotsOffset, h.NbSnapshots);
+        var snapshots = SnapshotTableEntry.ReadTable(_imageFile, Options.Writable ? fileLength : null, h.SnapshotsOffset, h.NbSnapshots);
         SnapshotEntries = snapshots;
         Snapshots = snapshots.Select(s => new QcowSnapshotInfo(s.Id, s.Name, s.EffectiveVmStateSize, s.DateSeconds, s.DateNanoseconds,
             s.VmClockNanoseconds, s.DiskSize, s.Icount, s.L1Size)).ToArray();
@@ -165,7 +244,7 @@ public sealed partial class QcowImage : IVirtualDisk
                     $"the bitmap directory ({ext.BitmapDirectorySize} bytes at {ext.BitmapDirectoryOffset}) extends past the end of the file ({fileLength} bytes)");
             }
             var directory = new byte[ext.BitmapDirectorySize];
-            QcowHeader.ReadPadded(_handle, directory, (long)ext.BitmapDirectoryOffset);
+            _imageFile.ReadPadded(directory, (long)ext.BitmapDirectoryOffset);
             var entries = BitmapDirectoryEntry.ReadDirectory(directory, (long)ext.BitmapDirectoryOffset, ext.NbBitmaps, h.ClusterSize);
             ValidateBitmapTables(entries, fileLength);
             BitmapEntries = entries;
@@ -193,7 +272,7 @@ public sealed partial class QcowImage : IVirtualDisk
                     var count = Math.Min(buffer.Length / 8, inFile - first);
                     var at = (long)entry.BitmapTableOffset + (first * 8L);
                     var bytes = buffer.AsSpan(0, count * 8);
-                    QcowHeader.ReadPadded(_handle, bytes, at);
+                    _imageFile.ReadPadded(bytes, at);
                     for (var i = 0; i < count; i++)
                     {
                         if (new BitmapTableEntry(BinaryPrimitives.ReadUInt64BigEndian(bytes[(i * 8)..])).Problem(clusterSize) is { } problem)
@@ -220,7 +299,7 @@ public sealed partial class QcowImage : IVirtualDisk
     {
         var table = new ulong[entries];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(table.AsSpan());
-        QcowHeader.ReadPadded(_handle, bytes, (long)offset);
+        _imageFile.ReadPadded(bytes, (long)offset);
         if (BitConverter.IsLittleEndian)
         {
             BinaryPrimitives.ReverseEndianness(table, table);
@@ -234,7 +313,7 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             return;
         }
-        _dataFileHandle = null;
+        _dataFile = null;
         var name = Options.DataFile ?? Header.ExternalDataFile;
         if (string.IsNullOrEmpty(name) && Options.ExternalFiles == ExternalFilePolicy.Never)
         {
@@ -256,7 +335,7 @@ public sealed partial class QcowImage : IVirtualDisk
         {
             // qemu 7.2 resolves a relative data file name against the current directory, not the image's folder.
             path = Path.GetFullPath(name);
-            _dataFileHandle = LockedFile.Open(path, name, access, Options.DataFileLockMode);
+            _dataFile = new HandleHostFile(LockedFile.Open(path, name, access, Options.DataFileLockMode));
         }
         catch (Exception ex) when (ex is IOException and not QcowImageLockedException or UnauthorizedAccessException or ArgumentException)
         {
@@ -362,10 +441,10 @@ public sealed partial class QcowImage : IVirtualDisk
         Backing?.Dispose();
         if (_ownsDataFile)
         {
-            LockedFile.Close(_dataFileHandle);
+            _dataFile?.Dispose();
         }
         _decompressor.Dispose();
         ReleaseCompressedCache();
-        LockedFile.Close(_handle);
+        _imageFile.Dispose();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 using QcowKit.Image.Locking;
 
 namespace QcowKit.Image;
@@ -6,15 +7,15 @@ namespace QcowKit.Image;
 /// <summary>A raw disk image: the file's bytes are the guest disk. Used as a backing file or a conversion source.</summary>
 public sealed class RawImage : IVirtualDisk
 {
-    private readonly SafeFileHandle _handle;
+    private readonly HandleHostFile _file;
 
     private RawImage(string fileName, string fullPath, SafeFileHandle handle)
     {
         FileName = fileName;
         FullPath = fullPath;
-        _handle = handle;
+        _file = new HandleHostFile(handle);
         // qemu's raw driver sees whole 512-byte sectors: the last partial sector reads as zeros past EOF.
-        VirtualSize = (RandomAccess.GetLength(handle) + 511) & ~511L;
+        VirtualSize = (_file.Length + 511) & ~511L;
     }
 
     /// <summary>Opens a raw image read-only, holding qemu's read lock (others may still write it, as with qemu-img map).</summary>
@@ -69,7 +70,7 @@ public sealed class RawImage : IVirtualDisk
     public void Read(long offset, Span<byte> destination)
     {
         QcowImage.CheckRange(offset, destination.Length, VirtualSize);
-        Format.QcowHeader.ReadPadded(_handle, destination, offset);
+        _file.ReadPadded(destination, offset);
     }
 
     /// <inheritdoc />
@@ -87,15 +88,15 @@ public sealed class RawImage : IVirtualDisk
         var end = start + length;
         for (var at = start; at < end;)
         {
-            var (hole, size) = HostFileExtents.Probe(_handle, at, end - at, VirtualSize);
+            var (hole, size) = HostFileExtents.Probe(_file, at, end - at, VirtualSize);
             yield return new AllocationRange(at, size, 0, true, hole, !hole, at, false, FullPath);
             at += size;
         }
     }
 
     /// <summary>The identity of the open file (device and inode), for the refusal to write an input.</summary>
-    internal Files.FileIdentity? Identity => Files.FileIdentity.Of(_handle);
+    internal Files.FileIdentity? Identity => Files.FileIdentity.Of(_file.OsHandle);
 
     /// <inheritdoc />
-    public void Dispose() => LockedFile.Close(_handle);
+    public void Dispose() => _file.Dispose();
 }

@@ -22,9 +22,15 @@ public static class VirtualDisk
     public static string Probe(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var handle = HostFiles.OpenExisting(path, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var file = new Files.HandleHostFile(HostFiles.OpenExisting(path, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return Probe(file);
+    }
+
+    /// <inheritdoc cref="Probe(string)"/>
+    internal static string Probe(Files.HostFile file)
+    {
         Span<byte> magic = stackalloc byte[8];
-        var read = QcowHeader.ReadPadded(handle, magic, 0);
+        var read = file.ReadPadded(magic, 0);
         if (read >= 8 && BinaryPrimitives.ReadUInt32BigEndian(magic) == QcowLimits.Magic)
         {
             // qemu's qcow2 probe also requires version >= 2; a version 1 "qcow" image is another format.

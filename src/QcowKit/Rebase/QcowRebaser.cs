@@ -140,8 +140,8 @@ public static class QcowRebaser
         {
             throw new QcowOptionsException($"Could not change the backing file to '{name}': the name does not fit in the header cluster", ex);
         }
-        HostIo.Flush(image.Handle, image.Options.WriteObserver);
-        HostIo.Write(image.Handle, cluster, 0, image.Options.WriteObserver);
-        HostIo.Flush(image.Handle, image.Options.WriteObserver);
+        HostIo.Flush(image.ImageFile, image.Options.WriteObserver);
+        HostIo.Write(image.ImageFile, cluster, 0, image.Options.WriteObserver);
+        HostIo.Flush(image.ImageFile, image.Options.WriteObserver);
     }
 }

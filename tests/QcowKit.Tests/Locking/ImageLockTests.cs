@@ -225,7 +225,7 @@ public sealed class ImageLockTests
     {
         // A process another thread is starting holds a copy of every descriptor until it execs; dup() makes the same copy.
         var image = QcowImage.Open(_image, new QcowOpenOptions { Access = FileAccess.ReadWrite });
-        var copy = Dup((int)image.Handle.DangerousGetHandle());
+        var copy = Dup((int)image.ImageFile.OsHandle!.DangerousGetHandle());
         Assert.That(copy, Is.GreaterThanOrEqualTo(0));
         using var childCopy = new SafeFileHandle(copy, ownsHandle: true);
         image.Dispose();

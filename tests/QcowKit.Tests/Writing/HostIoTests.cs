@@ -21,7 +21,7 @@ public sealed class HostIoTests
 
         using (var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite))
         {
-            HostIo.WriteInPieces(file, data, offset);
+            HostIo.WriteInPieces(new QcowKit.Image.Files.HandleHostFile(file, ownsHandle: false), data, offset);
         }
 
         var written = File.ReadAllBytes(path);

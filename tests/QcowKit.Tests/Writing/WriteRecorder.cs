@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 using QcowKit.Image.Writing;
 
 namespace QcowKit.Tests.Writing;
@@ -14,23 +14,23 @@ internal sealed record RecordedWrite(long Offset, byte[]? Data, bool GuestData)
 /// <summary>Records every write and flush the engine makes to one image file (no external data file).</summary>
 internal sealed class WriteRecorder : IHostWriteObserver
 {
-    private SafeFileHandle? _file;
+    private HostFile? _file;
 
     public List<RecordedWrite> Writes { get; } = [];
 
-    public void Writing(SafeFileHandle file, long offset, ReadOnlySpan<byte> data, bool guestData)
+    public void Writing(HostFile file, long offset, ReadOnlySpan<byte> data, bool guestData)
     {
         CheckFile(file);
         Writes.Add(new RecordedWrite(offset, data.ToArray(), guestData));
     }
 
-    public void Flushing(SafeFileHandle file)
+    public void Flushing(HostFile file)
     {
         CheckFile(file);
         Writes.Add(new RecordedWrite(-1, null, false));
     }
 
-    private void CheckFile(SafeFileHandle file)
+    private void CheckFile(HostFile file)
     {
         _file ??= file;
         if (!ReferenceEquals(_file, file))

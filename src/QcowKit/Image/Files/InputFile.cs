@@ -16,8 +16,12 @@ internal sealed record InputFile(string Path, FileIdentity? Identity, string Rel
         switch (disk)
         {
             case QcowImage image:
-                yield return new InputFile(image.FileName, FileIdentity.Of(image.Handle), relation);
-                if (image.DataFilePath is { } dataPath && image.DataHandle is { } dataHandle)
+                // An image over a stream is no host file, so no output can be it.
+                if (image.ImageFile.OsHandle is { } handle)
+                {
+                    yield return new InputFile(image.FileName, FileIdentity.Of(handle), relation);
+                }
+                if (image.DataFilePath is { } dataPath && image.DataFile?.OsHandle is { } dataHandle)
                 {
                     yield return new InputFile(dataPath, FileIdentity.Of(dataHandle), $"the data file of '{image.FileName}'");
                 }

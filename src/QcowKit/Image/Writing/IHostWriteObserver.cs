@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image.Writing;
 
@@ -13,10 +13,10 @@ internal interface IHostWriteObserver
     /// <paramref name="data"/> is about to be written at <paramref name="offset"/> of <paramref name="file"/>;
     /// <paramref name="guestData"/> tells guest data (including compressed streams) from metadata.
     /// </summary>
-    void Writing(SafeFileHandle file, long offset, ReadOnlySpan<byte> data, bool guestData);
+    void Writing(HostFile file, long offset, ReadOnlySpan<byte> data, bool guestData);
 
     /// <summary><paramref name="file"/> is about to be flushed to stable storage.</summary>
-    void Flushing(SafeFileHandle file);
+    void Flushing(HostFile file);
 }
 
 /// <summary>The engine's only path to the disk for writes and flushes, so that an observer sees all of them.</summary>
@@ -33,24 +33,24 @@ internal static class HostIo
     /// </summary>
     internal const int MaxWriteBytes = 1 << 20;
 
-    public static void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset, IHostWriteObserver? observer, bool guestData = false)
+    public static void Write(HostFile file, ReadOnlySpan<byte> data, long offset, IHostWriteObserver? observer, bool guestData = false)
     {
         observer?.Writing(file, offset, data, guestData);
         WriteInPieces(file, data, offset);
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/> in system calls of at most <see cref="MaxWriteBytes"/>.</summary>
-    public static void WriteInPieces(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
+    public static void WriteInPieces(HostFile file, ReadOnlySpan<byte> data, long offset)
     {
         for (var done = 0; done < data.Length; done += MaxWriteBytes)
         {
-            RandomAccess.Write(file, data.Slice(done, Math.Min(MaxWriteBytes, data.Length - done)), offset + done);
+            file.Write(data.Slice(done, Math.Min(MaxWriteBytes, data.Length - done)), offset + done);
         }
     }
 
-    public static void Flush(SafeFileHandle file, IHostWriteObserver? observer)
+    public static void Flush(HostFile file, IHostWriteObserver? observer)
     {
         observer?.Flushing(file);
-        RandomAccess.FlushToDisk(file);
+        file.FlushToDisk();
     }
 }

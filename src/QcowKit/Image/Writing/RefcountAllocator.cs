@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using QcowKit.Format;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image.Writing;
 
@@ -18,7 +18,7 @@ internal sealed class RefcountAllocator
     /// <summary>Byte offset of refcount_table_offset in the header; refcount_table_clusters follows at 56.</summary>
     private const int HeaderRefcountTableOffsetField = 48;
 
-    private readonly SafeFileHandle _file;
+    private readonly HostFile _file;
     private readonly int _clusterBits;
     private readonly long _clusterSize;
     private readonly int _refcountOrder;
@@ -33,7 +33,7 @@ internal sealed class RefcountAllocator
     private IHostWriteObserver? _observer;
     private WriteBarrier? _barrier;
 
-    public RefcountAllocator(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
+    public RefcountAllocator(HostFile file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters, long[] table)
     {
         _file = file;
         _clusterBits = clusterBits;
@@ -48,11 +48,11 @@ internal sealed class RefcountAllocator
     }
 
     /// <summary>Reads the refcount table of an existing image.</summary>
-    public static RefcountAllocator Open(SafeFileHandle file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters,
+    public static RefcountAllocator Open(HostFile file, int clusterBits, int refcountOrder, long tableOffset, int tableClusters,
         IHostWriteObserver? observer = null, WriteBarrier? barrier = null)
     {
         var bytes = new byte[(long)tableClusters << clusterBits];
-        ReadExactly(file, bytes, tableOffset);
+        file.ReadPadded(bytes, tableOffset);
         var table = new long[bytes.Length / 8];
         for (var i = 0; i < table.Length; i++)
         {
@@ -377,25 +377,10 @@ internal sealed class RefcountAllocator
     {
         if (_blocks.TryGetValue(bi, out var block)) return block;
         block = new byte[_clusterSize];
-        ReadExactly(_file, block, _table[bi]);
+        _file.ReadPadded(block, _table[bi]);
         _blocks[bi] = block;
         return block;
     }
 
     private void WriteAt(ReadOnlySpan<byte> data, long offset) => HostIo.Write(_file, data, offset, _observer);
-
-    private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)
-    {
-        var done = 0;
-        while (done < buffer.Length)
-        {
-            var read = RandomAccess.Read(file, buffer[done..], offset + done);
-            if (read == 0)
-            {
-                buffer[done..].Clear(); // past the end of the file reads as zeros, as qemu's do
-                return;
-            }
-            done += read;
-        }
-    }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using QcowKit.Image.Files;
 
 namespace QcowKit.Image.Writing;
 
@@ -10,7 +10,7 @@ namespace QcowKit.Image.Writing;
 /// dependent write only when such a write is pending, as qemu's qcow2 caches do with their flush dependencies.
 /// With <see cref="QcowOpenOptions.FlushToDisk"/> off (qemu's cache=unsafe) nothing is ever fsynced.
 /// </summary>
-internal sealed class WriteBarrier(SafeFileHandle image, SafeFileHandle data, bool enabled, IHostWriteObserver? observer)
+internal sealed class WriteBarrier(HostFile image, HostFile data, bool enabled, IHostWriteObserver? observer)
 {
     private bool _imagePending;
     private bool _dataPending;
