@@ -294,6 +294,17 @@ public sealed class QcowCreateOptions
     /// <summary>A copy, so that Create can fill in derived values without changing the caller's object.</summary>
     internal QcowCreateOptions Clone() => (QcowCreateOptions)MemberwiseClone();
 
+    /// <summary>A copy of these options with a qemu option list applied over them (as qemu-img applies <c>-o</c>); these stay as they are.</summary>
+    /// <param name="optionList">The list, or null for a plain copy.</param>
+    /// <returns>The new options.</returns>
+    /// <exception cref="QcowOptionsException">With qemu-img's message for a malformed list or value.</exception>
+    public QcowCreateOptions WithOptionList(string? optionList)
+    {
+        var copy = Clone();
+        if (optionList is not null) copy.Apply(optionList);
+        return copy;
+    }
+
     internal static QcowOptionsException SizeParameterError(string name) => new(
         $"Parameter '{name}' expects a non-negative number below 2^64\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\nand exabytes, respectively.");
 
