@@ -353,7 +353,7 @@ internal static class ImageComposer
             return result;
         }
         // The managed zstd encoder: the corpus must come out byte-identical on machines with any libzstd, or none.
-        using var compressor = new ClusterCompressor(o.CompressionType, nativeZstd: null);
+        using var compressor = new ClusterCompressor(o.CompressionType, portableZstd: true);
         var buffer = new byte[cs];
         foreach (var c in chosen)
         {

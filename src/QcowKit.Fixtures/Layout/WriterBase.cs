@@ -99,7 +99,7 @@ internal static class WriterBase
                 DataFile = dataPath,
                 DataFileRaw = o.DataFile == FixtureDataFile.ExternalRaw,
             };
-            QcowCreator.Create(imagePath, create);
+            QcowImage.Create(imagePath, create).Dispose();
             using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, DataFile = dataPath, PortableZstd = true }))
             {
                 WritePlan(o, plan, image);
