@@ -83,8 +83,8 @@ internal static class WriterBase
                 File.WriteAllBytes(Path.Combine(scratch, names.BackingFile!), backingBytes);
             }
             // qemu (and the engine) resolve a relative data file name against the current directory: create
-            // and open with the scratch path, then store the relative name in the header.
-            var dataPath = names.DataFile is null ? null : Path.Combine(scratch, names.DataFile);
+            // and open with the scratch path, then store the name the fixture asks for (relative or full) in the header.
+            var dataPath = names.DataFile is null ? null : Path.Combine(scratch, Path.GetFileName(names.DataFile));
             var create = new QcowCreateOptions
             {
                 Size = o.VirtualSize,
