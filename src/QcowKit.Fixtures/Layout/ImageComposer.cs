@@ -293,7 +293,7 @@ internal static class ImageComposer
     }
 
     /// <summary>Writes the header cluster; qemu leaves the feature name table out when it does not fit, and so does this.</summary>
-    private static void WriteHeader(QcowHeader header, Span<byte> cluster, QcowFixtureOptions o)
+    internal static void WriteHeader(QcowHeader header, Span<byte> cluster, QcowFixtureOptions o)
     {
         try
         {

@@ -112,7 +112,8 @@ internal static class WriterBase
                 dataFile = File.ReadAllBytes(dataPath);
                 var header = QcowHeader.Parse(bytes.AsSpan(0, o.ClusterSize), bytes.Length);
                 header.ExternalDataFile = names.DataFile;
-                header.Write(bytes.AsSpan(0, o.ClusterSize));
+                // A full path (QcowFixtures.Get) can be longer than the scratch name: drop the feature table as qemu does, or refuse.
+                ImageComposer.WriteHeader(header, bytes.AsSpan(0, o.ClusterSize), o);
             }
             ApplyHeaderBits(o, bytes);
             return new ComposedImage(bytes, dataFile);
