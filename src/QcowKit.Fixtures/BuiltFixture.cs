@@ -19,7 +19,11 @@ public sealed class BuiltFixture
     /// <summary>Full path of the qcow2 image.</summary>
     public string ImagePath => Files[0].Path;
 
-    /// <summary>The folder the files are in; qemu 7.2 resolves a relative data file name against the current directory, so run tools from here.</summary>
+    /// <summary>
+    /// The folder the files are in. qemu 7.2 resolves a relative data file name against the current directory: run tools
+    /// from here for a fixture built with <see cref="QcowFixtureBuilder.Build(string)"/> (or pass the data file's path);
+    /// <see cref="QcowFixtures.Get(FixtureDefinition)"/> names it by its full path, which opens from anywhere.
+    /// </summary>
     public string Directory => System.IO.Path.GetDirectoryName(ImagePath)!;
 
     /// <summary>The expected verdict.</summary>

@@ -34,6 +34,10 @@ public sealed class FixtureDefinition
     /// <summary>Builds the fixture into <paramref name="directory"/> as <see cref="FileName"/>.</summary>
     public BuiltFixture Build(string directory) => QcowFixture.From(Options).Build(Path.Combine(directory, FileName));
 
+    /// <summary><see cref="Build(string)"/> with the external data file named by its full path (see <see cref="QcowFixtures.Get(FixtureDefinition)"/>).</summary>
+    internal BuiltFixture BuildInPlace(string directory) =>
+        QcowFixture.From(Options).Build(Path.Combine(directory, FileName), absoluteDataFileName: true, static (_, verdict) => verdict);
+
     /// <summary>The name.</summary>
     public override string ToString() => Name;
 }

@@ -130,12 +130,22 @@ public sealed class QcowFixtureBuilder
     /// property test's comparison with qemu-img catches a wrong verdict. A parameter rather than a settable hook, so
     /// no build ever sees another's rule.
     /// </summary>
-    internal BuiltFixture Build(string path, Func<QcowFixtureOptions, ExpectedVerdict, ExpectedVerdict> verdictRule)
+    internal BuiltFixture Build(string path, Func<QcowFixtureOptions, ExpectedVerdict, ExpectedVerdict> verdictRule) =>
+        Build(path, absoluteDataFileName: false, verdictRule);
+
+    /// <summary>
+    /// <see cref="Build(string)"/>, with the header naming the external data file by its full path when
+    /// <paramref name="absoluteDataFileName"/> is set: qemu 7.2 (and the engine, like it) resolves a relative data file
+    /// name against the current directory, so only a full path opens from any working directory. A relative name keeps
+    /// the files byte-identical wherever they are built (the committed corpus), a full path ties them to their folder
+    /// (<see cref="QcowFixtures.Get(FixtureDefinition)"/>'s per-process folder).
+    /// </summary>
+    internal BuiltFixture Build(string path, bool absoluteDataFileName, Func<QcowFixtureOptions, ExpectedVerdict, ExpectedVerdict> verdictRule)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(verdictRule);
-        var result = Compose(Options, Path.GetFileName(path));
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var result = Compose(Options, Path.GetFileName(path), absoluteDataFileName ? folder : null);
         var files = new List<FixtureFile> { Write(Path.GetFullPath(path), FixtureFileRole.Image, result.Image) };
         if (result.Backing is { } backing)
         {
@@ -157,7 +167,10 @@ public sealed class QcowFixtureBuilder
 
     internal sealed record Composition(byte[] Image, byte[]? Backing, byte[]? DataFile, CompanionNames Names, ExpectedVerdict Expected);
 
-    internal static Composition Compose(QcowFixtureOptions o, string imageName)
+    /// <param name="o">The options.</param>
+    /// <param name="imageName">The image's file name; the companion files are named after it.</param>
+    /// <param name="dataFileFolder">When set, the header names the data file by its full path in this folder; else by its file name.</param>
+    internal static Composition Compose(QcowFixtureOptions o, string imageName, string? dataFileFolder = null)
     {
         ArgumentNullException.ThrowIfNull(o);
         o.Validate();
@@ -199,7 +212,9 @@ public sealed class QcowFixtureBuilder
                 backingBytes = backingGuest;
             }
         }
-        var names = new CompanionNames(backingName, backingFormat, o.DataFile == FixtureDataFile.Internal ? null : imageName + ".data");
+        var dataFileName = imageName + ".data";
+        var names = new CompanionNames(backingName, backingFormat,
+            o.DataFile == FixtureDataFile.Internal ? null : dataFileFolder is null ? dataFileName : Path.Combine(dataFileFolder, dataFileName));
         var guestPlan = GuestPlan.Create(o, o.Content ?? FixtureContent.DefaultMix(o.VirtualSize, o.ClusterSize), hasBacking: backingBytes is not null);
         ComposedImage composed;
         try

@@ -37,7 +37,12 @@ public static class QcowFixtures
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.Ordinal))
         ?? throw new KeyNotFoundException($"No fixture is named '{name}'; `qcowkit fixture --list` lists them.");
 
-    /// <summary>Builds <paramref name="definition"/> on first use into a per-process temporary folder and returns the same result afterwards.</summary>
+    /// <summary>
+    /// Builds <paramref name="definition"/> on first use into a per-process temporary folder and returns the same result
+    /// afterwards. The image names its external data file (if it has one) by its full path, so qemu-img and the engine
+    /// open it from any working directory; the image's bytes therefore differ from <see cref="FixtureDefinition.Build"/>'s
+    /// (which stores the relative name) in that header extension only.
+    /// </summary>
     public static BuiltFixture Get(FixtureDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -46,7 +51,7 @@ public static class QcowFixtures
         {
             var folder = Path.Combine(CacheFolder.Value, key.Replace('@', '-'));
             Directory.CreateDirectory(folder);
-            return definition.Build(folder);
+            return definition.BuildInPlace(folder);
         })).Value;
     }
 

@@ -293,7 +293,7 @@ internal static class ImageComposer
     }
 
     /// <summary>Writes the header cluster; qemu leaves the feature name table out when it does not fit, and so does this.</summary>
-    private static void WriteHeader(QcowHeader header, Span<byte> cluster, QcowFixtureOptions o)
+    internal static void WriteHeader(QcowHeader header, Span<byte> cluster, QcowFixtureOptions o)
     {
         try
         {
@@ -353,7 +353,7 @@ internal static class ImageComposer
             return result;
         }
         // The managed zstd encoder: the corpus must come out byte-identical on machines with any libzstd, or none.
-        using var compressor = new ClusterCompressor(o.CompressionType, nativeZstd: null);
+        using var compressor = new ClusterCompressor(o.CompressionType, portableZstd: true);
         var buffer = new byte[cs];
         foreach (var c in chosen)
         {

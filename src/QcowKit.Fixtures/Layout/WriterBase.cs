@@ -83,8 +83,8 @@ internal static class WriterBase
                 File.WriteAllBytes(Path.Combine(scratch, names.BackingFile!), backingBytes);
             }
             // qemu (and the engine) resolve a relative data file name against the current directory: create
-            // and open with the scratch path, then store the relative name in the header.
-            var dataPath = names.DataFile is null ? null : Path.Combine(scratch, names.DataFile);
+            // and open with the scratch path, then store the name the fixture asks for (relative or full) in the header.
+            var dataPath = names.DataFile is null ? null : Path.Combine(scratch, Path.GetFileName(names.DataFile));
             var create = new QcowCreateOptions
             {
                 Size = o.VirtualSize,
@@ -99,7 +99,7 @@ internal static class WriterBase
                 DataFile = dataPath,
                 DataFileRaw = o.DataFile == FixtureDataFile.ExternalRaw,
             };
-            QcowCreator.Create(imagePath, create);
+            QcowImage.Create(imagePath, create).Dispose();
             using (var image = QcowImage.Open(imagePath, new QcowOpenOptions { Access = FileAccess.ReadWrite, DataFile = dataPath, PortableZstd = true }))
             {
                 WritePlan(o, plan, image);
@@ -112,7 +112,8 @@ internal static class WriterBase
                 dataFile = File.ReadAllBytes(dataPath);
                 var header = QcowHeader.Parse(bytes.AsSpan(0, o.ClusterSize), bytes.Length);
                 header.ExternalDataFile = names.DataFile;
-                header.Write(bytes.AsSpan(0, o.ClusterSize));
+                // A full path (QcowFixtures.Get) can be longer than the scratch name: drop the feature table as qemu does, or refuse.
+                ImageComposer.WriteHeader(header, bytes.AsSpan(0, o.ClusterSize), o);
             }
             ApplyHeaderBits(o, bytes);
             return new ComposedImage(bytes, dataFile);

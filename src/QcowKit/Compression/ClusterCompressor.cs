@@ -13,10 +13,10 @@ namespace QcowKit.Compression;
 /// An instance keeps a zstd context between calls and is not safe to share between threads: give
 /// each worker its own. <see cref="TryCompressOnce"/> keeps all state in the call and is safe anywhere.
 /// </remarks>
-internal sealed class ClusterCompressor : IDisposable
+public sealed class ClusterCompressor : IDisposable
 {
     /// <summary>ZSTD_CLEVEL_DEFAULT, which qemu gets by not setting a level.</summary>
-    public const int QemuZstdLevel = 3;
+    internal const int QemuZstdLevel = 3;
 
     private readonly RawDeflate? _deflate;
     private readonly NativeZstd? _nativeZstd;
@@ -24,10 +24,15 @@ internal sealed class ClusterCompressor : IDisposable
     private nint _nativeContext;
     private bool _disposed;
 
-    /// <summary>Creates a compressor for one compression type (zstd through the system libzstd when there is one).</summary>
+    /// <summary>
+    /// Creates a compressor for one compression type; with <paramref name="portableZstd"/> zstd always goes through
+    /// the managed encoder (ZstdSharp), whose output is the same on every machine (libzstd versions differ in bytes).
+    /// </summary>
+    /// <param name="type">The image's compression type.</param>
+    /// <param name="portableZstd">Never use the system libzstd, so that the compressed bytes are reproducible.</param>
     /// <exception cref="PlatformNotSupportedException">Deflate was asked for and no native deflate library with window control exists.</exception>
-    public ClusterCompressor(CompressionType type)
-        : this(type, NativeZstd.Instance)
+    public ClusterCompressor(CompressionType type, bool portableZstd = false)
+        : this(type, portableZstd ? null : NativeZstd.Instance)
     {
     }
 
@@ -89,7 +94,7 @@ internal sealed class ClusterCompressor : IDisposable
     }
 
     /// <summary><see cref="TryCompress"/> with all state created and freed in this call: safe from any thread.</summary>
-    public static bool TryCompressOnce(CompressionType type, ReadOnlySpan<byte> cluster, Span<byte> destination, out int compressedLength)
+    internal static bool TryCompressOnce(CompressionType type, ReadOnlySpan<byte> cluster, Span<byte> destination, out int compressedLength)
     {
         using var compressor = new ClusterCompressor(type);
         return compressor.TryCompress(cluster, destination, out compressedLength);

@@ -11,7 +11,7 @@ namespace QcowKit.Compression;
 /// and decompression stops as soon as the cluster is full. Output shorter than the cluster is an
 /// error. Safe to use from several threads.
 /// </summary>
-internal sealed unsafe class ClusterDecompressor : IDisposable
+public sealed unsafe class ClusterDecompressor : IDisposable
 {
     // A zstd decompression context is ~100 KiB of native state; reuse them instead of one per cluster.
     private readonly ConcurrentBag<nint> _zstdContexts = [];
@@ -21,7 +21,9 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
     // pooled contexts are all of one kind.
     private readonly NativeZstd? _native;
 
-    internal ClusterDecompressor(CompressionType type)
+    /// <summary>Creates a decompressor for one compression type (zstd through the system libzstd when there is one).</summary>
+    /// <param name="type">The image's compression type.</param>
+    public ClusterDecompressor(CompressionType type)
         : this(type, NativeZstd.Instance)
     {
     }
@@ -33,11 +35,12 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
         _native = type == CompressionType.Zstd ? nativeZstd : null;
     }
 
-    internal CompressionType Type { get; }
+    /// <summary>The compression type this instance reads.</summary>
+    public CompressionType Type { get; }
 
     /// <summary>Fills <paramref name="destination"/> from the stream at the start of <paramref name="source"/>.</summary>
     /// <returns>An error description, or null on success.</returns>
-    internal string? Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    public string? Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return Type switch
@@ -124,6 +127,7 @@ internal sealed unsafe class ClusterDecompressor : IDisposable
         }
     }
 
+    /// <summary>Frees the pooled native decompression contexts.</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -6,12 +6,16 @@ namespace QcowKit.Format;
 /// <summary>Flags of a bitmap directory entry.</summary>
 [Flags]
 #pragma warning disable CA1711 // "Flags" is the spec's word for this bit set.
-internal enum BitmapFlags : uint
+public enum BitmapFlags : uint
 #pragma warning restore CA1711
 {
+    /// <summary>No flag.</summary>
     None = 0,
+    /// <summary>Bit 0, in_use: the bitmap was not saved consistently.</summary>
     InUse = 1u << 0,
+    /// <summary>Bit 1, auto: the bitmap tracks guest writes while the image is open.</summary>
     Auto = 1u << 1,
+    /// <summary>Bit 2, extra_data_compatible: the extra data may be ignored.</summary>
     ExtraDataCompatible = 1u << 2,
 }
 
@@ -19,16 +23,21 @@ internal enum BitmapFlags : uint
 /// One entry of the bitmap directory: a 24-byte header (bitmap table offset and size, flags, type,
 /// granularity_bits, name_size, extra_data_size), extra data, the name, padded to 8 bytes.
 /// </summary>
-internal sealed class BitmapDirectoryEntry
+public sealed class BitmapDirectoryEntry
 {
     internal const byte DirtyTrackingType = 1;
 
-    internal ulong BitmapTableOffset { get; set; }
-    internal uint BitmapTableSize { get; set; }
-    internal BitmapFlags Flags { get; set; }
+    /// <summary>File offset of the bitmap table (the spec's <c>bitmap_table_offset</c>).</summary>
+    public ulong BitmapTableOffset { get; set; }
+    /// <summary>Entries of the bitmap table (<c>bitmap_table_size</c>).</summary>
+    public uint BitmapTableSize { get; set; }
+    /// <summary>The entry's flags.</summary>
+    public BitmapFlags Flags { get; set; }
     internal byte Type { get; set; } = DirtyTrackingType;
-    internal byte GranularityBits { get; set; } = 16;
-    internal string Name { get; set; } = string.Empty;
+    /// <summary>log2 of the guest bytes one bit covers (<c>granularity_bits</c>).</summary>
+    public byte GranularityBits { get; set; } = 16;
+    /// <summary>The bitmap's name (1..1023 bytes of UTF-8).</summary>
+    public string Name { get; set; } = string.Empty;
     internal byte[] ExtraData { get; set; } = [];
 
     /// <summary>Where the entry was read from (for error messages); -1 for an entry not read from a file.</summary>
@@ -36,7 +45,8 @@ internal sealed class BitmapDirectoryEntry
 
     internal long Granularity => 1L << GranularityBits;
 
-    internal int EncodedSize => (QcowLimits.BitmapDirectoryEntryHeaderSize + ExtraData.Length + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
+    /// <summary>Bytes the entry takes in the directory, padded to a multiple of 8.</summary>
+    public int EncodedSize => (QcowLimits.BitmapDirectoryEntryHeaderSize + ExtraData.Length + Encoding.UTF8.GetByteCount(Name) + 7) & ~7;
 
     /// <summary>Parses a whole directory (already read, its size validated) of <paramref name="count"/> entries.</summary>
     internal static List<BitmapDirectoryEntry> ReadDirectory(ReadOnlySpan<byte> directory, long directoryOffset, uint count, int clusterSize)
@@ -97,7 +107,7 @@ internal sealed class BitmapDirectoryEntry
     }
 
     /// <summary>Writes the entry and returns its padded size.</summary>
-    internal int Write(Span<byte> destination)
+    public int Write(Span<byte> destination)
     {
         var size = EncodedSize;
         var target = destination[..size];

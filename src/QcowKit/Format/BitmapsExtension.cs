@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace QcowKit.Format;
 
 /// <summary>The bitmaps header extension (24 bytes): where the bitmap directory is and how many bitmaps it holds.</summary>
-internal readonly record struct BitmapsExtension(uint NbBitmaps, ulong BitmapDirectorySize, ulong BitmapDirectoryOffset)
+public readonly record struct BitmapsExtension(uint NbBitmaps, ulong BitmapDirectorySize, ulong BitmapDirectoryOffset)
 {
     internal const int Size = 24;
 

@@ -4,19 +4,24 @@ namespace QcowKit.Format;
 /// The descriptor of a compressed cluster inside an L2 entry. With x = 62 - (cluster_bits - 8),
 /// bits 0..x-1 are the host byte offset and bits x..61 the number of additional 512-byte sectors.
 /// </summary>
-internal readonly record struct CompressedClusterDescriptor(long HostOffset, int SectorCount)
+public readonly record struct CompressedClusterDescriptor(long HostOffset, int SectorCount)
 {
     /// <summary>Bit where the sector count starts.</summary>
     internal static int SizeShift(int clusterBits) => 62 - (clusterBits - 8);
 
-    internal static long SizeMask(int clusterBits) => (1L << (clusterBits - 8)) - 1;
+    /// <summary>Largest value of the descriptor's sector-count field (additional sectors) for <paramref name="clusterBits"/>.</summary>
+    /// <param name="clusterBits">The image's cluster_bits.</param>
+    public static long SizeMask(int clusterBits) => (1L << (clusterBits - 8)) - 1;
 
     internal static long OffsetMask(int clusterBits) => (1L << SizeShift(clusterBits)) - 1;
 
     /// <summary>Bytes from <see cref="HostOffset"/> that may hold the stream (to the end of its last sector), as qemu reads them.</summary>
-    internal int CompressedSize => SectorCount * QcowLimits.CompressedSectorSize - (int)(HostOffset & (QcowLimits.CompressedSectorSize - 1));
+    public int CompressedSize => SectorCount * QcowLimits.CompressedSectorSize - (int)(HostOffset & (QcowLimits.CompressedSectorSize - 1));
 
-    internal static CompressedClusterDescriptor FromEntry(ulong entry, int clusterBits)
+    /// <summary>Decodes the descriptor of a compressed L2 entry.</summary>
+    /// <param name="entry">The raw L2 entry (compressed flag set).</param>
+    /// <param name="clusterBits">The image's cluster_bits.</param>
+    public static CompressedClusterDescriptor FromEntry(ulong entry, int clusterBits)
     {
         var shift = SizeShift(clusterBits);
         var offset = (long)entry & OffsetMask(clusterBits);
@@ -25,7 +30,7 @@ internal readonly record struct CompressedClusterDescriptor(long HostOffset, int
     }
 
     /// <summary>Describes a stream of <paramref name="compressedBytes"/> at <paramref name="hostOffset"/>.</summary>
-    internal static CompressedClusterDescriptor ForStream(long hostOffset, int compressedBytes)
+    public static CompressedClusterDescriptor ForStream(long hostOffset, int compressedBytes)
     {
         var end = hostOffset + compressedBytes - 1;
         var sectors = (int)((end / QcowLimits.CompressedSectorSize) - (hostOffset / QcowLimits.CompressedSectorSize) + 1);
@@ -33,7 +38,7 @@ internal readonly record struct CompressedClusterDescriptor(long HostOffset, int
     }
 
     /// <summary>The L2 entry (compressed flag set, COPIED clear) for this descriptor.</summary>
-    internal ulong ToEntry(int clusterBits)
+    public ulong ToEntry(int clusterBits)
     {
         if (HostOffset < 0 || HostOffset > OffsetMask(clusterBits))
         {

@@ -3,18 +3,21 @@ using System.Text;
 namespace QcowKit.Format;
 
 /// <summary>Which feature field a feature name table entry describes.</summary>
-internal enum FeatureType : byte
+public enum FeatureType : byte
 {
+    /// <summary>A bit of incompatible_features.</summary>
     Incompatible = 0,
+    /// <summary>A bit of compatible_features.</summary>
     Compatible = 1,
+    /// <summary>A bit of autoclear_features.</summary>
     Autoclear = 2,
 }
 
 /// <summary>One 48-byte entry of the feature name table extension: type, bit number, NUL-padded name.</summary>
-internal readonly record struct FeatureNameTableEntry(FeatureType Type, byte Bit, string Name)
+public readonly record struct FeatureNameTableEntry(FeatureType Type, byte Bit, string Name)
 {
     /// <summary>The table qemu 7.2 writes into every v3 image it creates.</summary>
-    internal static IReadOnlyList<FeatureNameTableEntry> QemuDefaults { get; } =
+    public static IReadOnlyList<FeatureNameTableEntry> QemuDefaults { get; } =
     [
         new(FeatureType.Incompatible, 0, "dirty bit"),
         new(FeatureType.Incompatible, 1, "corrupt bit"),

@@ -4,7 +4,7 @@ using QcowKit.Image.Files;
 
 namespace QcowKit.Format;
 
-internal sealed partial class QcowHeader
+public sealed partial class QcowHeader
 {
     /// <summary>
     /// Reads and validates the header cluster of an open file. Applies every rule qemu's
@@ -43,6 +43,16 @@ internal sealed partial class QcowHeader
         }
     }
 
+    /// <summary>
+    /// Parses and validates a header from the file's first cluster (zero-padded where the file is shorter), with the
+    /// rules every reader applies (qemu's qcow2_do_open): an image qemu refuses to open is refused here too.
+    /// </summary>
+    /// <param name="cluster">The first cluster of the file; at least one cluster long.</param>
+    /// <param name="fileLength">The image file's length, for bounds checks.</param>
+    /// <returns>The header, its extensions and its backing file name.</returns>
+    /// <exception cref="QcowFormatException">A field breaks a rule of the format; the message names it and its offset.</exception>
+    public static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength) => Parse(cluster, fileLength, QcowHeaderRules.Open);
+
     /// <summary>Parses and validates a header from the file's first cluster (zero-padded where the file is shorter).</summary>
     /// <param name="cluster">The first cluster of the file; at least one cluster long.</param>
     /// <param name="fileLength">The image file's length, for bounds checks.</param>
@@ -50,7 +60,7 @@ internal sealed partial class QcowHeader
     /// <see cref="QcowHeaderRules.Open"/> (the default) for every reader, <see cref="QcowHeaderRules.Write"/> for writers;
     /// <see cref="QcowHeaderRules.Check"/> only for the checker, which reads whatever the header points at itself.
     /// </param>
-    internal static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength, QcowHeaderRules rules = QcowHeaderRules.Open)
+    internal static QcowHeader Parse(ReadOnlySpan<byte> cluster, long fileLength, QcowHeaderRules rules)
     {
         if (cluster.Length < HeaderFieldOffsets.Version3HeaderLength)
         {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace QcowKit.Format;
 
-internal sealed partial class QcowHeader
+public sealed partial class QcowHeader
 {
     /// <summary>
     /// The header cluster as a rewrite in place writes it: qemu leaves the feature name table out when the header
@@ -33,7 +33,7 @@ internal sealed partial class QcowHeader
     /// </summary>
     /// <param name="destination">At least one cluster; the whole cluster is overwritten.</param>
     /// <returns>Bytes of the cluster used.</returns>
-    internal int Write(Span<byte> destination)
+    public int Write(Span<byte> destination)
     {
         if (destination.Length < ClusterSize)
         {

@@ -1,6 +1,6 @@
 namespace QcowKit.Format;
 
-/// <summary>Which of qemu's header rules <see cref="QcowHeader.Parse"/> applies.</summary>
+/// <summary>Which of qemu's header rules <see cref="QcowHeader.Parse(ReadOnlySpan{byte}, long, QcowHeaderRules)"/> applies.</summary>
 internal enum QcowHeaderRules
 {
     /// <summary>

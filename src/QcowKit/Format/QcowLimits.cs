@@ -1,14 +1,15 @@
 namespace QcowKit.Format;
 
 /// <summary>Limits from the qcow2 specification and the ones qemu enforces when it opens an image.</summary>
-internal static class QcowLimits
+public static class QcowLimits
 {
-    internal const uint Magic = 0x514649FB; // "QFI\xfb"
+    /// <summary>The header magic, "QFI\xfb".</summary>
+    public const uint Magic = 0x514649FB; // "QFI\xfb"
     internal const int MinClusterBits = 9;
     internal const int MaxClusterBits = 21;
 
     /// <summary>qemu's QCOW_MAX_L1_SIZE: 32 MiB of L1 entries.</summary>
-    internal const long MaxL1SizeBytes = 32L * 1024 * 1024;
+    public const long MaxL1SizeBytes = 32L * 1024 * 1024;
 
     /// <summary>qemu's QCOW_MAX_REFTABLE_SIZE: 8 MiB of refcount table.</summary>
     internal const long MaxRefcountTableBytes = 8L * 1024 * 1024;
@@ -42,10 +43,10 @@ internal static class QcowLimits
     internal const int MaxBackingFormatLength = 15;
 
     /// <summary>Subclusters per cluster with extended L2 entries.</summary>
-    internal const int SubclustersPerCluster = 32;
+    public const int SubclustersPerCluster = 32;
 
     /// <summary>Compressed cluster sizes are counted in 512-byte sectors.</summary>
-    internal const int CompressedSectorSize = 512;
+    public const int CompressedSectorSize = 512;
 
     internal const int SnapshotHeaderSize = 40;
     internal const int BitmapDirectoryEntryHeaderSize = 24;

@@ -7,15 +7,19 @@ namespace QcowKit.Format;
 /// narrower than a byte are packed starting at the least significant bit, as qemu does; wider ones
 /// are big-endian.
 /// </summary>
-internal static class RefcountBlock
+public static class RefcountBlock
 {
     /// <summary>Largest refcount an entry of this order can hold.</summary>
-    internal static ulong MaxRefcount(int refcountOrder) => refcountOrder == 6 ? ulong.MaxValue : (1UL << (1 << refcountOrder)) - 1;
+    public static ulong MaxRefcount(int refcountOrder) => refcountOrder == 6 ? ulong.MaxValue : (1UL << (1 << refcountOrder)) - 1;
 
     /// <summary>Entries in a block of <paramref name="blockBytes"/> bytes.</summary>
-    internal static long EntriesPerBlock(int blockBytes, int refcountOrder) => (long)blockBytes * 8 >> refcountOrder;
+    public static long EntriesPerBlock(int blockBytes, int refcountOrder) => (long)blockBytes * 8 >> refcountOrder;
 
-    internal static ulong Get(ReadOnlySpan<byte> block, long index, int refcountOrder)
+    /// <summary>Reads entry <paramref name="index"/> of a refcount block.</summary>
+    /// <param name="block">The block (one cluster).</param>
+    /// <param name="index">Entry index within the block.</param>
+    /// <param name="refcountOrder">The image's refcount_order (0..6).</param>
+    public static ulong Get(ReadOnlySpan<byte> block, long index, int refcountOrder)
     {
         switch (refcountOrder)
         {
@@ -41,7 +45,13 @@ internal static class RefcountBlock
         }
     }
 
-    internal static void Set(Span<byte> block, long index, int refcountOrder, ulong value)
+    /// <summary>Writes entry <paramref name="index"/> of a refcount block.</summary>
+    /// <param name="block">The block (one cluster).</param>
+    /// <param name="index">Entry index within the block.</param>
+    /// <param name="refcountOrder">The image's refcount_order (0..6).</param>
+    /// <param name="value">The refcount; at most <see cref="MaxRefcount"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The value does not fit the width.</exception>
+    public static void Set(Span<byte> block, long index, int refcountOrder, ulong value)
     {
         if (value > MaxRefcount(refcountOrder))
         {

@@ -1,7 +1,7 @@
 namespace QcowKit.Format;
 
 /// <summary>What an L2 entry says about one (sub)cluster; mirrors qemu's QCow2SubclusterType.</summary>
-internal enum SubclusterType
+public enum SubclusterType
 {
     /// <summary>Data at the host offset.</summary>
     Normal,

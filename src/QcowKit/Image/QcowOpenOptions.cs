@@ -60,7 +60,7 @@ public sealed class QcowOpenOptions
     /// Compress zstd clusters with the managed encoder even where the system libzstd is available: its output
     /// is the same on every machine, which reproducible fixture corpora need (libzstd versions differ in bytes).
     /// </summary>
-    internal bool PortableZstd { get; init; }
+    public bool PortableZstd { get; init; }
 
     internal bool Writable => (Access & FileAccess.Write) != 0;
 
