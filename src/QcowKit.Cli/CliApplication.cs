@@ -98,28 +98,28 @@ internal static class CliApplication
     internal static IReadOnlyList<string> UsageErrors(ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
-        if (parseResult.Action is not null && parseResult.Action == parseResult.CommandResult.Command.Action)
+        var runsVerb = parseResult.Action is not null && parseResult.Action == parseResult.CommandResult.Command.Action;
+        if (!runsVerb && parseResult.Action is not ParseErrorAction)
         {
-            var afterDoubleDash = parseResult.Tokens.SkipWhile(token => token.Type != TokenType.DoubleDash).ToHashSet();
-            var unknown = parseResult.CommandResult.Children.OfType<ArgumentResult>()
-                .SelectMany(result => result.Tokens)
-                .FirstOrDefault(token => LooksLikeOption(token.Value) && !afterDoubleDash.Contains(token));
-            return unknown is null ? [] : [$"unrecognized option '{unknown.Value}'"];
+            return []; // help or version
         }
-        if (parseResult.Action is not ParseErrorAction)
+        // An option-like argument: --bogus taken for the image name (and, on a parse error, leaving the real image name
+        // unmatched: name the option, not the image).
+        var unrecognized = parseResult.UnmatchedTokens.FirstOrDefault(LooksLikeOption) ?? OptionLikeArgument(parseResult);
+        if (unrecognized is not null)
         {
-            return [];
+            return [$"unrecognized option '{unrecognized}'"];
         }
-        var unrecognized = parseResult.UnmatchedTokens.FirstOrDefault(LooksLikeOption);
-        if (unrecognized is null)
-        {
-            // --bogus taken as the image name leaves the real image name unmatched: name the option, not the image.
-            unrecognized = parseResult.CommandResult.Children.OfType<ArgumentResult>()
-                .SelectMany(result => result.Tokens).Select(token => token.Value).FirstOrDefault(LooksLikeOption);
-        }
-        return unrecognized is not null
-            ? [$"unrecognized option '{unrecognized}'"]
-            : [.. parseResult.Errors.Select(parseError => parseError.Message).Distinct(StringComparer.Ordinal)];
+        return runsVerb ? [] : [.. parseResult.Errors.Select(parseError => parseError.Message).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The first argument of the verb that looks like an option and does not follow <c>--</c>, or null.</summary>
+    private static string? OptionLikeArgument(ParseResult parseResult)
+    {
+        var afterDoubleDash = new HashSet<Token>(parseResult.Tokens.SkipWhile(token => token.Type != TokenType.DoubleDash), ReferenceEqualityComparer.Instance);
+        return parseResult.CommandResult.Children.OfType<ArgumentResult>()
+            .SelectMany(result => result.Tokens)
+            .FirstOrDefault(token => LooksLikeOption(token.Value) && !afterDoubleDash.Contains(token))?.Value;
     }
 
     private static bool LooksLikeOption(string token) => token.Length > 1 && token[0] == '-' && !char.IsAsciiDigit(token[1]);

@@ -86,6 +86,10 @@ public partial class UsageTests
 
         Assert.That(Cli.RunProcess(temp.Path, "resize", "--shrink", "--", "-image.qcow2", "-1M").ExitCode, Is.Zero);
         Assert.That(Qemu.Info(image)["virtual-size"]!.GetValue<long>(), Is.EqualTo(1 << 20));
+        // After --, a missing image is a missing file, not an option.
+        var missing = Cli.RunProcess(temp.Path, "info", "--", "-missing.qcow2");
+        Assert.That(missing.ExitCode, Is.EqualTo(1));
+        Assert.That(missing.StandardError, Is.EqualTo("qcowkit: error: -missing.qcow2: No such file or directory\n"), missing.Describe);
     }
 
     [TestCase("cluster_size=4096", "Invalid parameter 'cluster_size'", "This option is only supported for image creation")]
