@@ -13,7 +13,7 @@ namespace QcowKit.Build;
 /// </summary>
 public sealed class CakeHost
 {
-    private CakeHost(CakeContext context, CakeConsole console, ICakeLog log, CakeDataService data)
+    private CakeHost(CakeContext context, IConsole console, ICakeLog log, CakeDataService data)
     {
         Context = context;
         Console = console;
@@ -24,8 +24,8 @@ public sealed class CakeHost
     /// <summary>The context every alias runs on.</summary>
     public CakeContext Context { get; }
 
-    /// <summary>The console the log and the report printer write to.</summary>
-    public CakeConsole Console { get; }
+    /// <summary>The console the log and the report printer write to: without colour unless on a terminal (<see cref="PlainConsole"/>).</summary>
+    public IConsole Console { get; }
 
     /// <summary>The build log.</summary>
     public ICakeLog Log { get; }
@@ -40,7 +40,7 @@ public sealed class CakeHost
         {
             WorkingDirectory = new DirectoryPath(workingDirectory),
         };
-        var console = new CakeConsole(environment);
+        var console = new PlainConsole(new CakeConsole(environment), PlainConsole.ColorAllowedHere());
         var log = new CakeBuildLog(console, verbosity);
         var fileSystem = new FileSystem();
         var globber = new Globber(fileSystem, environment);

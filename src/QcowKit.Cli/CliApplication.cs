@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using QcowKit.Cli.Commands;
 
 namespace QcowKit.Cli;
@@ -29,10 +32,24 @@ internal static class CliApplication
         FixtureCommand.Create,
     ];
 
-    /// <summary>The root command with every verb.</summary>
-    public static RootCommand CreateRootCommand()
+    /// <summary>The program name help and errors print: the tool command, whatever the executable is called.</summary>
+    public const string ProgramName = "qcowkit";
+
+    /// <summary>qemu-img's last line of a usage error (qemu-img 7.2 ends it without a full stop).</summary>
+    public const string TryHelpLine = $"Try '{ProgramName} --help' for more information";
+
+    /// <summary>
+    /// The root command with every verb. A plain <see cref="Command"/> named <see cref="ProgramName"/> with the options
+    /// <see cref="RootCommand"/> adds: a RootCommand takes its name from the executable, which is <c>QcowKit.Cli</c>
+    /// (the assembly) for the portable tool and the tests, so help would say <c>Usage: QcowKit.Cli</c>.
+    /// </summary>
+    public static Command CreateRootCommand()
     {
-        var root = new RootCommand("qcowkit: build, inspect and validate qcow2 disk images; flags, output and exit codes follow qemu-img");
+        var root = new Command(ProgramName, "qcowkit: build, inspect and validate qcow2 disk images; flags, output and exit codes follow qemu-img")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         foreach (var create in Verbs)
         {
             root.Subcommands.Add(create());
@@ -52,6 +69,17 @@ internal static class CliApplication
         // Image names may start with '@': never read them as response files.
         var parserConfiguration = new ParserConfiguration { ResponseFileTokenReplacer = null };
         var parseResult = CreateRootCommand().Parse(args, parserConfiguration);
+        if (UsageErrors(parseResult) is { Count: > 0 } usageErrors)
+        {
+            // qemu-img's usage error: what is wrong, then where to read more; not the whole help text. Exit code 1, as qemu-img.
+            foreach (var message in usageErrors)
+            {
+                error.WriteLine($"{ProgramName}: error: {message}");
+            }
+            error.WriteLine(TryHelpLine);
+            error.Flush();
+            return 1;
+        }
         // SIGINT and SIGTERM cancel the verb's token; the verb then removes its incomplete output and returns. The
         // timeout only bounds a verb that does not stop: past it the process exits (130 or 143) with the verb running.
         var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
@@ -60,4 +88,39 @@ internal static class CliApplication
         error.Flush();
         return exitCode;
     }
+
+    /// <summary>
+    /// The usage errors of <paramref name="parseResult"/>, empty when it runs a verb or help. System.CommandLine takes a
+    /// token such as <c>--bogus</c> that names no option for an argument (the image name): qemu-img's getopt refuses it
+    /// as an unrecognized option, and so does qcowkit, except after <c>--</c> and for a relative size such as
+    /// <c>-1G</c> (resize), which starts with a digit.
+    /// </summary>
+    internal static IReadOnlyList<string> UsageErrors(ParseResult parseResult)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        var runsVerb = parseResult.Action is not null && parseResult.Action == parseResult.CommandResult.Command.Action;
+        if (!runsVerb && parseResult.Action is not ParseErrorAction)
+        {
+            return []; // help or version
+        }
+        // An option-like argument: --bogus taken for the image name (and, on a parse error, leaving the real image name
+        // unmatched: name the option, not the image).
+        var unrecognized = parseResult.UnmatchedTokens.FirstOrDefault(LooksLikeOption) ?? OptionLikeArgument(parseResult);
+        if (unrecognized is not null)
+        {
+            return [$"unrecognized option '{unrecognized}'"];
+        }
+        return runsVerb ? [] : [.. parseResult.Errors.Select(parseError => parseError.Message).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The first argument of the verb that looks like an option and does not follow <c>--</c>, or null.</summary>
+    private static string? OptionLikeArgument(ParseResult parseResult)
+    {
+        var afterDoubleDash = new HashSet<Token>(parseResult.Tokens.SkipWhile(token => token.Type != TokenType.DoubleDash), ReferenceEqualityComparer.Instance);
+        return parseResult.CommandResult.Children.OfType<ArgumentResult>()
+            .SelectMany(result => result.Tokens)
+            .FirstOrDefault(token => LooksLikeOption(token.Value) && !afterDoubleDash.Contains(token))?.Value;
+    }
+
+    private static bool LooksLikeOption(string token) => token.Length > 1 && token[0] == '-' && !char.IsAsciiDigit(token[1]);
 }

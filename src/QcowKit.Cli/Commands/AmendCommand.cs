@@ -46,7 +46,7 @@ internal static class AmendCommand
             }
             catch (QcowOptionsException ex)
             {
-                throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
+                throw new CliException(null, CommandActions.Lines(ex.Message), 1, ex);
             }
             string actual;
             try
@@ -68,7 +68,7 @@ internal static class AmendCommand
             }
             catch (QcowOptionsException ex)
             {
-                throw new CliException(null, CommandActions.OneLine(ex.Message), 1, ex);
+                throw new CliException(null, CommandActions.Lines(ex.Message), 1, ex);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -11,8 +11,8 @@ internal static class FixtureCommand
     {
         var list = new Option<bool>("--list") { Description = "List the catalogue: name and description of every fixture" };
         var all = new Option<bool>("--all") { Description = "Build every fixture of the catalogue" };
-        var seed = new Option<int?>("--seed") { Description = "Content seed for every fixture (default: each fixture's catalogue seed)" };
-        var output = new Option<string?>("-o", "--output-dir") { Description = "Folder for the images and manifest.json (created when missing)" };
+        var seed = new Option<int?>("--seed") { Description = "Content seed for every fixture (default: each fixture's catalogue seed)", HelpName = "N" };
+        var output = new Option<string?>("-o", "--output-dir") { Description = "Folder for the images and manifest.json (created when missing)", HelpName = "DIR" };
         var names = new Argument<string[]>("NAME") { Description = "Fixtures to build (see --list)", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("fixture", "Build qcow2 test fixtures with chosen features, compression and corruption, plus a manifest of expected verdicts");
         command.Options.Add(list);

@@ -15,8 +15,8 @@ internal static class MapCommand
         var output = CommonOptions.Output();
         var format = CommonOptions.Format();
         var forceShare = CommonOptions.ForceShare();
-        var startOffset = new Option<string?>("--start-offset") { Description = "First guest byte to map (k, M, G, T, P, E suffixes)" };
-        var maxLength = new Option<string?>("--max-length") { Description = "Map at most this many bytes (k, M, G, T, P, E suffixes)" };
+        var startOffset = new Option<string?>("--start-offset") { Description = "First guest byte to map (k, M, G, T, P, E suffixes)", HelpName = "OFFSET" };
+        var maxLength = new Option<string?>("--max-length") { Description = "Map at most this many bytes (k, M, G, T, P, E suffixes)", HelpName = "LENGTH" };
         var image = new Argument<string>("IMAGE") { Description = "The image file" };
         var command = new Command("map", "Show where each guest range of an image (and its backing chain) is stored");
         command.Options.Add(output);

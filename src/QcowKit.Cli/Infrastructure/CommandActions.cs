@@ -49,7 +49,7 @@ internal static class CommandActions
         }
         catch (HostFileException ex) when (ex.FileName.Length > 0)
         {
-            context.Error.WriteLine(new CliException(ex.FileName, OneLine(ex.Message), failureExitCode, ex).Text);
+            context.Error.WriteLine(new CliException(ex.FileName, Lines(ex.Message), failureExitCode, ex).Text);
             return failureExitCode;
         }
         catch (OperationCanceledException)
@@ -60,7 +60,7 @@ internal static class CommandActions
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException
                                        or NotSupportedException or ArgumentException or InvalidOperationException)
         {
-            context.Error.WriteLine(new CliException(null, OneLine(ex.Message), failureExitCode, ex).Text);
+            context.Error.WriteLine(new CliException(null, Lines(ex.Message), failureExitCode, ex).Text);
             return failureExitCode;
         }
     }
@@ -86,7 +86,7 @@ internal static class CommandActions
         }
         catch (QcowOptionsException ex)
         {
-            throw new CliException(null, OneLine(ex.Message), 1, ex);
+            throw new CliException(null, Lines(ex.Message), 1, ex);
         }
         catch (Exception ex) when (ex is IOException and not (QcowImageLockedException or HostFileException) or UnauthorizedAccessException)
         {
@@ -94,10 +94,23 @@ internal static class CommandActions
         }
     }
 
-    /// <summary>Exception messages sometimes span lines; the error must stay one line.</summary>
+    /// <summary>Exception messages sometimes span lines by accident; an error that must stay one line joins them.</summary>
     public static string OneLine(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
         return message.ReplaceLineEndings(" ").Trim();
+    }
+
+    /// <summary>
+    /// An engine message ready to follow <c>qcowkit: error: </c>: trimmed, line endings made <c>\n</c>, blank lines
+    /// dropped. Its lines stay separate lines, as qemu-img prints them (amend's <c>Invalid parameter 'cluster_size'</c>
+    /// then <c>This option is only supported for image creation</c>); <see cref="OneLine"/> made one line of them that
+    /// qemu never prints.
+    /// </summary>
+    public static string Lines(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var lines = message.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return string.Join('\n', lines);
     }
 }

@@ -14,7 +14,7 @@ internal static class CommonOptions
 
     /// <summary><c>-O FMT</c>: the output format.</summary>
     public static Option<string> OutputImageFormat(string defaultFormat = "raw") =>
-        new("-O") { Description = $"Output format (default {defaultFormat})", HelpName = "FMT", DefaultValueFactory = _ => defaultFormat };
+        new("-O") { Description = "Output format", HelpName = "FMT", DefaultValueFactory = _ => defaultFormat };
 
     /// <summary><c>-o OPTIONS</c>: comma-separated format options, repeatable as in qemu-img.</summary>
     public static Option<string[]> FormatOptions() =>
@@ -36,14 +36,17 @@ internal static class CommonOptions
     public static CliException ForceShareWithWrite(string path) =>
         new(path, QcowKit.Image.QcowOpenOptions.ForceShareWithWriteMessage);
 
-    /// <summary><c>--output=human|json</c> (also <c>--output json</c>).</summary>
+    /// <summary>
+    /// <c>--output=human|json</c> (also <c>--output json</c>). No default value factory: help would print the enum
+    /// member (<c>[default: Human]</c>) where users type <c>human</c>; an absent option is <see cref="OutputFormat.Human"/>,
+    /// the enum's zero value, all the same.
+    /// </summary>
     public static Option<OutputFormat> Output()
     {
         var option = new Option<OutputFormat>("--output")
         {
-            Description = "Output format: human or json",
+            Description = "Output format: human (default) or json",
             HelpName = "human|json",
-            DefaultValueFactory = _ => OutputFormat.Human,
         };
         option.AcceptOnlyFromAmong("human", "json");
         return option;

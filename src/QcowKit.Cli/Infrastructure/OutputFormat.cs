@@ -3,6 +3,6 @@ namespace QcowKit.Cli.Infrastructure;
 /// <summary>qemu-img's <c>--output</c> values.</summary>
 internal enum OutputFormat
 {
-    Human,
+    Human = 0,
     Json,
 }

@@ -11,7 +11,11 @@ namespace QcowKit.Image;
 /// <param name="Data">The range holds data (qemu's BDRV_BLOCK_DATA).</param>
 /// <param name="Offset">Host offset in <paramref name="HostFile"/>, when there is one.</param>
 /// <param name="Compressed">The range is a compressed cluster (no host offset is reported for it).</param>
-/// <param name="HostFile">The file <paramref name="Offset"/> refers to (image, external data file or raw backing), when there is one.</param>
+/// <param name="HostFile">
+/// The file <paramref name="Offset"/> refers to (image, external data file or raw backing), when there is one: its name as
+/// opened, as qemu-img map prints it (a relative name stays relative; a backing file's name is the image's folder as
+/// given joined with the backing file name, <c>sub/../base.qcow2</c>).
+/// </param>
 public readonly record struct AllocationRange(
     long Start,
     long Length,

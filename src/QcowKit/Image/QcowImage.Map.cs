@@ -41,7 +41,8 @@ public sealed partial class QcowImage
     private IEnumerable<AllocationRange> Enumerate(long start, long length)
     {
         var end = start + length;
-        var dataFile = DataFilePath ?? FullPath;
+        // Names as given, as qemu-img map prints them (a backing file's is the combined name, as qemu's).
+        var dataFile = _dataFileName ?? FileName;
         for (var at = start; at < end;)
         {
             var run = ResolveRun(at, end - at);

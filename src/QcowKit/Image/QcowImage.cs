@@ -188,6 +188,9 @@ public sealed partial class QcowImage : IVirtualDisk
     /// <summary>The absolute path of the opened external data file, or null.</summary>
     public string? DataFilePath { get; private set; }
 
+    /// <summary>The opened external data file's name as qemu opens it (relative to the current directory), or null.</summary>
+    private string? _dataFileName;
+
     /// <summary>The internal snapshots.</summary>
     public IReadOnlyList<QcowSnapshotInfo> Snapshots { get; private set; } = [];
 
@@ -343,6 +346,7 @@ public sealed partial class QcowImage : IVirtualDisk
         }
         _ownsDataFile = true;
         DataFilePath = path;
+        _dataFileName = name;
     }
 
     /// <summary>The error for a backing chain that reaches an image already in it (qemu would recurse until it fails).</summary>

@@ -89,7 +89,7 @@ public sealed class RawImage : IVirtualDisk
         for (var at = start; at < end;)
         {
             var (hole, size) = HostFileExtents.Probe(_file, at, end - at, VirtualSize);
-            yield return new AllocationRange(at, size, 0, true, hole, !hole, at, false, FullPath);
+            yield return new AllocationRange(at, size, 0, true, hole, !hole, at, false, FileName);
             at += size;
         }
     }

@@ -28,4 +28,23 @@ public sealed class BuildScriptTests
         Assert.That(File.Exists(Path.Combine(clone, "src", "Cake.QcowKit", "bin", "Release", "net10.0", "Cake.QcowKit.dll")), Is.True,
             "the Build target did not compile the clone's projects");
     }
+
+    [Test]
+    public void Redirected_pipeline_output_has_no_escape_codes_even_with_a_colour_terminal_type()
+    {
+        // Cake's console picks colours from TERM and CI variables, not from where the output goes: build.cs's host
+        // (PlainConsole) keeps them off a redirected log. An unknown target logs a line of each kind and fails fast.
+        foreach (var noColor in new string?[] { null, "1" })
+        {
+            var run = DotNetCommand.Run(RepoPaths.Root, TimeSpan.FromMinutes(5), new Dictionary<string, string?>
+            {
+                ["TERM"] = "xterm-256color", ["COLORTERM"] = "truecolor", ["NO_COLOR"] = noColor, ["GITHUB_ACTIONS"] = "true",
+            }, "run", Path.Combine(RepoPaths.Root, "build.cs"), "--", "--target=NoSuchTarget");
+
+            Assert.That(run.ExitCode, Is.EqualTo(1), run.Describe);
+            Assert.That(run.StandardOutput, Does.Contain("QcowKit pipeline: target NoSuchTarget"), run.Describe);
+            Assert.That(run.StandardOutput + run.StandardError, Does.Contain("Pipeline failed: The target 'NoSuchTarget' was not found."), run.Describe);
+            Assert.That(run.StandardOutput + run.StandardError, Does.Not.Contain('\u001b'), run.Describe);
+        }
+    }
 }

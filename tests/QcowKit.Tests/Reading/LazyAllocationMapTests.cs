@@ -30,7 +30,7 @@ public sealed class LazyAllocationMapTests
 
         var first = image.GetAllocationMap().First();
 
-        Assert.That(first, Is.EqualTo(new AllocationRange(0, 65536, 0, true, false, true, first.Offset, false, image.FullPath)));
+        Assert.That(first, Is.EqualTo(new AllocationRange(0, 65536, 0, true, false, true, first.Offset, false, image.FileName)));
         Assert.That(image.L2Cache.Count, Is.EqualTo(1), "L2 tables loaded to produce the first range");
         Assert.That(image.GetAllocationMap().Count(range => range.Data), Is.EqualTo(L2Tables));
         Assert.That(image.L2Cache.Count, Is.EqualTo(L2Tables), "the whole map does load every L2 table, so the first count means something");
