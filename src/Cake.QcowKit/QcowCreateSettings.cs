@@ -92,6 +92,15 @@ public sealed class QcowCreateSettings
         return this;
     }
 
+    /// <summary>Sets <see cref="QcowCreateOptions.Unsafe"/>: qemu-img create's <c>-u</c>, the backing file is not opened.</summary>
+    /// <param name="unsafeBacking">Whether to skip opening the backing file.</param>
+    /// <returns>These settings.</returns>
+    public QcowCreateSettings WithUnsafeBacking(bool unsafeBacking = true)
+    {
+        CreateOptions.Unsafe = unsafeBacking;
+        return this;
+    }
+
     /// <summary>Sets <see cref="QcowCreateOptions.DataFile"/> and <see cref="QcowCreateOptions.DataFileRaw"/>.</summary>
     public QcowCreateSettings WithDataFile(string dataFile, bool raw = false)
     {

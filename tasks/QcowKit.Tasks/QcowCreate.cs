@@ -61,6 +61,9 @@ public sealed class QcowCreate : QcowTask
     /// <summary><c>data_file_raw</c>.</summary>
     public string? DataFileRaw { get; set; }
 
+    /// <summary>qemu-img create's <c>-u</c>: do not open <see cref="BackingFile"/> (it may not exist yet); <see cref="Size"/> is then required.</summary>
+    public bool UnsafeBacking { get; set; }
+
     /// <inheritdoc />
     protected override void Run()
     {
@@ -75,6 +78,7 @@ public sealed class QcowCreate : QcowTask
                 ("preallocation", Preallocation), ("backing_file", BackingFile), ("backing_fmt", BackingFormat),
                 ("data_file", DataFile), ("data_file_raw", DataFileRaw),
             ]);
+            options.Unsafe = UnsafeBacking;
         }
         catch (QcowOptionsException exception)
         {

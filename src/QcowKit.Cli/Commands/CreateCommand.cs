@@ -18,6 +18,7 @@ internal static class CreateCommand
         var options = CommonOptions.FormatOptions();
         var backing = new Option<string?>("-b") { Description = "Backing file of the new image (size defaults to its size)", HelpName = "BACKING" };
         var backingFormat = new Option<string?>("-F") { Description = "Format of the backing file (qcow2 or raw)", HelpName = "FMT" };
+        var unsafeBacking = new Option<bool>("-u") { Description = "Do not open the backing file (it may not exist yet); the size must be given" };
         var quiet = CommonOptions.Quiet();
         var image = new Argument<string>("IMAGE") { Description = "Image to create (replaced when it exists)" };
         var size = new Argument<string?>("SIZE") { Description = "Virtual size, with an optional k, M, G, T, P or E suffix", Arity = ArgumentArity.ZeroOrOne };
@@ -26,6 +27,7 @@ internal static class CreateCommand
         command.Options.Add(options);
         command.Options.Add(backing);
         command.Options.Add(backingFormat);
+        command.Options.Add(unsafeBacking);
         command.Options.Add(quiet);
         command.Arguments.Add(image);
         command.Arguments.Add(size);
@@ -41,7 +43,7 @@ internal static class CreateCommand
             }
             if (imageFormat == QcowImageFormat.Qcow2)
             {
-                CreateQcow2(context, path, optionList, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(quiet));
+                CreateQcow2(context, path, optionList, sizeText, context.GetValue(backing), context.GetValue(backingFormat), context.GetValue(unsafeBacking), context.GetValue(quiet));
             }
             else
             {
@@ -53,7 +55,7 @@ internal static class CreateCommand
     }
 
     private static void CreateQcow2(CommandContext context, string path, string? optionList, string? sizeText,
-        string? backing, string? backingFormat, bool quiet)
+        string? backing, string? backingFormat, bool unsafeBacking, bool quiet)
     {
         // qemu-img refuses a bad positional size before it looks at the image, so its message names no file.
         var size = ParsePositionalSize(sizeText);
@@ -64,6 +66,7 @@ internal static class CreateCommand
             if (size is not null) createOptions.SetPositionalSize(size.Value);
             if (backing is not null) createOptions.BackingFile = backing;
             if (backingFormat is not null) createOptions.BackingFormat = backingFormat;
+            createOptions.Unsafe = unsafeBacking;
         }
         catch (QcowOptionsException ex)
         {

@@ -40,6 +40,12 @@ public sealed class QcowCreateOptions
     /// <summary>Lazy refcounts (<c>lazy_refcounts</c>): refcount updates may be deferred while the dirty bit is set.</summary>
     public bool LazyRefcounts { get; set; }
 
+    /// <summary>
+    /// qemu-img create's <c>-u</c>: do not open <see cref="BackingFile"/> (it may not exist yet); the size must then be given.
+    /// Without it the backing file must open, and the image is checked to open with it before it replaces anything.
+    /// </summary>
+    public bool Unsafe { get; set; }
+
     /// <summary>Compression used by compressed clusters (<c>compression_type</c>: zlib or zstd).</summary>
     public CompressionType CompressionType { get; set; } = CompressionType.Deflate;
 

@@ -83,9 +83,14 @@ internal static partial class QcowCreator
         o.Validate();
         if (o.Size is null)
         {
-            if (o.BackingFile is null) throw new QcowOptionsException("Image creation needs a size parameter");
+            if (o.BackingFile is null || o.Unsafe) throw new QcowOptionsException("Image creation needs a size parameter");
             o.Size = BackingSize(path, o);
             o.Validate();
+        }
+        else if (o.BackingFile is not null && !o.Unsafe)
+        {
+            // qemu-img opens the backing file even when the size is given; a missing one is refused before anything is written.
+            BackingSize(path, o);
         }
         o.Size = QcowCreateOptions.RoundedSize(o.Size.Value);
         return o;
@@ -301,7 +306,7 @@ internal static partial class QcowCreator
         Span<byte> head = stackalloc byte[32];
         if (RandomAccess.Read(handle, head, 0) < 32 || BinaryPrimitives.ReadUInt32BigEndian(head) != QcowLimits.Magic)
         {
-            throw new QcowFormatException("magic", 0, $"backing file '{backing}' is not a qcow2 image");
+            throw new QcowFormatException("magic", 0, $"backing file '{backing}': Image is not in qcow2 format");
         }
         var size = BinaryPrimitives.ReadUInt64BigEndian(head[24..]);
         if (size > long.MaxValue) throw new QcowFormatException("size", 24, "virtual size must not exceed 2^63 - 1");

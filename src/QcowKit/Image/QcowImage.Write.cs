@@ -49,6 +49,12 @@ public sealed partial class QcowImage
             try
             {
                 QcowCreator.Create(files.ImagePath, options, files.DataFilePath, cancellationToken);
+                if (options.BackingFile is not null && !options.Unsafe && options.DataFile is null)
+                {
+                    // The new image must open with its backing chain before it replaces anything: a failure leaves the user's files as they were.
+                    // (With a data file the header names the final data file, which is not in place yet.)
+                    Open(files.ImagePath).Dispose();
+                }
                 files.Commit(flushToDisk: true);
             }
             catch (IOException ex) when (files.NameDestination(ex) is var named && !ReferenceEquals(named, ex))
@@ -56,7 +62,7 @@ public sealed partial class QcowImage
                 throw named;
             }
         }
-        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite });
+        return Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = options.Unsafe ? ExternalFilePolicy.Never : ExternalFilePolicy.Open });
     }
 
     /// <summary>
