@@ -1,3 +1,4 @@
+using QcowKit;
 using Cake.Core.IO;
 
 namespace Cake.QcowKit;
@@ -9,10 +10,10 @@ namespace Cake.QcowKit;
 public sealed class QcowCompareSettings
 {
     /// <summary>Format of the first image (<c>-f</c>): <c>qcow2</c> or <c>raw</c>; probed when null.</summary>
-    public string? FirstFormat { get; set; }
+    public QcowImageFormat? FirstFormat { get; set; }
 
     /// <summary>Format of the second image (<c>-F</c>); probed when null.</summary>
-    public string? SecondFormat { get; set; }
+    public QcowImageFormat? SecondFormat { get; set; }
 
     /// <summary>Strict mode (<c>-s</c>): images of different size, or allocated differently, are different.</summary>
     public bool Strict { get; set; }
@@ -25,7 +26,7 @@ public sealed class QcowCompareSettings
     public bool ForceShare { get; set; }
 
     /// <summary>Sets <see cref="FirstFormat"/> and <see cref="SecondFormat"/>.</summary>
-    public QcowCompareSettings WithFormats(string? firstFormat, string? secondFormat)
+    public QcowCompareSettings WithFormats(QcowImageFormat? firstFormat, QcowImageFormat? secondFormat)
     {
         FirstFormat = firstFormat;
         SecondFormat = secondFormat;

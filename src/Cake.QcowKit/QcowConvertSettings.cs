@@ -11,7 +11,7 @@ namespace Cake.QcowKit;
 public sealed class QcowConvertSettings
 {
     /// <summary>Format of the source (<c>-f</c>): <c>qcow2</c> or <c>raw</c>; probed when null.</summary>
-    public string? SourceFormat { get; set; }
+    public QcowImageFormat? SourceFormat { get; set; }
 
     /// <summary>Output format (<c>-O</c>): qcow2 (the default) or raw, a sparse copy of the guest bytes.</summary>
     public QcowImageFormat OutputFormat { get; set; } = QcowImageFormat.Qcow2;
@@ -41,7 +41,7 @@ public sealed class QcowConvertSettings
     public bool ForceShare { get; set; }
 
     /// <summary>Sets <see cref="SourceFormat"/>.</summary>
-    public QcowConvertSettings WithSourceFormat(string format)
+    public QcowConvertSettings WithSourceFormat(QcowImageFormat format)
     {
         SourceFormat = format;
         return this;

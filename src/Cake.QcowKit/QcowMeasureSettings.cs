@@ -1,3 +1,4 @@
+using QcowKit;
 namespace Cake.QcowKit;
 
 /// <summary>What <see cref="QcowAliases.QcowMeasure(Cake.Core.ICakeContext, Cake.Core.IO.FilePath, QcowMeasureSettings?)"/> measures for: qemu-img measure's <c>-O</c>, <c>-o</c>, <c>-f</c> and <c>-U</c>.</summary>
@@ -10,7 +11,7 @@ public sealed class QcowMeasureSettings
     public string? Options { get; set; }
 
     /// <summary>The source's format (<c>-f</c>); probed when null.</summary>
-    public string? SourceFormat { get; set; }
+    public QcowImageFormat? SourceFormat { get; set; }
 
     /// <summary>qemu-img's <c>-U</c>: read a source another process holds for writing.</summary>
     public bool ForceShare { get; set; }
@@ -30,7 +31,7 @@ public sealed class QcowMeasureSettings
     }
 
     /// <summary>Sets <see cref="SourceFormat"/>.</summary>
-    public QcowMeasureSettings WithSourceFormat(string format)
+    public QcowMeasureSettings WithSourceFormat(QcowImageFormat format)
     {
         SourceFormat = format;
         return this;

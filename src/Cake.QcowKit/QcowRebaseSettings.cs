@@ -1,3 +1,4 @@
+using QcowKit;
 namespace Cake.QcowKit;
 
 /// <summary>How <see cref="QcowAliases.QcowRebase(Cake.Core.ICakeContext, Cake.Core.IO.FilePath, string, QcowRebaseSettings?)"/> rebases: qemu-img rebase's <c>-F</c>, <c>-u</c>, <c>-f</c> and <c>-U</c>.</summary>
@@ -10,7 +11,7 @@ public sealed class QcowRebaseSettings
     public bool Unsafe { get; set; }
 
     /// <summary>The image's format (<c>-f</c>); probed when null.</summary>
-    public string? ImageFormat { get; set; }
+    public QcowImageFormat? ImageFormat { get; set; }
 
     /// <summary>qemu-img's <c>-U</c> for the new backing file.</summary>
     public bool ForceShare { get; set; }
@@ -30,7 +31,7 @@ public sealed class QcowRebaseSettings
     }
 
     /// <summary>Sets <see cref="ImageFormat"/>.</summary>
-    public QcowRebaseSettings WithImageFormat(string format)
+    public QcowRebaseSettings WithImageFormat(QcowImageFormat format)
     {
         ImageFormat = format;
         return this;

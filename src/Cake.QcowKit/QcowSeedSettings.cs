@@ -27,7 +27,7 @@ public sealed class QcowSeedSettings
     public FilePath? SourceImage { get; set; }
 
     /// <summary>Format of <see cref="SourceImage"/>: <c>raw</c> or <c>qcow2</c>; null probes it like qemu.</summary>
-    public string? SourceFormat { get; set; }
+    public QcowImageFormat? SourceFormat { get; set; }
 
     /// <summary>Bytes of deterministic generated data written at <see cref="TargetOffset"/>.</summary>
     public long? GeneratedDataLength { get; set; }
@@ -85,7 +85,7 @@ public sealed class QcowSeedSettings
     }
 
     /// <summary>Seeds the disk with a copy of another image's guest bytes.</summary>
-    public QcowSeedSettings WithSourceImage(FilePath image, string? format = null)
+    public QcowSeedSettings WithSourceImage(FilePath image, QcowImageFormat? format = null)
     {
         SourceImage = image;
         SourceFormat = format;

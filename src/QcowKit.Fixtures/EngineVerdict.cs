@@ -40,7 +40,7 @@ internal static class EngineVerdict
     {
         try
         {
-            using var image = VirtualDisk.Open(imagePath, "qcow2", new QcowOpenOptions { InspectOnly = true, ForceShare = true, DataFile = dataFilePath });
+            using var image = VirtualDisk.Open(imagePath, QcowImageFormat.Qcow2, new QcowOpenOptions { InspectOnly = true, ForceShare = true, DataFile = dataFilePath });
             return true;
         }
         catch (IOException)

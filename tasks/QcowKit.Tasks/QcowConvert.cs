@@ -104,7 +104,7 @@ public sealed class QcowConvert : QcowTask
         IVirtualDisk source;
         try
         {
-            source = VirtualDisk.Open(sourcePath, string.IsNullOrWhiteSpace(SourceFormat) ? null : SourceFormat.Trim(),
+            source = VirtualDisk.Open(sourcePath, string.IsNullOrWhiteSpace(SourceFormat) ? null : QemuNames.ParseDriver(SourceFormat.Trim()),
                 new QcowOpenOptions { ForceShare = ForceShare, ConversionSource = true });
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))

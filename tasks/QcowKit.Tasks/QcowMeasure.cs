@@ -60,7 +60,7 @@ public sealed class QcowMeasure : QcowTask
                 OutputFormat = string.IsNullOrEmpty(OutputFormat) ? new QcowMeasureOptions().OutputFormat : OutputFormat,
                 OptionList = string.IsNullOrEmpty(Options) ? null : Options,
                 Size = string.IsNullOrEmpty(Size) ? null : QemuSize.ParseImageSize(Size),
-                SourceFormat = string.IsNullOrEmpty(SourceFormat) ? null : SourceFormat,
+                SourceFormat = string.IsNullOrEmpty(SourceFormat) ? null : QemuNames.ParseDriver(SourceFormat),
                 ForceShare = ForceShare,
             };
             measurement = QcowMeasurer.Measure(path, options, CancellationToken);

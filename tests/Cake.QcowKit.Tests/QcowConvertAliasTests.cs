@@ -64,7 +64,7 @@ public sealed class QcowConvertAliasTests
         using var cake = new CakeTestContext(temp.Path);
 
         cake.Context.QcowConvert(new FilePath("new.raw"), new FilePath("delta.qcow2"),
-            new QcowConvertSettings().WithSourceFormat("raw").WithBackingFile("base.qcow2", "qcow2"));
+            new QcowConvertSettings().WithSourceFormat(QcowImageFormat.Raw).WithBackingFile("base.qcow2", "qcow2"));
 
         var delta = temp.File("delta.qcow2");
         Assert.That(Qemu.Check(delta).ExitCode, Is.Zero);

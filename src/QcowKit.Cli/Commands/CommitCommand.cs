@@ -30,7 +30,7 @@ internal static class CommitCommand
             var bar = new ProgressBar(context.GetValue(progress) && !context.GetValue(quiet) ? context.Error : null, 1.0);
             CommandActions.RunOnImage(path, () => QcowCommitter.Commit(path, new QcowCommitOptions
             {
-                ImageFormat = context.GetValue(format),
+                ImageFormat = context.GetValue(format) is { } formatName ? QemuNames.ParseDriver(formatName) : null,
                 Base = context.GetValue(baseImage),
                 Drop = context.GetValue(drop),
             }, new SynchronousProgress<QcowCommitProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken));

@@ -49,7 +49,7 @@ internal static class MeasureCommand
                     OutputFormat = context.GetValue(outputFormat)!,
                     OptionList = QemuOptionList.Join(context.GetValue(options)),
                     Size = virtualSize,
-                    SourceFormat = context.GetValue(format),
+                    SourceFormat = context.GetValue(format) is { } formatName ? QemuNames.ParseDriver(formatName) : null,
                     ForceShare = context.GetValue(forceShare),
                 }, context.CancellationToken);
             }

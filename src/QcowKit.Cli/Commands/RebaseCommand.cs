@@ -36,7 +36,7 @@ internal static class RebaseCommand
                 BackingFile = context.GetValue(backing),
                 BackingFormat = context.GetValue(backingFormat),
                 Unsafe = context.GetValue(unsafeMode),
-                ImageFormat = context.GetValue(format),
+                ImageFormat = context.GetValue(format) is { } formatName ? QemuNames.ParseDriver(formatName) : null,
                 ForceShare = context.GetValue(forceShare),
             }, new SynchronousProgress<QcowRebaseProgress>(value => bar.Report(value.Fraction * 100)), context.CancellationToken));
             bar.Finish();

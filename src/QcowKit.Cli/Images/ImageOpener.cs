@@ -8,7 +8,7 @@ internal static class ImageOpener
 {
     /// <summary>Opens <paramref name="path"/>; <paramref name="format"/> null means probe, as qemu-img does.</summary>
     /// <param name="path">The image as the user named it.</param>
-    /// <param name="format">"qcow2", "raw" or null.</param>
+    /// <param name="format">A driver name as given (parsed by the engine), or null to probe.</param>
     /// <param name="failureExitCode">Exit code when it cannot be opened (qemu-img compare uses 2).</param>
     /// <param name="metadataOnly">Open no backing or data file, as qemu-img info does (it still works when they are missing), and lock as it does.</param>
     /// <param name="forceShare">qemu-img's -U: ignore other processes' locks and keep none from writing.</param>
@@ -18,11 +18,7 @@ internal static class ImageOpener
     {
         try
         {
-            var actual = format ?? VirtualDisk.Probe(path);
-            if (actual is not ("qcow2" or "raw"))
-            {
-                throw new CliException(path, $"unsupported image format '{actual}' (qcowkit reads qcow2 and raw)", failureExitCode);
-            }
+            var actual = format is null ? VirtualDisk.ProbeFormat(path) : QemuNames.ParseDriver(format);
             var options = new QcowOpenOptions
             {
                 ExternalFiles = metadataOnly ? ExternalFilePolicy.Never : ExternalFilePolicy.Open,

@@ -4,7 +4,7 @@ namespace QcowKit.Commit;
 public sealed class QcowCommitOptions
 {
     /// <summary>The image's format (<c>-f</c>); null to probe. Only qcow2 images have a backing file to commit into.</summary>
-    public string? ImageFormat { get; init; }
+    public QcowImageFormat? ImageFormat { get; init; }
 
     /// <summary>
     /// The image to commit into (<c>-b</c>), a file of the backing chain named as its path or as the backing file name

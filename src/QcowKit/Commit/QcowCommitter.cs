@@ -20,7 +20,7 @@ public static class QcowCommitter
     {
         ArgumentNullException.ThrowIfNull(imagePath);
         ArgumentNullException.ThrowIfNull(options);
-        var format = options.ImageFormat ?? VirtualDisk.Probe(imagePath);
+        var format = options.ImageFormat is { } given ? QemuNames.Name(given) : VirtualDisk.Probe(imagePath);
         if (format != "qcow2")
         {
             throw new QcowOptionsException("Image does not have a backing file");

@@ -14,7 +14,7 @@ public static class QcowComparer
 
     /// <summary>Opens both images (formats probed when null), compares them and closes them.</summary>
     /// <exception cref="QcowCompareException">An image's allocation or data could not be read.</exception>
-    public static QcowCompareResult Compare(string firstPath, string? firstFormat, string secondPath, string? secondFormat, bool strict,
+    public static QcowCompareResult Compare(string firstPath, QcowImageFormat? firstFormat, string secondPath, QcowImageFormat? secondFormat, bool strict,
         IProgress<QcowCompareProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Compare(firstPath, firstFormat, secondPath, secondFormat, strict, QcowOpenOptions.ReadOnly, progress, cancellationToken);
 
@@ -24,7 +24,7 @@ public static class QcowComparer
     /// </summary>
     /// <exception cref="QcowCompareException">An image's allocation or data could not be read.</exception>
     /// <exception cref="QcowImageLockedException">Another process writes one of the images (qemu-img compare refuses too).</exception>
-    public static QcowCompareResult Compare(string firstPath, string? firstFormat, string secondPath, string? secondFormat, bool strict,
+    public static QcowCompareResult Compare(string firstPath, QcowImageFormat? firstFormat, string secondPath, QcowImageFormat? secondFormat, bool strict,
         QcowOpenOptions openOptions, IProgress<QcowCompareProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var first = VirtualDisk.Open(firstPath, firstFormat, openOptions);

@@ -17,7 +17,7 @@ public static partial class QcowConverter
     private const int BatchBytes = 8 * 1024 * 1024;
 
     /// <summary>Opens <paramref name="sourcePath"/> (format probed when <paramref name="sourceFormat"/> is null) and converts it.</summary>
-    public static void Convert(string sourcePath, string? sourceFormat, string destinationPath, QcowConvertOptions options,
+    public static void Convert(string sourcePath, QcowImageFormat? sourceFormat, string destinationPath, QcowConvertOptions options,
         IProgress<QcowConvertProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -62,7 +62,7 @@ public static partial class QcowConverter
             {
                 var backingPath = QcowImage.CombineBackingName(destinationPath, options.BackingFile);
                 var backingFormat = options.BackingFormat ?? VirtualDisk.Probe(backingPath);
-                backing = VirtualDisk.Open(backingPath, backingFormat);
+                backing = VirtualDisk.OpenNamed(backingPath, backingFormat);
                 create.BackingFile = options.BackingFile;
                 create.BackingFormat = backingFormat;
                 inputs.AddRange(InputFile.Of(backing, $"the backing file of '{destinationPath}'"));

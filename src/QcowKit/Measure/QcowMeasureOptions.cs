@@ -16,7 +16,7 @@ public sealed class QcowMeasureOptions
     public long? Size { get; init; }
 
     /// <summary>The source image's format (<c>-f</c>): <c>qcow2</c>, <c>raw</c>, or null to probe it as qemu-img does.</summary>
-    public string? SourceFormat { get; init; }
+    public QcowImageFormat? SourceFormat { get; init; }
 
     /// <summary>qemu-img's <c>-U</c>: read a source another process holds for writing.</summary>
     public bool ForceShare { get; init; }

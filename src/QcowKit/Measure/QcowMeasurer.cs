@@ -34,7 +34,7 @@ public static class QcowMeasurer
             throw new QcowOptionsException(QemuSize.SizeRangeMessage);
         }
         // qemu-img opens the source before it looks at the output format.
-        using var source = sourcePath is null ? null : VirtualDisk.Open(sourcePath, options.SourceFormat ?? VirtualDisk.Probe(sourcePath),
+        using var source = sourcePath is null ? null : VirtualDisk.Open(sourcePath, options.SourceFormat,
             new QcowOpenOptions { ForceShare = options.ForceShare });
         return options.OutputFormat switch
         {

@@ -19,7 +19,7 @@ public sealed class QcowRebaseOptions
     public bool Unsafe { get; init; }
 
     /// <summary>The image's format (<c>-f</c>): null to probe; only qcow2 images have a backing file to change.</summary>
-    public string? ImageFormat { get; init; }
+    public QcowImageFormat? ImageFormat { get; init; }
 
     /// <summary>qemu-img's <c>-U</c>: open the old and new backing files even while another process writes them.</summary>
     public bool ForceShare { get; init; }

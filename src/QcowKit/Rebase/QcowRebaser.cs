@@ -28,7 +28,7 @@ public static class QcowRebaser
         {
             throw new QcowOptionsException("Must specify backing file (-b) or use unsafe mode (-u)");
         }
-        var format = options.ImageFormat ?? VirtualDisk.Probe(imagePath);
+        var format = options.ImageFormat is { } given ? QemuNames.Name(given) : VirtualDisk.Probe(imagePath);
         if (format != "qcow2")
         {
             if (!options.Unsafe && name.Length > 0 && options.BackingFormat is not null)
@@ -67,7 +67,7 @@ public static class QcowRebaser
         }
         try
         {
-            return VirtualDisk.Open(path, options.BackingFormat, new QcowOpenOptions { ForceShare = options.ForceShare });
+            return VirtualDisk.OpenNamed(path, options.BackingFormat, new QcowOpenOptions { ForceShare = options.ForceShare });
         }
         catch (IOException ex) when (ex is not QcowImageLockedException)
         {

@@ -10,7 +10,7 @@ public sealed class ImageCopySeedOptions
     public required string SourcePath { get; init; }
 
     /// <summary>"raw" or "qcow2"; null probes the file like qemu (qcow2 magic, else raw).</summary>
-    public string? SourceFormat { get; init; }
+    public QcowImageFormat? SourceFormat { get; init; }
 
     /// <summary>Byte offset in the target's guest disk where the copy starts; a multiple of 512.</summary>
     public long TargetOffset { get; init; }

@@ -12,7 +12,7 @@ internal sealed class ImageCopySeedPlan : SeedPlan
 {
     private const int BufferSize = 1024 * 1024;
     private readonly string _source;
-    private readonly string _format;
+    private readonly QcowImageFormat _format;
     private readonly long _offset;
     private readonly long _length;
 
@@ -27,7 +27,7 @@ internal sealed class ImageCopySeedPlan : SeedPlan
         _offset = options.TargetOffset;
         try
         {
-            _format = options.SourceFormat ?? VirtualDisk.Probe(_source);
+            _format = options.SourceFormat ?? VirtualDisk.ProbeFormat(_source);
             using var disk = Open();
             _length = disk.VirtualSize;
         }

@@ -51,7 +51,7 @@ public sealed class FullDiskTests
         new Random(7).NextBytes(data);
         File.WriteAllBytes(source, data);
         var destination = OldDestination("out." + format);
-        var ex = Assert.Throws<IOException>(() => QcowConverter.Convert(source, "raw", destination, new QcowConvertOptions { OutputFormat = QemuNames.ParseImageFormat(format) }));
+        var ex = Assert.Throws<IOException>(() => QcowConverter.Convert(source, QcowImageFormat.Raw, destination, new QcowConvertOptions { OutputFormat = QemuNames.ParseImageFormat(format) }));
         Assert.That(ex!.Message, Does.Contain(destination).And.Contain("No space left on device"));
         AssertNothingLeft(destination);
     }

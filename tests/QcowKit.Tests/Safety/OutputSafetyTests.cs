@@ -28,7 +28,7 @@ public sealed class OutputSafetyTests
         var before = Hashing.Sha256OfFile(source);
         File.CreateSymbolicLink(temp.File("link.img"), source);
         var ex = Assert.Throws<OutputIsInputException>(() =>
-            QcowConverter.Convert(source, "raw", temp.File("link.img"), new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }));
+            QcowConverter.Convert(source, QcowImageFormat.Raw, temp.File("link.img"), new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }));
         Assert.That(ex!.Message, Does.Contain("link.img").And.Contain("a.img").And.Contain("the source image"));
         Assert.That(Hashing.Sha256OfFile(source), Is.EqualTo(before));
         Assert.That(Leftovers(temp), Is.Empty);
@@ -43,7 +43,7 @@ public sealed class OutputSafetyTests
         var link = temp.File("hard.img");
         Assert.That(ProcessRunner.Run("ln", [source, link]).ExitCode, Is.Zero);
         Assert.Throws<OutputIsInputException>(() =>
-            QcowConverter.Convert(source, "raw", link, new QcowConvertOptions()));
+            QcowConverter.Convert(source, QcowImageFormat.Raw, link, new QcowConvertOptions()));
         Assert.That(Hashing.Sha256OfFile(source), Is.EqualTo(before));
     }
 
@@ -111,7 +111,7 @@ public sealed class OutputSafetyTests
         File.WriteAllText(destination, "old bytes");
         using var cancel = new CancellationTokenSource();
         var progress = new CancelOnFirstReport(cancel);
-        Assert.Throws<OperationCanceledException>(() => QcowConverter.Convert(source, "raw", destination,
+        Assert.Throws<OperationCanceledException>(() => QcowConverter.Convert(source, QcowImageFormat.Raw, destination,
             new QcowConvertOptions { Compress = true }, progress, cancel.Token));
         Assert.That(File.ReadAllText(destination), Is.EqualTo("old bytes"));
         Assert.That(Leftovers(temp), Is.Empty);
@@ -127,7 +127,7 @@ public sealed class OutputSafetyTests
         Qemu.ImgOk("convert", "-f", "raw", "-O", "qcow2", "-c", raw, source);
         QcowByteEdits.GarbleCompressedStream(source, 3);
         var destination = temp.File("out.raw");
-        Assert.That(() => QcowConverter.Convert(source, "qcow2", destination, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }),
+        Assert.That(() => QcowConverter.Convert(source, QcowImageFormat.Qcow2, destination, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }),
             Throws.InstanceOf<Exception>());
         Assert.That(File.Exists(destination), Is.False, "no output, not even an empty one");
         Assert.That(Leftovers(temp), Is.Empty);

@@ -41,7 +41,7 @@ public sealed class ConvertTests
         var theirs = _temp.File($"theirs-{compress}-{compressionType}.qcow2");
         var reports = new List<QcowConvertProgress>();
         var options = new QcowConvertOptions { Compress = compress, CreateOptions = QcowCreateOptions.Parse($"compression_type={compressionType}") };
-        QcowConverter.Convert(_source, "raw", ours, options, new SynchronousProgress(reports.Add));
+        QcowConverter.Convert(_source, QcowImageFormat.Raw, ours, options, new SynchronousProgress(reports.Add));
 
         var arguments = new List<string> { "convert", "-f", "raw", "-O", "qcow2", "-o", $"compression_type={compressionType}" };
         if (compress) arguments.Add("-c");
@@ -82,7 +82,7 @@ public sealed class ConvertTests
             stream.Write(new byte[70_000]); // zeros over non-zero backing data must be written as zeros
         }
         var overlay = _temp.File("overlay.qcow2");
-        QcowConverter.Convert(changed, "raw", overlay, new QcowConvertOptions { BackingFile = "backing-base.qcow2", BackingFormat = "qcow2" });
+        QcowConverter.Convert(changed, QcowImageFormat.Raw, overlay, new QcowConvertOptions { BackingFile = "backing-base.qcow2", BackingFormat = "qcow2" });
         var (exitCode, report, raw) = Qemu.Check(overlay);
         Assert.That(exitCode, Is.Zero, raw.Describe);
         Assert.That(Qemu.Img("compare", "-U", "-f", "qcow2", "-F", "raw", overlay, changed).ExitCode, Is.Zero);
@@ -96,7 +96,7 @@ public sealed class ConvertTests
         using var cancellation = new CancellationTokenSource();
         var progress = new SynchronousProgress(_ => cancellation.Cancel());
         Assert.Throws<OperationCanceledException>(() =>
-            QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions(), progress, cancellation.Token));
+            QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions(), progress, cancellation.Token));
         Assert.That(File.Exists(output), Is.False);
     }
 
@@ -108,7 +108,7 @@ public sealed class ConvertTests
         var ours = _temp.File("to-raw-ours.img");
         var theirs = _temp.File("to-raw-theirs.img");
         var reports = new List<QcowConvertProgress>();
-        QcowConverter.Convert(image, "qcow2", ours, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }, new SynchronousProgress(reports.Add));
+        QcowConverter.Convert(image, QcowImageFormat.Qcow2, ours, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw }, new SynchronousProgress(reports.Add));
         Qemu.ImgOk("convert", "-f", "qcow2", "-O", "raw", image, theirs);
 
         Assert.That(Hashing.Sha256OfFile(ours), Is.EqualTo(Hashing.Sha256OfFile(_source)));
@@ -125,7 +125,7 @@ public sealed class ConvertTests
         var output = _temp!.File("replaced.img");
         File.WriteAllBytes(output, Enumerable.Repeat((byte)0x5a, 96 * 1024 * 1024).ToArray());
 
-        QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw });
+        QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw });
 
         Assert.That(new FileInfo(output).Length, Is.EqualTo(new FileInfo(_source).Length));
         Assert.That(Hashing.Sha256OfFile(output), Is.EqualTo(Hashing.Sha256OfFile(_source)), "zero blocks are holes of a truncated file, not the old bytes");
@@ -137,11 +137,11 @@ public sealed class ConvertTests
         var output = _temp!.File("refused.img");
         Assert.Multiple(() =>
         {
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, Compress = true }),
+            Assert.That(() => QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, Compress = true }),
                 Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Compression not supported for this file format"));
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, BackingFile = "base.qcow2" }),
+            Assert.That(() => QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, BackingFile = "base.qcow2" }),
                 Throws.TypeOf<QcowOptionsException>().With.Message.EqualTo("Backing file not supported for file format 'raw'"));
-            Assert.That(() => QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = (QcowImageFormat)7 }),
+            Assert.That(() => QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions { OutputFormat = (QcowImageFormat)7 }),
                 Throws.TypeOf<QcowOptionsException>());
         });
         Assert.That(File.Exists(output), Is.False);
@@ -154,7 +154,7 @@ public sealed class ConvertTests
         using var cancellation = new CancellationTokenSource();
         var progress = new SynchronousProgress(_ => cancellation.Cancel());
         Assert.Throws<OperationCanceledException>(() =>
-            QcowConverter.Convert(_source, "raw", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = 1 }, progress, cancellation.Token));
+            QcowConverter.Convert(_source, QcowImageFormat.Raw, output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = 1 }, progress, cancellation.Token));
         Assert.That(File.Exists(output), Is.False);
     }
 
@@ -168,7 +168,7 @@ public sealed class ConvertTests
         var streamOffset = QcowByteEdits.GarbleCompressedStream(image, nth: 9);
 
         var output = _temp.File($"corrupt-{threads}.img");
-        Assert.That(() => QcowConverter.Convert(image, "qcow2", output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = threads }),
+        Assert.That(() => QcowConverter.Convert(image, QcowImageFormat.Qcow2, output, new QcowConvertOptions { OutputFormat = QcowImageFormat.Raw, MaxDegreeOfParallelism = threads }),
             Throws.InstanceOf<QcowFormatException>().With.Property(nameof(QcowFormatException.Offset)).EqualTo(streamOffset));
     }
 

@@ -52,7 +52,7 @@ internal sealed record InputFile(string Path, FileIdentity? Identity, string Rel
         if (!File.Exists(path)) return [];
         try
         {
-            using var backing = VirtualDisk.Open(path, backingFormat is "qcow2" or "raw" ? backingFormat : null);
+            using var backing = VirtualDisk.OpenNamed(path, backingFormat is "qcow2" or "raw" ? backingFormat : null);
             return [.. Of(backing, relation)];
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
