@@ -23,6 +23,7 @@ internal static class CliApplication
         AmendCommand.Create,
         RebaseCommand.Create,
         CommitCommand.Create,
+        BitmapCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,
