@@ -155,6 +155,20 @@ public sealed partial class BitmapCommandTests
         Assert.That(Qemu.Img("compare", "-f", "qcow2", "-F", "qcow2", ourImage, qemuImage).ExitCode, Is.Zero, "guest bytes");
     }
 
+    [Test]
+    public void Stored_bits_are_what_qemu_io_dirtied()
+    {
+        // The content comparison above is only as good as the reader: b1 (64 KiB) saw 1 MiB at 0, 64 KiB at 10M,
+        // 3 KiB at 40000k and 5 KiB at 33M; d (4 KiB) only the last write.
+        using var temp = new TempDirectory("bitmap");
+        var folder = Directory.CreateDirectory(temp.File("layout")).FullName;
+        Build(folder, Dirty);
+        var contents = BitmapContents.Read(Path.Combine(folder, "disk"));
+        Assert.That(contents, Has.Count.EqualTo(2));
+        Assert.That(contents[0], Does.StartWith("b1=19:"));
+        Assert.That(contents[1], Does.StartWith("d=2:"));
+    }
+
     /// <summary>Layout steps, plus <c>killed-io IMAGE COMMANDS</c>: a qemu-io that dies (its exit code is ignored).</summary>
     private static void Build(string folder, string[][] layout)
     {
