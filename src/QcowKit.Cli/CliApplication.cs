@@ -24,6 +24,7 @@ internal static class CliApplication
         RebaseCommand.Create,
         CommitCommand.Create,
         BitmapCommand.Create,
+        DdCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -36,13 +36,13 @@ public static class QcowBitmaps
     public static long ParseGranularity(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (!QemuSize.TryParse(text, out var value, out var outOfRange) || outOfRange)
+        if (!QemuSize.TryParse(text, out var value, out var outOfRange) && !outOfRange)
         {
             throw new QcowOptionsException(InvalidGranularityMessage).WithSecondLine(InvalidGranularitySecondLine);
         }
-        if (value > long.MaxValue)
+        if (outOfRange || value > long.MaxValue)
         {
-            throw new QcowOptionsException($"granularity must be less than {long.MaxValue}.");
+            throw new QcowOptionsException($"Invalid granularity specified. Must be between 0 and {long.MaxValue}.");
         }
         return (long)value;
     }
