@@ -149,7 +149,7 @@ public sealed partial class BitmapCommandTests
             return;
         }
         Assert.That(Bitmaps(ourImage), Is.EqualTo(Bitmaps(qemuImage)), "qemu-img info bitmaps");
-        Assert.That(BitmapContents.Read(ourImage), Is.EqualTo(BitmapContents.Read(qemuImage)), "stored bits");
+        Assert.That(StoredBitmapBits.Read(ourImage), Is.EqualTo(StoredBitmapBits.Read(qemuImage)), "stored bits");
         var check = Qemu.Img("check", ourImage);
         Assert.That(check.ExitCode, Is.Zero, check.Describe);
         Assert.That(Qemu.Img("compare", "-f", "qcow2", "-F", "qcow2", ourImage, qemuImage).ExitCode, Is.Zero, "guest bytes");
@@ -163,7 +163,7 @@ public sealed partial class BitmapCommandTests
         using var temp = new TempDirectory("bitmap");
         var folder = Directory.CreateDirectory(temp.File("layout")).FullName;
         Build(folder, Dirty);
-        var contents = BitmapContents.Read(Path.Combine(folder, "disk"));
+        var contents = StoredBitmapBits.Read(Path.Combine(folder, "disk"));
         Assert.That(contents, Has.Count.EqualTo(2));
         Assert.That(contents[0], Does.StartWith("b1=19:"));
         Assert.That(contents[1], Does.StartWith("d=2:"));

@@ -1,5 +1,6 @@
 using QcowKit.Image;
 using QcowKit.Image.Locking;
+using QcowKit.Image.Writing;
 
 namespace QcowKit.Bitmaps;
 
@@ -54,7 +55,11 @@ public static class QcowBitmaps
     /// <exception cref="QcowOptionsException">qemu-img's refusals, worded as qemu-img words them (an operation's as
     /// <c>Operation OP on bitmap NAME failed: REASON</c>); operations before the refused one are kept.</exception>
     /// <exception cref="QcowException">The image or the source cannot be opened or written, or another process holds it.</exception>
-    public static void Apply(string path, QcowBitmapRequest request, CancellationToken cancellationToken = default)
+    public static void Apply(string path, QcowBitmapRequest request, CancellationToken cancellationToken = default) =>
+        Apply(path, request, null, cancellationToken);
+
+    /// <summary>As the public overload, with every host write and flush reported to <paramref name="observer"/> (crash tests replay them).</summary>
+    internal static void Apply(string path, QcowBitmapRequest request, IHostWriteObserver? observer, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(request);
@@ -75,7 +80,7 @@ public static class QcowBitmaps
             }
             return;
         }
-        using var image = QcowImage.Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = ExternalFilePolicy.Never });
+        using var image = QcowImage.Open(path, new QcowOpenOptions { Access = FileAccess.ReadWrite, ExternalFiles = ExternalFilePolicy.Never, WriteObserver = observer });
         var bitmaps = BitmapSet.Of(image, path);
         using var source = OpenSource(request, bitmaps, out var sourceSet);
         try

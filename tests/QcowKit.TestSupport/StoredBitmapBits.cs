@@ -9,7 +9,7 @@ namespace QcowKit.TestSupport;
 /// (qemu's tools show a bitmap's contents only through an NBD export): for each name, the count of set bits and a
 /// hash of the bits that cover the disk, so that two images written by different tools can be compared.
 /// </summary>
-public static class BitmapContents
+public static class StoredBitmapBits
 {
     /// <summary>Name to "SET_BITS:SHA256" (or "in-use" for an inconsistent bitmap), in directory order.</summary>
     public static IReadOnlyList<string> Read(string path)
