@@ -84,6 +84,10 @@ public sealed partial class BitmapCommandTests
         yield return Case("several operations", Dirty, "--add", "--clear", "--merge", "b1", "--disable", "disk", "b0");
         yield return Case("several operations, one refused", Dirty, "--add", "-g", "8k", "--merge", "b1", "--remove", "--remove", "disk", "b0");
         yield return Case("no operation", Empty, "disk", "b0");
+        yield return Case("no bitmap name", Empty, "--add", "disk");
+        yield return Case("three names", Empty, "--add", "disk", "b0", "b1");
+        yield return Case("no names and no operation", Empty);
+        yield return Case("no names, -F without -b", Empty, "--add", "-F", "qcow2");
         yield return Case("granularity without add", Dirty, "--clear", "-g", "4k", "disk", "b1");
         yield return Case("-F without -b", Dirty, "--merge", "b1", "-F", "qcow2", "disk", "d");
         yield return Case("-b without merge", Dirty, "--clear", "-b", "disk", "disk", "b1");
@@ -185,7 +189,7 @@ public sealed partial class BitmapCommandTests
     }
 
     private static string[] InFolder(string[] arguments, string folder) =>
-        [.. arguments.Select((a, i) => a is "disk" or "src" or "small" or "none" && (i == arguments.Length - 2 || arguments[i - 1] == "-b") ? Path.Combine(folder, a) : a)];
+        [.. arguments.Select((a, i) => a is "disk" or "src" or "small" or "none" && (i == 0 || arguments[i - 1] is not ("--merge" or "-g" or "-f" or "-F")) ? Path.Combine(folder, a) : a)];
 
     private static string Tail(string message) => message[(message.LastIndexOf(": ", StringComparison.Ordinal) + 2)..];
 

@@ -24,15 +24,14 @@ internal static class BitmapCommand
         var format = CommonOptions.Format("-f", "Image format (qcow2); probed when omitted");
         var sourceFile = new Option<string?>("-b", "--source-file") { Description = "Image holding the --merge source bitmaps (default: IMAGE)" };
         var sourceFormat = new Option<string?>("-F", "--source-format") { Description = "Format of the -b image; probed when omitted" };
-        var image = new Argument<string>("IMAGE") { Description = "Image whose bitmap changes" };
-        var bitmap = new Argument<string>("BITMAP") { Description = "Name of the bitmap" };
+        // One free argument list, so that a wrong count gets qemu-img's message after its option checks.
+        var names = new Argument<string[]>("IMAGE BITMAP") { Description = "Image whose bitmap changes, and the bitmap's name", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("bitmap", "Add, remove, clear, enable, disable or merge persistent dirty bitmaps");
         foreach (var option in new Option[] { add, remove, clear, enable, disable, merge, granularity, format, sourceFile, sourceFormat })
         {
             command.Options.Add(option);
         }
-        command.Arguments.Add(image);
-        command.Arguments.Add(bitmap);
+        command.Arguments.Add(names);
         var actions = new Dictionary<Option, QcowBitmapAction>
         {
             [add] = QcowBitmapAction.Add,
@@ -44,20 +43,27 @@ internal static class BitmapCommand
         };
         CommandActions.Set(command, context =>
         {
-            var path = context.GetValue(image);
+            var positional = context.GetValue(names) ?? [];
+            var path = positional.Length > 0 ? positional[0] : string.Empty;
             CommandActions.RunOnImage(path, () =>
             {
                 // qemu-img parses -g while it reads the options, before it looks at anything else.
                 var size = context.GetValue(granularity) is { } text ? QcowBitmaps.ParseGranularity(text) : (long?)null;
-                QcowBitmaps.Apply(path, new QcowBitmapRequest
+                var request = new QcowBitmapRequest
                 {
-                    BitmapName = context.GetValue(bitmap),
+                    BitmapName = positional.Length > 1 ? positional[1] : string.Empty,
                     Operations = Operations(context.ParseResult, actions, context.GetValue(merge) ?? []),
                     Granularity = size,
                     Format = context.GetValue(format) is { } name ? QemuNames.ParseDriver(name) : null,
                     SourceFile = context.GetValue(sourceFile),
                     SourceFormat = context.GetValue(sourceFormat) is { } source ? QemuNames.ParseDriver(source) : null,
-                }, context.CancellationToken);
+                };
+                QcowBitmaps.Validate(request);
+                if (positional.Length != 2)
+                {
+                    throw new QcowOptionsException(QcowBitmaps.ExpectingImageAndBitmapMessage);
+                }
+                QcowBitmaps.Apply(path, request, context.CancellationToken);
             });
             return 0;
         });

@@ -24,6 +24,9 @@ public static class QcowBitmaps
     /// <summary>qemu-img's refusal of <c>-b</c> without <c>--merge</c>.</summary>
     public const string SourceWithoutMergeMessage = "Merge bitmap source file only supported with --merge";
 
+    /// <summary>qemu-img's refusal of a command line without exactly an image and a bitmap name (after <see cref="Validate"/>'s checks).</summary>
+    public const string ExpectingImageAndBitmapMessage = "Expecting filename and bitmap name";
+
     /// <summary>qemu-img's refusal of a <c>-g</c> value it cannot parse (two lines, as qemu-img prints it).</summary>
     public const string InvalidGranularityMessage = "Invalid granularity specified. You may use k, M, G, T, P or E suffixes for";
 
@@ -96,8 +99,17 @@ public static class QcowBitmaps
         }
     }
 
-    private static void Validate(QcowBitmapRequest request)
+    /// <summary>
+    /// The checks qemu-img makes of its options before it looks at the image, in its order (<see cref="Apply(string, QcowBitmapRequest, System.Threading.CancellationToken)"/>
+    /// makes them too): at least one operation, <c>-g</c> only with an add, <c>-F</c> only with <c>-b</c>, <c>-b</c> only with a merge.
+    /// A surface that takes the image and the bitmap as free arguments calls this before it refuses a wrong count of them
+    /// with <see cref="ExpectingImageAndBitmapMessage"/>.
+    /// </summary>
+    /// <param name="request">The request (its <see cref="QcowBitmapRequest.BitmapName"/> is not looked at).</param>
+    /// <exception cref="QcowOptionsException">qemu-img's refusal.</exception>
+    public static void Validate(QcowBitmapRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.BitmapName);
         ArgumentNullException.ThrowIfNull(request.Operations);
         if (request.Operations.Count == 0)
