@@ -20,10 +20,10 @@ internal static class BitmapCommand
         var enable = new Option<bool>("--enable") { Description = "Let the bitmap record guest writes" };
         var disable = new Option<bool>("--disable") { Description = "Stop the bitmap recording guest writes" };
         var merge = new Option<string[]>("--merge") { Description = "Set every bit set in bitmap SRC", HelpName = "SRC", AllowMultipleArgumentsPerToken = false };
-        var granularity = new Option<string?>("-g", "--granularity") { Description = "Granularity of an added bitmap (a power of 2, at least 512; default: the cluster size within 4k..64k)" };
+        var granularity = new Option<string?>("-g", "--granularity") { HelpName = "GRANULARITY", Description = "Granularity of an added bitmap (a power of 2, at least 512; default: the cluster size within 4k..64k)" };
         var format = CommonOptions.Format("-f", "Image format (qcow2); probed when omitted");
-        var sourceFile = new Option<string?>("-b", "--source-file") { Description = "Image holding the --merge source bitmaps (default: IMAGE)" };
-        var sourceFormat = new Option<string?>("-F", "--source-format") { Description = "Format of the -b image; probed when omitted" };
+        var sourceFile = new Option<string?>("-b", "--source-file") { HelpName = "SRC_FILE", Description = "Image holding the --merge source bitmaps (default: IMAGE)" };
+        var sourceFormat = new Option<string?>("-F", "--source-format") { HelpName = "SRC_FMT", Description = "Format of the -b image; probed when omitted" };
         // One free argument list, so that a wrong count gets qemu-img's message after its option checks.
         var names = new Argument<string[]>("IMAGE BITMAP") { Description = "Image whose bitmap changes, and the bitmap's name", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("bitmap", "Add, remove, clear, enable, disable or merge persistent dirty bitmaps");

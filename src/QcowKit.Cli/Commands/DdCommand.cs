@@ -13,7 +13,7 @@ internal static class DdCommand
     public static Command Create()
     {
         var format = CommonOptions.Format("-f", "Input format (qcow2 or raw); probed when omitted");
-        var outputFormat = new Option<string?>("-O") { Description = "Output format (raw or qcow2; raw by default)" };
+        var outputFormat = new Option<string?>("-O") { HelpName = "OUTPUT_FMT", Description = "Output format (raw or qcow2; raw by default)" };
         var forceShare = CommonOptions.ForceShare();
         var operands = new Argument<string[]>("OPERAND") { Description = "if=INPUT of=OUTPUT [bs=BLOCK_SIZE] [count=BLOCKS] [skip=BLOCKS]", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("dd", "Copy a range of blocks of an image into a new image");
