@@ -26,6 +26,8 @@ internal static class CliApplication
         AmendCommand.Create,
         RebaseCommand.Create,
         CommitCommand.Create,
+        BitmapCommand.Create,
+        DdCommand.Create,
         CompareCommand.Create,
         MapCommand.Create,
         SeedCommand.Create,

@@ -40,6 +40,10 @@ public sealed partial class ImageLockTests
     [TestCase("create -q -f raw {img} 1M")]
     [TestCase("convert -O qcow2 {other} {img}")]
     [TestCase("convert -O raw {other} {img}")]
+    [TestCase("bitmap --add {img} b0")]
+    [TestCase("bitmap --remove {img} b0")]
+    [TestCase("dd if={other} of={img}")]
+    [TestCase("dd -O qcow2 if={other} of={img}")]
     public void A_write_verb_on_an_image_qemu_io_writes_is_refused_like_qemu_img_and_changes_nothing(string verb)
     {
         var before = Hashing.Sha256OfFile(_image);

@@ -401,10 +401,17 @@ public sealed partial class QcowImage
         {
             throw new InvalidOperationException($"Writing to '{FileName}' needs its external data file, which was not opened (external file policy).");
         }
+        EnsureAllocator();
+        TrackBitmaps(offset, length);
+    }
+
+    /// <summary>Opens the refcount allocator before the first change (and marks a lazy-refcounts image dirty).</summary>
+    private void EnsureAllocator()
+    {
         if (_allocator is null)
         {
             var h = Header;
-            _barrier = new WriteBarrier(ImageFile, DataFile, Options.FlushToDisk, Options.WriteObserver);
+            _barrier = new WriteBarrier(ImageFile, DataFile ?? ImageFile, Options.FlushToDisk, Options.WriteObserver);
             _allocator = RefcountAllocator.Open(ImageFile, h.ClusterBits, h.RefcountOrder, (long)h.RefcountTableOffset, (int)h.RefcountTableClusters,
                 Options.WriteObserver, _barrier);
             if (h.HasLazyRefcounts && !h.IsDirty)
@@ -416,7 +423,6 @@ public sealed partial class QcowImage
                 _markedDirty = true;
             }
         }
-        TrackBitmaps(offset, length);
     }
 
     private void EndWrite()

@@ -36,6 +36,12 @@ internal sealed record InputFile(string Path, FileIdentity? Identity, string Rel
             case RawImage raw:
                 yield return new InputFile(raw.FileName, raw.Identity, relation);
                 break;
+            case DiskWindow window:
+                foreach (var file in Of(window.Inner, relation))
+                {
+                    yield return file;
+                }
+                break;
         }
     }
 
