@@ -70,6 +70,10 @@ internal static class CliApplication
         ArgumentNullException.ThrowIfNull(error);
         // Image names may start with '@': never read them as response files.
         var parserConfiguration = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        if (args.Count > 0 && args[0].StartsWith("[suggest", StringComparison.Ordinal))
+        {
+            return Suggest(args, output, error);
+        }
         var parseResult = CreateRootCommand().Parse(args, parserConfiguration);
         if (UsageErrors(parseResult) is { Count: > 0 } usageErrors)
         {
@@ -88,6 +92,22 @@ internal static class CliApplication
         var exitCode = parseResult.Invoke(invocation);
         output.Flush();
         error.Flush();
+        return exitCode;
+    }
+
+    /// <summary>
+    /// Shell completion (System.CommandLine's <c>[suggest]</c> directive, which <c>dotnet-suggest</c> calls): only a
+    /// <see cref="RootCommand"/> carries directives, so completions are answered by one holding the same verbs.
+    /// </summary>
+    private static int Suggest(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("qcowkit");
+        foreach (var create in Verbs)
+        {
+            root.Subcommands.Add(create());
+        }
+        var exitCode = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        output.Flush();
         return exitCode;
     }
 

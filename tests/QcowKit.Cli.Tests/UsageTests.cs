@@ -134,6 +134,17 @@ public partial class UsageTests
         }
     }
 
+    [TestCase("inf", 3, "info")]
+    [TestCase("check --outp", 12, "--output")]
+    [TestCase("res", 3, "resize")]
+    public void Shell_completion_answers_the_suggest_directive_with_the_matching_names(string line, int position, string expected)
+    {
+        var result = Cli.Run($"[suggest:{position}]", line);
+
+        Assert.That(result.ExitCode, Is.Zero, result.Describe);
+        Assert.That(result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Is.EqualTo(new[] { expected }));
+    }
+
     [GeneratedRegex(@"<([^>]+)>")]
     private static partial Regex Metavariable();
 
