@@ -188,6 +188,58 @@ public sealed class ArgumentParityTests
         }
     }
 
+    private static readonly string[] DdBlockSizes = ["512", "4k", "4K", "1M", "0x1000", "1.5k", "0", "abc", "-1", "1Q", "2G"];
+
+    [TestCaseSource(nameof(DdBlockSizes))]
+    public void A_dd_block_size_gives_qemu_img_dds_output_or_its_refusal_on_every_surface(string blockSize)
+    {
+        using var temp = new TempDirectory("parity-dd");
+        var input = temp.File("input.raw");
+        File.WriteAllBytes(input, [.. Enumerable.Range(0, 3 << 20).Select(i => (byte)(i * 7))]);
+        var qemuOutput = temp.File("qemu.raw");
+        var qemu = Qemu.Img("dd", "-O", "raw", $"bs={blockSize}", "count=2", $"if={input}", $"of={qemuOutput}");
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var output = temp.File($"{surface.Name}.raw");
+            var outcome = surface.Dd(input, output, blockSize);
+            Assert.That(outcome.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {outcome}; qemu-img: {qemu.StandardError}");
+            if (outcome.Refusal is null)
+            {
+                Assert.That(Hashing.Sha256OfFile(output), Is.EqualTo(Hashing.Sha256OfFile(qemuOutput)), surface.Name);
+                continue;
+            }
+            var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
+            Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+        }
+    }
+
+    private static readonly string[] BitmapGranularities = ["64k", "65536", "512", "4K", "1M", "0x10000", "2G", "4G", "3k", "256", "0", "abc", "1.5k"];
+
+    [TestCaseSource(nameof(BitmapGranularities))]
+    public void A_bitmap_granularity_is_taken_or_refused_as_qemu_img_bitmap_does_on_every_surface(string granularity)
+    {
+        using var temp = new TempDirectory("parity-bitmap");
+        var qemuImage = temp.File("qemu.qcow2");
+        Qemu.CreateQcow2(qemuImage, "4M");
+        var qemu = Qemu.Img("bitmap", "--add", "-g", granularity, qemuImage, "b0");
+        foreach (var surface in Surface.All(temp.Path))
+        {
+            var image = temp.File($"{surface.Name}.qcow2");
+            Qemu.CreateQcow2(image, "4M");
+            var outcome = surface.AddBitmap(image, granularity);
+            Assert.That(outcome.Refusal is null, Is.EqualTo(qemu.ExitCode == 0), $"{surface}: {outcome}; qemu-img: {qemu.StandardError}");
+            if (outcome.Refusal is null)
+            {
+                var bitmaps = (System.Text.Json.Nodes.JsonArray)Qemu.Info(image)["format-specific"]!["data"]!["bitmaps"]!;
+                var expected = (System.Text.Json.Nodes.JsonArray)Qemu.Info(qemuImage)["format-specific"]!["data"]!["bitmaps"]!;
+                Assert.That(bitmaps.ToJsonString(), Is.EqualTo(expected.ToJsonString()), surface.Name);
+                continue;
+            }
+            var message = qemu.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]["qemu-img: ".Length..];
+            Assert.That(outcome.Refusal, Does.Contain(message), surface.Name);
+        }
+    }
+
     private static readonly string[] OutputFormats = ["qcow2", "raw", "QCOW2", "Raw", "RAW", "qcow2 ", "vmdk"];
 
     [TestCaseSource(nameof(OutputFormats))]

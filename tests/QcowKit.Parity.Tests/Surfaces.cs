@@ -65,6 +65,12 @@ internal abstract class Surface(string name)
     /// <summary>Seeds with no content (<paramref name="twoKinds"/> false) or with a folder and generated data at once.</summary>
     public abstract Outcome SeedContentChoice(string image, string folder, bool twoKinds);
 
+    /// <summary>qemu-img dd bs=BLOCK count=2 if=INPUT of=OUTPUT (raw output) with the block size as given.</summary>
+    public abstract Outcome Dd(string input, string output, string blockSize);
+
+    /// <summary>qemu-img bitmap --add -g GRANULARITY IMAGE b0 with the granularity as given.</summary>
+    public abstract Outcome AddBitmap(string image, string granularity);
+
     /// <summary>qemu-img resize [--shrink] IMAGE SIZE with the size as given.</summary>
     public abstract Outcome Resize(string image, string size, bool shrink);
 
@@ -143,6 +149,16 @@ internal sealed class LibrarySurface() : Surface("library")
             return new Outcome(ex.Message);
         }
     }
+
+    public override Outcome Dd(string input, string output, string blockSize) => Attempt(() =>
+        QcowKit.Dd.QcowDd.Run(new QcowKit.Dd.QcowDdRequest { Operands = [$"bs={blockSize}", "count=2", $"if={input}", $"of={output}"] }));
+
+    public override Outcome AddBitmap(string image, string granularity) => Attempt(() =>
+        QcowKit.Bitmaps.QcowBitmaps.Apply(image, new QcowKit.Bitmaps.QcowBitmapRequest
+        {
+            BitmapName = "b0", Operations = [new QcowKit.Bitmaps.QcowBitmapOperation(QcowKit.Bitmaps.QcowBitmapAction.Add)],
+            Granularity = QcowKit.Bitmaps.QcowBitmaps.ParseGranularity(granularity),
+        }));
 
     public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) => Attempt(() =>
         QcowSeeder.SeedDirectory(image, new FatSeedOptions
@@ -256,6 +272,11 @@ internal sealed partial class CliSurface(string folder) : Surface("cli")
 
     public override Outcome CreateWith(string image, string qemuName, string value) => Create(image, $"{qemuName}={value}", "1M");
 
+    public override Outcome Dd(string input, string output, string blockSize) =>
+        Refusal(Run(["dd", $"bs={blockSize}", "count=2", $"if={input}", $"of={output}"]));
+
+    public override Outcome AddBitmap(string image, string granularity) => Refusal(Run(["bitmap", "--add", "-g", granularity, image, "b0"]));
+
     public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
         Refusal(Run(["seed", "-q", "--dir", folder, "--fs", fileSystem, "--partition", partitionTable, image]));
 
@@ -322,6 +343,17 @@ internal sealed class CakeSurface(string folder) : Surface("cake")
 
     public override Outcome SeedDirectory(string image, string folder) =>
         Attempt(cake => cake.Context.QcowSeed(image, new QcowSeedSettings().WithDirectory(folder).WithReproducible()));
+
+    public override Outcome Dd(string input, string output, string blockSize) =>
+        Attempt(cake => cake.Context.QcowDd(input, output, new QcowDdSettings { BlockSize = blockSize, Count = "2" }));
+
+    // The request is the engine's own; a script with the text in hand parses it with the engine's parser.
+    public override Outcome AddBitmap(string image, string granularity) =>
+        Attempt(cake => cake.Context.QcowBitmap(image, new QcowKit.Bitmaps.QcowBitmapRequest
+        {
+            BitmapName = "b0", Operations = [new QcowKit.Bitmaps.QcowBitmapOperation(QcowKit.Bitmaps.QcowBitmapAction.Add)],
+            Granularity = QcowKit.Bitmaps.QcowBitmaps.ParseGranularity(granularity),
+        }));
 
     // The settings are typed (enums); a script with a name in hand parses it with the engine's SeedNames.
     public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
@@ -412,6 +444,12 @@ internal sealed class MsBuildSurface() : Surface("msbuild")
 
     public override Outcome SeedGenerated(string image, string size) =>
         Run(new QcowSeed { Image = new TaskItem(image), GeneratedLength = "64k", Size = size });
+
+    public override Outcome Dd(string input, string output, string blockSize) =>
+        Run(new QcowDd { Input = new TaskItem(input), Output = new TaskItem(output), BlockSize = blockSize, Count = "2" });
+
+    public override Outcome AddBitmap(string image, string granularity) =>
+        Run(new QcowBitmap { Image = new TaskItem(image), Bitmap = "b0", Operations = ["add"], Granularity = granularity });
 
     public override Outcome SeedDirectoryAs(string image, string folder, string fileSystem, string partitionTable) =>
         Run(new QcowSeed { Image = new TaskItem(image), SourceDirectory = new TaskItem(folder), FileSystem = fileSystem, PartitionTable = partitionTable });
