@@ -15,12 +15,15 @@ public static class QcowCheckReport
 
     /// <summary>
     /// Writes the report of <paramref name="result"/> to <paramref name="destinationPath"/> all-or-nothing: a temporary
-    /// file beside it takes the name only when complete, so an interrupted write never leaves half a report.
+    /// file beside it takes the name only when complete, so an interrupted write never leaves half a report. A missing
+    /// folder is created.
     /// </summary>
     public static void WriteFile(string destinationPath, QcowCheckResult result)
     {
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         ArgumentNullException.ThrowIfNull(result);
+        // A CI artifact usually goes into a folder of its own that nothing else creates.
+        if (Path.GetDirectoryName(Path.GetFullPath(destinationPath)) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         using var output = Image.Files.IncompleteFile.Begin(destinationPath);
         using (var writer = new StreamWriter(output.TemporaryPath, append: false, new System.Text.UTF8Encoding(false)))
         {
