@@ -134,6 +134,31 @@ public sealed partial class HostMapTests
         Assert.That(result.HostMap!.Runs.Count(r => r.Kind == QcowClusterKind.Data), Is.EqualTo(5));
     }
 
+    private static IEnumerable<TestCaseData> CorpusCases() =>
+        CheckCorpus.Images().Select(c => new TestCaseData(c.Name).SetArgDisplayNames(c.Name));
+
+    /// <summary>Every corpus image: the map covers the file, and its leaked clusters are exactly the leaks qemu counts.</summary>
+    [TestCaseSource(nameof(CorpusCases))]
+    public void The_map_of_every_corpus_image_agrees_with_the_counts(string name)
+    {
+        using var temp = new TempDirectory("hostmap-corpus");
+        var result = CheckCorpusImage(name, temp);
+        if (!result.Completed)
+        {
+            Assert.That(result.HostMap, Is.Null);
+            return;
+        }
+        var map = result.HostMap!;
+        AssertCoversFile(map);
+        if (!result.Findings.Any(f => f.Code == QcowFindingCodes.RefcountUnreadable))
+        {
+            Assert.That(map.Runs.Where(r => r.Kind == QcowClusterKind.Leaked).Sum(r => r.ClusterCount), Is.EqualTo(result.Leaks));
+        }
+        var writer = new StringWriter();
+        QcowCheckReport.Write(writer, result);
+        Assert.That(RectRegex().Matches(writer.ToString()), Has.Count.EqualTo(map.Runs.Count));
+    }
+
     [GeneratedRegex("<rect class=\"k-[a-z0-9]+\"")]
     private static partial Regex RectRegex();
 }
