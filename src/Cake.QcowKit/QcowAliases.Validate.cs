@@ -57,7 +57,7 @@ public static partial class QcowAliases
         if (reportPath is not null)
         {
             // Before the verdict throws: the report of a failing image is the one a build wants to keep.
-            QcowCheckReport.WriteFile(reportPath, result.Check);
+            QcowCheckReport.WriteFile(reportPath, result);
             context.Log.Information("QcowValidate {0}: report written to {1}", path, reportPath);
         }
         if (!result.Passed)

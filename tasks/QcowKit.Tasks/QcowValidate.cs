@@ -186,7 +186,7 @@ public sealed class QcowValidate : QcowTask
             LogFinding(path, validation.Findings[i], validation.Outcomes[i]);
         }
         var result = validation.Check;
-        if (reportPath is not null) WriteReport(path, reportPath, result);
+        if (reportPath is not null) WriteReport(path, reportPath, validation);
         Log.LogMessageFromResources(MessageImportance.Normal, "ValidateSummary", path, result.ExitCode, result.Corruptions, result.Leaks,
             result.CheckErrors, result.AllocatedClusters, result.TotalClusters, result.FragmentedClusters, result.CompressedClusters);
 
@@ -205,11 +205,11 @@ public sealed class QcowValidate : QcowTask
     }
 
     /// <summary>Writes the report all-or-nothing; a report that cannot be written is an error, as the build asked for it.</summary>
-    private void WriteReport(string path, string reportPath, QcowCheckResult result)
+    private void WriteReport(string path, string reportPath, QcowValidationResult validation)
     {
         try
         {
-            QcowCheckReport.WriteFile(reportPath, result);
+            QcowCheckReport.WriteFile(reportPath, validation);
             Log.LogMessageFromResources(MessageImportance.Normal, "ValidateReportWritten", path, reportPath);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or QcowException)

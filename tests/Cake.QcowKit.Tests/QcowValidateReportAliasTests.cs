@@ -29,6 +29,6 @@ public sealed class QcowValidateReportAliasTests
             Throws.InstanceOf<CakeException>());
 
         var html = File.ReadAllText(System.IO.Path.Combine(temp.Path, "out", "report.html"));
-        Assert.That(html, Does.Contain("<rect class=\"k-leaked\"").And.Contain("QCOW0202"));
+        Assert.That(html, Does.Contain("<rect class=\"k-leaked\"").And.Contain("QCOW0202").And.Contain("Failed the validation policy"));
     }
 }

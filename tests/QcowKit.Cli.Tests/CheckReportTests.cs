@@ -59,6 +59,19 @@ public sealed partial class CheckReportTests
         Assert.That(File.ReadAllText(report), Does.Contain("Check failed").Or.Contain("Could not open"));
     }
 
+    [Test]
+    public void Report_with_a_policy_shows_the_policy_verdict()
+    {
+        using var temp = new TempDirectory("cli-report-policy");
+        var image = LeakyImage(temp);
+        var report = temp.File("report.html");
+
+        var ours = Cli.Run("check", "--leaks-as-errors", "--report", report, image);
+
+        Assert.That(ours.ExitCode, Is.EqualTo(2), ours.Describe);
+        Assert.That(File.ReadAllText(report), Does.Contain("Failed the validation policy").And.Contain("<td>Blocks</td>").And.Contain("<rect class=\"k-leaked\""));
+    }
+
     /// <summary>Chromium (Debian's <c>chromium</c> package) renders the report headless: a screenshot, no console errors, every region drawn.</summary>
     [Test]
     public void Chromium_renders_the_report_without_errors()

@@ -84,7 +84,7 @@ internal static class CheckCommand
             if (policyGiven)
             {
                 var validation = QcowValidator.Validate(path, policy, options.CollectHostMap, null, context.CancellationToken);
-                WriteReport(context.GetValue(report), validation.Check);
+                WriteReport(context.GetValue(report), reportPath => QcowCheckReport.WriteFile(reportPath, validation));
                 Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), judged: true);
                 if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
                 return validation.ExitCode;
@@ -99,7 +99,7 @@ internal static class CheckCommand
                 throw new CliException(path, ex.Message, 1, ex);
             }
             // Before the verdict is printed: a failed check throws there, and its report is wanted most.
-            WriteReport(context.GetValue(report), result);
+            WriteReport(context.GetValue(report), reportPath => QcowCheckReport.WriteFile(reportPath, result));
             Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), judged: false);
             return result.ExitCode;
         });
@@ -107,12 +107,12 @@ internal static class CheckCommand
     }
 
     /// <summary>Writes the HTML report when <c>--report</c> named a file; a file that cannot be written fails the command (exit 1).</summary>
-    private static void WriteReport(string? reportPath, QcowCheckResult result)
+    private static void WriteReport(string? reportPath, Action<string> write)
     {
         if (reportPath is null) return;
         try
         {
-            QcowCheckReport.WriteFile(reportPath, result);
+            write(reportPath);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -20,14 +20,29 @@ public static class QcowCheckReport
     /// </summary>
     public static void WriteFile(string destinationPath, QcowCheckResult result)
     {
-        ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         ArgumentNullException.ThrowIfNull(result);
+        WriteFile(destinationPath, writer => Write(writer, result));
+    }
+
+    /// <summary>
+    /// Writes the report of a validation to <paramref name="destinationPath"/> all-or-nothing, as
+    /// <see cref="WriteFile(string, QcowCheckResult)"/>: the policy's verdict and its findings with their outcomes.
+    /// </summary>
+    public static void WriteFile(string destinationPath, QcowValidationResult validation)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        WriteFile(destinationPath, writer => Write(writer, validation));
+    }
+
+    private static void WriteFile(string destinationPath, Action<TextWriter> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(destinationPath);
         // A CI artifact usually goes into a folder of its own that nothing else creates.
         if (Path.GetDirectoryName(Path.GetFullPath(destinationPath)) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         using var output = Image.Files.IncompleteFile.Begin(destinationPath);
         using (var writer = new StreamWriter(output.TemporaryPath, append: false, new System.Text.UTF8Encoding(false)))
         {
-            Write(writer, result);
+            write(writer);
         }
         output.Commit(flushToDisk: true);
     }
@@ -40,6 +55,27 @@ public static class QcowCheckReport
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(result);
+        var (verdict, verdictClass) = Verdict(result);
+        Write(writer, result, verdict, verdictClass, result.ExitCode, result.Findings, outcomes: null);
+    }
+
+    /// <summary>
+    /// Writes the report of a validation: the policy's verdict and exit code, and its findings (the check's and the
+    /// policy's) with what the policy makes of each; counts and map as for a check.
+    /// </summary>
+    public static void Write(TextWriter writer, QcowValidationResult validation)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(validation);
+        var verdict = validation.Passed
+            ? $"Passed the validation policy ({validation.Summary})."
+            : $"Failed the validation policy ({validation.Summary}; {validation.Blocking.Count} blocking).";
+        Write(writer, validation.Check, verdict, validation.Passed ? "ok" : "bad", validation.ExitCode, validation.Findings, validation.Outcomes);
+    }
+
+    private static void Write(TextWriter writer, QcowCheckResult result, string verdict, string verdictClass, int exitCode,
+        IReadOnlyList<QcowFinding> findings, IReadOnlyList<QcowFindingOutcome>? outcomes)
+    {
         var inv = CultureInfo.InvariantCulture;
         var name = Encode(result.Filename);
         writer.Write("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>qcowkit check: ");
@@ -55,8 +91,7 @@ public static class QcowCheckReport
         writer.Write("</style></head>\n<body>\n<h1>qcowkit check: ");
         writer.Write(name);
         writer.Write("</h1>\n");
-        var (verdict, verdictClass) = Verdict(result);
-        writer.Write(string.Create(inv, $"<p class=\"verdict {verdictClass}\">{Encode(verdict)} (exit code {result.ExitCode})</p>\n"));
+        writer.Write(string.Create(inv, $"<p class=\"verdict {verdictClass}\">{Encode(verdict)} (exit code {exitCode})</p>\n"));
 
         writer.Write("<h2>Counts</h2>\n<table class=\"counts\">\n");
         Row(writer, "check-errors", result.CheckErrors);
@@ -71,14 +106,18 @@ public static class QcowCheckReport
         Row(writer, "compressed-clusters", result.CompressedClusters);
         writer.Write("</table>\n");
 
-        writer.Write(string.Create(inv, $"<h2>Findings ({result.Findings.Count})</h2>\n"));
-        if (result.Findings.Count > 0)
+        writer.Write(string.Create(inv, $"<h2>Findings ({findings.Count})</h2>\n"));
+        if (findings.Count > 0)
         {
-            writer.Write("<table class=\"findings\"><tr><th>Code</th><th>Severity</th><th>Message</th><th>Offset</th></tr>\n");
-            foreach (var finding in result.Findings)
+            writer.Write(outcomes is null
+                ? "<table class=\"findings\"><tr><th>Code</th><th>Severity</th><th>Message</th><th>Offset</th></tr>\n"
+                : "<table class=\"findings\"><tr><th>Code</th><th>Severity</th><th>Outcome</th><th>Message</th><th>Offset</th></tr>\n");
+            for (var i = 0; i < findings.Count; i++)
             {
+                var finding = findings[i];
                 var offset = finding.Offset >= 0 ? string.Create(inv, $"0x{finding.Offset:x}") : "";
-                writer.Write(string.Create(inv, $"<tr><td>{Encode(finding.Code)}</td><td>{finding.Severity}</td><td>{Encode(finding.Message)}</td><td>{offset}</td></tr>\n"));
+                var outcome = outcomes is null ? "" : $"<td>{outcomes[i]}</td>";
+                writer.Write(string.Create(inv, $"<tr><td>{Encode(finding.Code)}</td><td>{finding.Severity}</td>{outcome}<td>{Encode(finding.Message)}</td><td>{offset}</td></tr>\n"));
             }
             writer.Write("</table>\n");
         }
