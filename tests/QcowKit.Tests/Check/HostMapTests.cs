@@ -134,6 +134,33 @@ public sealed partial class HostMapTests
         Assert.That(result.HostMap!.Runs.Count(r => r.Kind == QcowClusterKind.Data), Is.EqualTo(5));
     }
 
+    /// <summary>A worst case for drawing: a 1 TiB file of 64 KiB clusters whose kinds alternate every few clusters.</summary>
+    [Test]
+    public void A_map_with_millions_of_runs_draws_at_most_the_cap_and_stays_under_2_MiB()
+    {
+        const long Clusters = 1L << 24;
+        var runs = new List<QcowHostRun>();
+        for (long first = 0, i = 0; first < Clusters; first += 4, i++)
+        {
+            var kind = i % 100_000 == 7 ? QcowClusterKind.Leaked : i % 2 == 0 ? QcowClusterKind.Data : QcowClusterKind.L2Table;
+            runs.Add(new QcowHostRun(first, 4, kind, "x"));
+        }
+        var result = new QcowCheckResult
+        {
+            Filename = "big.qcow2",
+            Completed = true,
+            HostMap = new QcowHostMap(65536, Clusters * 65536, Clusters, runs),
+        };
+        var writer = new StringWriter();
+        QcowCheckReport.Write(writer, result);
+        var html = writer.ToString();
+        Assert.That(System.Text.Encoding.UTF8.GetByteCount(html), Is.LessThan(2 << 20));
+        var rects = RectRegex().Matches(html);
+        Assert.That(rects, Has.Count.LessThanOrEqualTo(QcowHostMap.DefaultMaxRuns), "equal neighbouring slots are drawn as one");
+        Assert.That(rects.Count(m => m.Value.Contains("k-leaked", StringComparison.Ordinal)), Is.EqualTo(runs.Count(r => r.Kind == QcowClusterKind.Leaked)),
+            "every leaked run is in a slot of its own here, and a slot with a leak is drawn as leaked");
+    }
+
     private static IEnumerable<TestCaseData> CorpusCases() =>
         CheckCorpus.Images().Select(c => new TestCaseData(c.Name).SetArgDisplayNames(c.Name));
 
