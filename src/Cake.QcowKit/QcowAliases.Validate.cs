@@ -51,8 +51,15 @@ public static partial class QcowAliases
         {
             throw new CakeException($"QcowValidate {path}: {ex.Message}", ex);
         }
-        var result = QcowValidator.Validate(path, policy);
+        var reportPath = settings.ReportFile?.MakeAbsolute(context.Environment).FullPath;
+        var result = QcowValidator.Validate(path, policy, collectHostMap: reportPath is not null, null, CancellationToken.None);
         LogFindings(context, path, result);
+        if (reportPath is not null)
+        {
+            // Before the verdict throws: the report of a failing image is the one a build wants to keep.
+            QcowCheckReport.WriteFile(reportPath, result);
+            context.Log.Information("QcowValidate {0}: report written to {1}", path, reportPath);
+        }
         if (!result.Passed)
         {
             var message = result.Describe();

@@ -39,6 +39,20 @@ public sealed class QcowValidateSettings
         return this;
     }
 
+    /// <summary>
+    /// Where to write the self-contained HTML report (<see cref="QcowCheckReport"/>: verdict, counts, findings, map of the
+    /// image file), relative to Cake's working directory; written whatever the verdict, so CI keeps it as an artifact. Null: none.
+    /// </summary>
+    public FilePath? ReportFile { get; set; }
+
+    /// <summary>Sets <see cref="ReportFile"/>, as <c>qcowkit check --report</c>.</summary>
+    public QcowValidateSettings WithReport(FilePath reportFile)
+    {
+        ArgumentNullException.ThrowIfNull(reportFile);
+        ReportFile = reportFile;
+        return this;
+    }
+
     /// <summary>Sets <see cref="PolicyFile"/>.</summary>
     public QcowValidateSettings WithPolicyFile(FilePath policyFile)
     {

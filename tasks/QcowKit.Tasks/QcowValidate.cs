@@ -87,12 +87,23 @@ public sealed class QcowValidate : QcowTask
     [Output]
     public ITaskItem[] Results { get; private set; } = [];
 
+    /// <summary>
+    /// Where to write the self-contained HTML report (verdict, counts, findings, map of the image file), whatever the
+    /// verdict, so CI keeps it as an artifact; for one image. With several, each image's <c>ReportFile</c> metadata names its own.
+    /// </summary>
+    public string? ReportFile { get; set; }
+
     /// <summary>Progress is logged at most this often (in steps of the whole), so big images do not flood the log.</summary>
     private const double ProgressStep = 0.1;
 
     /// <inheritdoc />
     protected override void Run()
     {
+        if (!string.IsNullOrWhiteSpace(ReportFile) && Image.Length > 1)
+        {
+            Log.LogErrorWithCodeFromResources("ValidateReportNeedsOneImage", Image.Length);
+            return;
+        }
         var results = new List<ITaskItem>(Image.Length);
         foreach (var item in Image)
         {
@@ -157,10 +168,12 @@ public sealed class QcowValidate : QcowTask
         if (policy is null) return null;
         if (!ImageFile.Exists(this, path)) return null;
 
+        var reportName = item.GetMetadata("ReportFile") is { Length: > 0 } own ? own : ReportFile;
+        var reportPath = string.IsNullOrWhiteSpace(reportName) ? null : Path.GetFullPath(reportName);
         QcowValidationResult validation;
         try
         {
-            validation = QcowValidator.Validate(path, policy, new SynchronousProgress<QcowCheckProgress>(
+            validation = QcowValidator.Validate(path, policy, reportPath is not null, new SynchronousProgress<QcowCheckProgress>(
                 value => Log.LogMessageFromResources(MessageImportance.Low, "ValidateProgress", path, value.Fraction, value.TotalTables), ProgressStep), CancellationToken);
         }
         catch (Exception exception) when (ImageFile.IsImageProblem(exception))
@@ -173,6 +186,7 @@ public sealed class QcowValidate : QcowTask
             LogFinding(path, validation.Findings[i], validation.Outcomes[i]);
         }
         var result = validation.Check;
+        if (reportPath is not null) WriteReport(path, reportPath, validation);
         Log.LogMessageFromResources(MessageImportance.Normal, "ValidateSummary", path, result.ExitCode, result.Corruptions, result.Leaks,
             result.CheckErrors, result.AllocatedClusters, result.TotalClusters, result.FragmentedClusters, result.CompressedClusters);
 
@@ -188,6 +202,20 @@ public sealed class QcowValidate : QcowTask
         output.SetMetadata("CompressedClusters", Invariant(result.CompressedClusters));
         output.SetMetadata("ImageEndOffset", Invariant(result.ImageEndOffset));
         return output;
+    }
+
+    /// <summary>Writes the report all-or-nothing; a report that cannot be written is an error, as the build asked for it.</summary>
+    private void WriteReport(string path, string reportPath, QcowValidationResult validation)
+    {
+        try
+        {
+            QcowCheckReport.WriteFile(reportPath, validation);
+            Log.LogMessageFromResources(MessageImportance.Normal, "ValidateReportWritten", path, reportPath);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or QcowException)
+        {
+            LogErrorFor(reportPath, "ValidateReportFailed", path, reportPath, exception.Message);
+        }
     }
 
     /// <summary>Logs a finding by the engine's outcome, with the engine's text; MSBuild shows code and severity itself.</summary>

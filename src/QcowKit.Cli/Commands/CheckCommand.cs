@@ -22,6 +22,7 @@ internal static class CheckCommand
         var format = CommonOptions.Format();
         var quiet = CommonOptions.Quiet();
         var forceShare = CommonOptions.ForceShare();
+        var report = new Option<string?>("--report") { Description = "Also write a self-contained HTML report (verdict, counts, findings, map of the image file) to FILE, whatever the verdict", HelpName = "FILE" };
         var image = new Argument<string>("IMAGE") { Description = "The qcow2 image to check" };
         var command = new Command("check", "Check an image's consistency like qemu-img check, with stable finding codes; optionally judge it with a validation policy or repair it");
         command.Options.Add(output);
@@ -31,6 +32,7 @@ internal static class CheckCommand
         command.Options.Add(format);
         command.Options.Add(quiet);
         command.Options.Add(forceShare);
+        command.Options.Add(report);
         command.Arguments.Add(image);
         CommandActions.Set(command, context =>
         {
@@ -77,10 +79,12 @@ internal static class CheckCommand
                 Untrusted = policy.Untrusted,
                 AllowedDirectories = [.. policy.AllowedDirectories],
                 MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
+                CollectHostMap = context.GetValue(report) is not null,
             };
             if (policyGiven)
             {
-                var validation = QcowValidator.Validate(path, policy, cancellationToken: context.CancellationToken);
+                var validation = QcowValidator.Validate(path, policy, options.CollectHostMap, null, context.CancellationToken);
+                WriteReport(context.GetValue(report), reportPath => QcowCheckReport.WriteFile(reportPath, validation));
                 Report(context, path, validation.Check, validation.Findings, context.GetValue(output), context.GetValue(quiet), judged: true);
                 if (!validation.Passed) context.Error.WriteLine($"qcowkit: error: {CommandActions.OneLine(validation.Describe())}");
                 return validation.ExitCode;
@@ -94,10 +98,26 @@ internal static class CheckCommand
             {
                 throw new CliException(path, ex.Message, 1, ex);
             }
+            // Before the verdict is printed: a failed check throws there, and its report is wanted most.
+            WriteReport(context.GetValue(report), reportPath => QcowCheckReport.WriteFile(reportPath, result));
             Report(context, path, result, result.Findings, context.GetValue(output), context.GetValue(quiet), judged: false);
             return result.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>Writes the HTML report when <c>--report</c> named a file; a file that cannot be written fails the command (exit 1).</summary>
+    private static void WriteReport(string? reportPath, Action<string> write)
+    {
+        if (reportPath is null) return;
+        try
+        {
+            write(reportPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(reportPath, ex.Message, 1, ex);
+        }
     }
 
     /// <summary>The flag of a policy rule: its name in kebab case; booleans take no value, lists repeat.</summary>

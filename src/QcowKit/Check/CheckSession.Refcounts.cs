@@ -64,6 +64,7 @@ internal sealed partial class CheckSession
 
         var preCompare = counts.Clone();
         CompareRefcounts(counts, QcowRepairMode.None, ref rebuild, out var highestCluster, computedRefcounts, report: true);
+        if (CollectMap) BuildHostMap(computedRefcounts);
 
         if (rebuild && FixErrors)
         {

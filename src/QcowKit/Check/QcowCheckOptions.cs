@@ -43,4 +43,10 @@ public sealed class QcowCheckOptions
 
     /// <summary>In untrusted mode, the largest virtual disk size accepted without a finding.</summary>
     public long MaxVirtualSize { get; init; } = DefaultMaxVirtualSize;
+
+    /// <summary>
+    /// Also classify every cluster of the image file (<see cref="QcowCheckResult.HostMap"/>) for a report such as
+    /// <see cref="QcowCheckReport"/>; costs one more pass over the refcounts. The map shows the image as found, before any repair.
+    /// </summary>
+    public bool CollectHostMap { get; init; }
 }

@@ -54,6 +54,9 @@ public sealed class QcowCheckResult
     /// <summary>Every problem found, in the order found.</summary>
     public IReadOnlyList<QcowFinding> Findings { get; init; } = [];
 
+    /// <summary>What each cluster of the image file is, when <see cref="QcowCheckOptions.CollectHostMap"/> asked for it and the check completed; else null.</summary>
+    public QcowHostMap? HostMap { get; init; }
+
     /// <summary>qemu-img check's exit code for an image whose format has no checks.</summary>
     public const int FormatWithoutChecksExitCode = 63;
 

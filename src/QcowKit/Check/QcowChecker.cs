@@ -149,7 +149,7 @@ public static class QcowChecker
                 "the image is marked corrupt; qemu opens it read-only until it is repaired", HeaderFieldOffsets.IncompatibleFeatures));
         }
 
-        using var first = new CheckSession(file, geometry, findings) { Fix = options.Repair, Progress = progress, Cancellation = cancellationToken };
+        using var first = new CheckSession(file, geometry, findings) { Fix = options.Repair, Progress = progress, Cancellation = cancellationToken, CollectMap = options.CollectHostMap };
         CheckCounts counts;
         try
         {
@@ -209,6 +209,7 @@ public static class QcowChecker
             FragmentedClusters = counts.FragmentedClusters,
             CompressedClusters = counts.CompressedClusters,
             Findings = findings,
+            HostMap = first.HostMap,
         };
     }
 

@@ -16,7 +16,15 @@ public static class QcowValidator
     /// <param name="cancellationToken">Stops the check between tables.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy = null, IProgress<QcowCheckProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) => Validate(path, policy, collectHostMap: false, progress, cancellationToken);
+
+    /// <summary>
+    /// Validates the image at <paramref name="path"/>, also collecting the host-cluster map
+    /// (<see cref="QcowCheckResult.HostMap"/> of <see cref="QcowValidationResult.Check"/>) when
+    /// <paramref name="collectHostMap"/> is set, for <see cref="QcowCheckReport"/>. Never writes to it.
+    /// </summary>
+    public static QcowValidationResult Validate(string path, QcowValidationPolicy? policy, bool collectHostMap, IProgress<QcowCheckProgress>? progress,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         policy ??= new QcowValidationPolicy();
@@ -29,6 +37,7 @@ public static class QcowValidator
             Untrusted = policy.Untrusted,
             AllowedDirectories = [.. policy.AllowedDirectories.Select(Path.GetFullPath)],
             MaxVirtualSize = policy.MaxVirtualSize ?? QcowCheckOptions.DefaultMaxVirtualSize,
+            CollectHostMap = collectHostMap,
         }, progress, cancellationToken);
         var findings = new List<QcowFinding>(check.Findings);
         ApplyImageRules(path, policy, findings);
