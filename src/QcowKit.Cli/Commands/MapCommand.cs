@@ -28,8 +28,17 @@ internal static class MapCommand
         CommandActions.Set(command, context =>
         {
             var path = context.GetValue(image);
-            var start = ParseByteCount(context.GetValue(startOffset), "start offset") ?? 0;
-            var limit = ParseByteCount(context.GetValue(maxLength), "max length");
+            long start;
+            long? limit;
+            try
+            {
+                start = context.GetValue(startOffset) is { } startText ? QemuSize.ParseByteCount(startText, "start offset") : 0;
+                limit = context.GetValue(maxLength) is { } lengthText ? QemuSize.ParseByteCount(lengthText, "max length") : null;
+            }
+            catch (QcowOptionsException ex)
+            {
+                throw new CliException(null, ex.Message, 1, ex);
+            }
             using var disk = ImageOpener.Open(path, context.GetValue(format), forceShare: context.GetValue(forceShare));
             var end = limit is { } max && max < disk.VirtualSize - start ? start + max : disk.VirtualSize;
             var range = new MapRange(start, end);
@@ -56,17 +65,6 @@ internal static class MapCommand
 
     /// <summary>The guest bytes [Start, End) a map covers; empty when Start is at or past End.</summary>
     public readonly record struct MapRange(long Start, long End);
-
-    /// <summary>qemu-img's cvtnum for --start-offset / --max-length: a non-negative size with an optional suffix.</summary>
-    private static long? ParseByteCount(string? text, string what)
-    {
-        if (text is null) return null;
-        if (!QemuSize.TryParse(text, out var value) || value > long.MaxValue)
-        {
-            throw new CliException(null, $"Invalid {what} specified. You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
-        }
-        return (long)value;
-    }
 
     private static IEnumerable<AllocationRange> Entries(IVirtualDisk disk, MapRange range) =>
         range.Start < range.End ? disk.GetAllocationMap(range.Start, range.End - range.Start) : [];

@@ -108,6 +108,21 @@ public static class QemuSize
         return true;
     }
 
+    /// <summary>qemu-img's cvtnum for a byte count such as map's <c>--start-offset</c> and <c>--max-length</c>, with its message.</summary>
+    /// <param name="text">The value as given.</param>
+    /// <param name="what">qemu's name of the value in its message, e.g. <c>start offset</c>.</param>
+    /// <returns>The count.</returns>
+    /// <exception cref="QcowOptionsException"><c>Invalid WHAT specified. You may use k, M, G, T, P or E suffixes for ...</c></exception>
+    public static long ParseByteCount(string text, string what)
+    {
+        if (!TryParse(text, out var value) || value > long.MaxValue)
+        {
+            throw new QcowOptionsException(
+                $"Invalid {what} specified. You may use k, M, G, T, P or E suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+        }
+        return (long)value;
+    }
+
     /// <summary>
     /// Parses a positional image size (<c>qemu-img create IMAGE SIZE</c>), refusing with qemu-img's messages.
     /// </summary>
